@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration, validated at start. Every key has a default so that no file
+ * is needed for the embedded setup (SQLite file, in-memory cache and fan-out, in-process
+ * build execution, bound to 127.0.0.1).
+ */
+/** Booleans from env strings: 'true'/'1'/'yes' and 'false'/'0'/'no' (z.coerce.boolean would read 'false' as true). */
+const bool = (d: boolean) => z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
+}, z.boolean()).default(d);
+
+const upstreamKind = z.enum(['COCKTAIL', 'QUAY', 'ZADIG', 'CODEARTS']);
+
+export const configSchema = z.strictObject({
+  server: z.strictObject({
+    /** Interface to bind; the embedded default stays on loopback. */
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** Largest accepted request body. */
+    bodyLimit: z.string().default('1mb'),
+    /** Serve GraphiQL at GET /graphql. */
+    playground: bool(true),
+    /** Allow introspection (turn off in production if you must). */
+    introspection: bool(true),
+    /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
+    shutdownGraceSec: z.coerce.number().min(0).default(10),
+  }).prefault({}),
+  database: z.strictObject({
+    /** `sqlite:<path>` (default) or `postgres://...`. */
+    url: z.string().default('sqlite:./data/buildgate.db'),
+  }).prefault({}),
+  redis: z.strictObject({
+    /** When set: upstream cache and subscription fan-out go through Redis. */
+    url: z.string().optional(),
+  }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  demo: z.strictObject({
+    /** Seed a few native builds into an empty store at start. */
+    seed: bool(true),
+    /** Start the fake upstream servers and configure one provider instance of each kind. */
+    upstreams: bool(false),
+  }).prefault({}),
+  limits: z.strictObject({
+    /** Largest page a connection returns. */
+    maxPageSize: z.coerce.number().int().min(1).default(100),
+    /** Longest accepted string in any input (characters). */
+    maxInputString: z.coerce.number().int().min(1).default(1_000_000),
+    /** Most steps in one build. */
+    maxSteps: z.coerce.number().int().min(1).default(100),
+  }).prefault({}),
+  engine: z.strictObject({
+    /** Where run workspaces live. */
+    workDir: z.string().default('./data/workspaces'),
+    maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
+    defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
+    /** Longest stored log line; longer lines are split. */
+    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
+    maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+    registry: z.strictObject({
+      host: z.string().default('127.0.0.1:5000'),
+      insecure: bool(true),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    }).prefault({}),
+    buildah: z.strictObject({
+      storageDriver: z.string().default('vfs'),
+      isolation: z.string().default('chroot'),
+      root: z.string().optional(),
+      runroot: z.string().optional(),
+    }).prefault({}),
+    /** Private hosts/CIDRs the server may fetch on a user's behalf (git, HTTP step, FTP, callbacks). */
+    allowPrivateHosts: z.array(z.string()).default([]),
+  }).prefault({}),
+  providers: z.array(z.strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+    kind: upstreamKind,
+    baseUrl: z.url(),
+    options: z.record(z.string(), z.unknown()).default({}),
+    cacheTtlMs: z.coerce.number().int().min(0).default(5000),
+    timeoutMs: z.coerce.number().int().min(1).default(10000),
+    retries: z.coerce.number().int().min(0).default(2),
+  })).default([]),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,281 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { BuildgateError, ErrorCode, notFound } from '../errors.js';
+import type { LiveHub } from '../live/hub.js';
+import type { BuildStore } from '../providers/native/build-store.js';
+import { splitStepSecrets } from '../providers/native/step-secrets.js';
+import { RunStore } from '../providers/native/run-store.js';
+import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../providers/types.js';
+import type { Store } from '../store/db.js';
+import { deliverCallback, runSummary } from './callback.js';
+import { LogWriter } from './log-writer.js';
+import { parseRegistry, RegistryClient } from './registry.js';
+import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
+import { chooseTag } from './tags.js';
+
+const PROVIDER = 'native';
+
+interface Active { controller: AbortController; done: Promise<void>; canceled: boolean }
+
+/**
+ * The native build engine: runs a build's enabled steps in order in a workspace of its
+ * own, at most `maxConcurrentRuns` at once (others QUEUED, first in first out), storing
+ * every state change and log line as it happens and publishing it to the live hub.
+ */
+export class Engine {
+  readonly runs: RunStore;
+  private readonly queue: Array<{ runId: number; steps: BuildStepData[]; build: BuildData }> = [];
+  private readonly active = new Map<number, Active>();
+  private readonly env: StepEnvironment;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly builds: BuildStore,
+    private readonly config: Config['engine'],
+    private readonly live: LiveHub,
+    private readonly logger: Logger,
+    private readonly executors: StepExecutors,
+  ) {
+    this.runs = new RunStore(store.db);
+    this.env = {
+      registry: { host: config.registry.host, insecure: config.registry.insecure, username: config.registry.username, password: config.registry.password },
+      buildah: { storageDriver: config.buildah.storageDriver, isolation: config.buildah.isolation, root: config.buildah.root ?? null, runroot: config.buildah.runroot ?? null },
+      allowPrivateHosts: config.allowPrivateHosts,
+      defaultStepTimeoutSec: config.defaultStepTimeoutSec,
+    };
+  }
+
+  /**
+   * After a restart: runs that were RUNNING cannot be resumed safely (their processes
+   * died with the gateway) and end as ERROR with the reason in their log; QUEUED runs never
+   * started and are queued again.
+   */
+  async recover(): Promise<{ failed: number; requeued: number }> {
+    const stale = await this.runs.runsInState(['RUNNING', 'QUEUED']);
+    let failed = 0;
+    let requeued = 0;
+    for (const run of stale) {
+      if (run.state === 'QUEUED') {
+        const build = await this.builds.get(run.buildKey);
+        if (build) { this.enqueue(Number(run.key), build); requeued++; continue; }
+      }
+      const reason = 'buildgate stopped while this run was running; the run was ended at restart';
+      const writer = new LogWriter(this.store, Number(run.key), Number(run.details?.lastSeq ?? 0), this.logOpts([]));
+      writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
+      await writer.close();
+      const now = Date.now();
+      await this.store.db.updateTable('step_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
+        .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
+      await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
+        .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
+      await this.store.db.updateTable('build_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
+        .where('id', '=', Number(run.key)).execute();
+      failed++;
+    }
+    return { failed, requeued };
+  }
+
+  /** Creates the run (QUEUED, its step runs WAIT or SKIPPED when disabled) and schedules it. */
+  async startRun(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
+    if (this.stopped) throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'buildgate is shutting down; no new runs');
+    const build = await this.builds.get(buildKey);
+    if (!build) throw notFound('Build', buildKey);
+    const steps = build.steps ?? [];
+    const runId = await this.store.db.transaction().execute(async (trx) => {
+      const b = await trx.updateTable('builds').set((eb) => ({ next_build_no: eb('next_build_no', '+', 1) }))
+        .where('id', '=', Number(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
+      const buildNo = Number(b.next_build_no) - 1;
+      const now = Date.now();
+      const run = await trx.insertInto('build_runs').values({
+        build_id: Number(buildKey), build_no: buildNo, run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null,
+        tag_name: chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)), callback_url: opts.callbackUrl ?? null,
+        callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
+        triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null,
+        created_at: now, last_seq: 0,
+      }).returning('id').executeTakeFirstOrThrow();
+      for (const s of steps) {
+        await trx.insertInto('step_runs').values({
+          run_id: Number(run.id), build_step_id: Number(s.key), step_order: s.stepOrder, step_type: s.stepType,
+          title: s.config.stepTitle ?? null, state: s.useFlag ? 'WAIT' : 'SKIPPED', use_flag: s.useFlag ? 1 : 0,
+          config: JSON.stringify(splitStepSecrets(s.config).publicConfig), begin_time: null, end_time: null, error_message: null,
+        }).execute();
+      }
+      return Number(run.id);
+    });
+    const run = (await this.runs.getRun(String(runId)))!;
+    this.live.runUpdated(PROVIDER, run);
+    this.enqueue(runId, build);
+    return run;
+  }
+
+  private enqueue(runId: number, build: BuildData) {
+    this.queue.push({ runId, steps: build.steps ?? [], build });
+    this.pump();
+  }
+
+  private pump() {
+    while (!this.stopped && this.active.size < this.config.maxConcurrentRuns && this.queue.length) {
+      const next = this.queue.shift()!;
+      const controller = new AbortController();
+      const entry: Active = { controller, canceled: false, done: Promise.resolve() };
+      this.active.set(next.runId, entry);
+      entry.done = this.execute(next.runId, next.build, controller.signal, entry)
+        .catch((e) => this.logger.error({ err: e, runId: next.runId }, 'run failed unexpectedly'))
+        .finally(() => { this.active.delete(next.runId); this.pump(); });
+    }
+  }
+
+  private logOpts(secrets: string[]) {
+    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, secrets };
+  }
+
+  private async setStep(runKey: string, stepId: number, patch: Record<string, unknown>) {
+    await this.store.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
+    const step = await this.runs.getStepRun(String(stepId));
+    if (step) this.live.stepUpdated(PROVIDER, runKey, step);
+  }
+
+  private async setRun(runId: number, patch: Record<string, unknown>): Promise<RunData> {
+    await this.store.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+    const run = (await this.runs.getRun(String(runId)))!;
+    this.live.runUpdated(PROVIDER, run);
+    return run;
+  }
+
+  private async execute(runId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
+    const runKey = String(runId);
+    const workspace = path.resolve(this.config.workDir, `run-${runId}`);
+    await fs.mkdir(workspace, { recursive: true });
+    let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
+    const writer = new LogWriter(this.store, runId, 0, this.logOpts(await this.builds.secretValues(build.key)),
+      (lines) => this.live.logLines(PROVIDER, runKey, lines));
+    const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
+    const stepRuns = await this.runs.listStepRuns(runKey);
+    let failure: { step: StepRunData; error: string } | null = null;
+    let sourceRevision: string | null = null;
+    let image: StepResult['image'] | null = null;
+    writer.line(null, 'SYSTEM', `[buildgate] run #${run.buildNo} of build "${build.name}" started${run.tagName ? `, tag ${run.tagName}` : ''}`);
+
+    for (const step of stepRuns) {
+      const sid = Number(step.key);
+      if (step.state === 'SKIPPED') continue;
+      if (failure || signal.aborted) {
+        await this.setStep(runKey, sid, { state: signal.aborted && entry.canceled ? 'CANCELED' : 'SKIPPED' });
+        continue;
+      }
+      const def = step.stepKey ? fullSteps.get(step.stepKey) : undefined;
+      const config = def?.config ?? step.config!;
+      await this.setStep(runKey, sid, { state: 'RUNNING', begin_time: Date.now() });
+      writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
+      let result: StepResult;
+      try {
+        result = await this.executors[step.stepType as keyof StepExecutors]({
+          runKey, stepRunKey: step.key, workspace, config, signal, tagName: run.tagName,
+          log: (stream, text) => writer.line(sid, stream, text),
+          build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
+          env: this.env,
+        });
+      } catch (e) {
+        result = { ok: false, error: (e as Error).message };
+      }
+      writer.stepEnded(sid);
+      if (signal.aborted && entry.canceled) {
+        writer.line(sid, 'SYSTEM', '[buildgate] step canceled');
+        await this.setStep(runKey, sid, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled' });
+        continue;
+      }
+      if (!result.ok) {
+        const error = result.error ?? 'step failed';
+        writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} failed: ${error}`);
+        await this.setStep(runKey, sid, { state: 'ERROR', end_time: Date.now(), error_message: error });
+        failure = { step, error };
+        continue;
+      }
+      if (result.sourceRevision) sourceRevision = result.sourceRevision;
+      if (result.image) image = result.image;
+      await this.setStep(runKey, sid, { state: 'DONE', end_time: Date.now() });
+    }
+
+    const state = entry.canceled ? 'CANCELED' : failure ? 'ERROR' : 'DONE';
+    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}`);
+    let storeError: string | null = null;
+    try { await writer.close(); } catch (e) { storeError = `log storage failed: ${(e as Error).message}`; }
+    const end = Date.now();
+    if (image && state === 'DONE') {
+      await this.store.db.insertInto('image_tags').values({
+        build_id: Number(build.key), run_id: runId, tag: image.tag, image_name: build.imageName ?? image.repository,
+        image_url: image.url, registry_image_path: image.repository, registry_name: build.registryName ?? null,
+        digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
+      }).execute();
+    }
+    run = await this.setRun(runId, {
+      state, end_time: end, source_revision: sourceRevision,
+      error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,
+      ...(image && state === 'DONE' ? { image_url: image.url, image_size: image.size, image_digest: image.digest } : {}),
+    });
+    if (run.callbackUrl) {
+      const outcome = await deliverCallback(run.callbackUrl, runSummary(run, build.name), { allowPrivateHosts: this.config.allowPrivateHosts, logger: this.logger });
+      await this.setRun(runId, { callback_status: outcome });
+    }
+  }
+
+  /** Cancels a queued or running run; the running step's process tree is killed. */
+  async cancel(runKey: string): Promise<RunData> {
+    const runId = Number(runKey);
+    const queued = this.queue.findIndex((q) => q.runId === runId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      return this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+    }
+    const active = this.active.get(runId);
+    if (active) {
+      active.canceled = true;
+      active.controller.abort();
+      await active.done;
+    }
+    const run = await this.runs.getRun(runKey);
+    if (!run) throw notFound('BuildRun', runKey);
+    return run;
+  }
+
+  /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag. */
+  async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+    const runId = Number(runKey);
+    if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
+      throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'a queued or running run cannot be removed; cancel it first');
+    }
+    const run = await this.runs.getRun(runKey);
+    if (!run) return false;
+    if (opts.removeImageTag && run.imageDigest) {
+      const tags = await this.store.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+      for (const t of tags) {
+        const host = (t.image_url ?? '').split('/')[0] ?? this.config.registry.host;
+        const target = { ...parseRegistry(host || this.config.registry.host, this.config.registry.insecure), username: this.config.registry.username, password: this.config.registry.password };
+        await new RegistryClient(target).deleteTag(t.registry_image_path ?? '', t.tag);
+      }
+    }
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
+    });
+    await fs.rm(path.resolve(this.config.workDir, `run-${runId}`), { recursive: true, force: true });
+    return true;
+  }
+
+  isActive(runKey: string): boolean {
+    return this.active.has(Number(runKey));
+  }
+
+  /** Stops taking runs and ends the running ones (their state is ERROR on the next start's recovery if the process dies first). */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const a of this.active.values()) a.controller.abort();
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+}

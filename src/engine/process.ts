@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import type { LogStream } from '../providers/types.js';
+
+export interface ProcessOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  signal: AbortSignal;
+  /** Milliseconds; 0 or undefined = no limit. */
+  timeoutMs?: number;
+  /** Called once per complete output line, without the newline. */
+  onLine(stream: LogStream, text: string): void;
+  stdin?: string;
+}
+
+export interface ProcessResult { exitCode: number | null; signal: string | null; timedOut: boolean; aborted: boolean }
+
+/**
+ * Runs a command in its own process group so that cancel/timeout can kill the whole
+ * tree (a shell's children included), and splits stdout/stderr into lines as they come.
+ */
+export function runProcess(cmd: string, args: string[], opts: ProcessOptions): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
+      detached: true, // own process group: kill(-pid) reaches grandchildren
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let timedOut = false;
+    let aborted = false;
+    const killTree = () => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 2000).unref();
+    };
+    const onAbort = () => { aborted = true; killTree(); };
+    if (opts.signal.aborted) onAbort();
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; killTree(); }, opts.timeoutMs) : null;
+
+    const splitter = (stream: LogStream) => {
+      let rest = '';
+      return {
+        push(chunk: string) {
+          const text = rest + chunk;
+          let start = 0;
+          for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
+            const end = i > start && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
+            opts.onLine(stream, text.slice(start, end));
+            start = i + 1;
+          }
+          rest = text.slice(start);
+        },
+        flush() { if (rest.length) opts.onLine(stream, rest); rest = ''; },
+      };
+    };
+    const out = splitter('STDOUT');
+    const err = splitter('STDERR');
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => err.push(c));
+    if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+    child.on('close', (code, sig) => {
+      if (timer) clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+      out.flush();
+      err.flush();
+      resolve({ exitCode: code, signal: sig, timedOut, aborted });
+    });
+  });
+}

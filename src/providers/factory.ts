@@ -1,0 +1,28 @@
+import type Keyv from 'keyv';
+import type { Logger } from 'pino';
+import type { Provider } from './types.js';
+
+/** What the config file says about one upstream provider instance (validated generically). */
+export interface ProviderInstanceConfig {
+  /** Unique instance id, e.g. "quay-prod"; appears in global IDs and errors. */
+  id: string;
+  kind: 'COCKTAIL' | 'QUAY' | 'ZADIG' | 'CODEARTS';
+  baseUrl: string;
+  /** Kind-specific settings (credentials, project keys...), validated by the provider's own zod schema. */
+  options: Record<string, unknown>;
+  /** Upstream GET cache TTL, ms (0 disables). */
+  cacheTtlMs: number;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  /** Retries for idempotent calls. */
+  retries: number;
+}
+
+/** Shared services handed to every provider. */
+export interface ProviderDeps {
+  /** keyv store for upstream GET answers (in memory by default, Redis when configured). */
+  cache: Keyv;
+  logger: Logger;
+}
+
+export type ProviderFactory = (instance: ProviderInstanceConfig, deps: ProviderDeps) => Provider;

@@ -1,0 +1,133 @@
+import type { Engine } from '../../engine/engine.js';
+import { notFound } from '../../errors.js';
+import type { Store } from '../../store/db.js';
+import { validateBuildInput } from '../build-rules.js';
+import type {
+  BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+} from '../types.js';
+import { BuildStore } from './build-store.js';
+import { RunStore } from './run-store.js';
+
+export interface NativeOptions { maxSteps: number }
+
+const RUN_CAPABILITIES: Capability[] = ['RUN_START', 'RUN_CANCEL', 'RUN_REMOVE'];
+
+/**
+ * The native provider: build definitions, runs, logs and tags in buildgate's own store,
+ * executed by the native engine. Keys are the store's integer ids as strings.
+ */
+export class NativeProvider implements Provider {
+  readonly id = 'native';
+  readonly kind = 'NATIVE' as const;
+  readonly baseUrl = null;
+  readonly capabilities: ReadonlySet<Capability>;
+  readonly builds: BuildStore;
+  readonly runs: RunStore;
+  private engine: Engine | null = null;
+
+  constructor(readonly store: Store, private readonly opts: NativeOptions) {
+    this.builds = new BuildStore(store.db);
+    this.runs = new RunStore(store.db);
+    this.capabilities = new Set<Capability>([
+      'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
+      'RUN_LIST', 'RUN_GET', 'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD', ...RUN_CAPABILITIES,
+    ]);
+  }
+
+  /** Runs are executed by the engine attached here (absent in read-only tools). */
+  attachEngine(engine: Engine): void {
+    this.engine = engine;
+  }
+
+  private requireEngine(): Engine {
+    if (!this.engine) throw new Error('the native engine is not running in this process');
+    return this.engine;
+  }
+
+  health(): ProviderHealthData {
+    return { status: 'UP', lastSuccessAt: null, lastErrorAt: null, lastError: null, circuitState: 'CLOSED' };
+  }
+
+  listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
+    return this.builds.list(args);
+  }
+
+  getBuild(key: string): Promise<BuildData | null> {
+    return this.builds.get(key);
+  }
+
+  createBuild(input: BuildInputData): Promise<BuildData> {
+    validateBuildInput(input, this.opts);
+    return this.builds.create(input);
+  }
+
+  async updateBuild(key: string, input: BuildInputData): Promise<BuildData> {
+    validateBuildInput(input, this.opts);
+    const b = await this.builds.update(key, input);
+    if (!b) throw notFound('Build', key);
+    return b;
+  }
+
+  async deleteBuild(key: string): Promise<boolean> {
+    const running = await this.runs.listRuns(key, { offset: 0, limit: 1000 });
+    for (const r of running.items) if (r.state === 'RUNNING' || r.state === 'QUEUED') await this.requireEngine().cancel(r.key);
+    return this.builds.delete(key);
+  }
+
+  getBuildStats(buildKey: string): Promise<BuildStatsData> {
+    return this.builds.stats(buildKey);
+  }
+
+  listRuns(buildKey: string, page: PageArgs): Promise<Page<RunData>> {
+    return this.runs.listRuns(buildKey, page);
+  }
+
+  getRun(key: string): Promise<RunData | null> {
+    return this.runs.getRun(key);
+  }
+
+  latestRun(buildKey: string): Promise<RunData | null> {
+    return this.runs.latestRun(buildKey);
+  }
+
+  runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
+    return this.requireEngine().startRun(buildKey, opts);
+  }
+
+  cancelRun(key: string): Promise<RunData> {
+    return this.requireEngine().cancel(key);
+  }
+
+  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+    return this.requireEngine().remove(key, opts);
+  }
+
+  listStepRuns(runKey: string): Promise<StepRunData[]> {
+    return this.runs.listStepRuns(runKey);
+  }
+
+  getStepRun(key: string): Promise<StepRunData | null> {
+    return this.runs.getStepRun(key);
+  }
+
+  getLogs(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
+    return this.runs.getLogs(runKey, args);
+  }
+
+  listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
+    return this.runs.listImageTags(buildKey, args);
+  }
+
+  getImageTag(key: string): Promise<ImageTagData | null> {
+    return this.runs.getImageTag(key);
+  }
+
+  getBuildRecord(runKey: string): Promise<BuildRecordData | null> {
+    return this.runs.getBuildRecord(runKey);
+  }
+
+  async close(): Promise<void> {
+    await this.engine?.shutdown();
+  }
+}

@@ -1,0 +1,132 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from '../../store/db.js';
+import type {
+  BuildRecordData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
+} from '../types.js';
+
+const date = (v: number | null) => (v === null || v === undefined ? null : new Date(Number(v)));
+
+export function toRun(r: Selectable<BuildRunTable>): RunData {
+  return {
+    key: String(r.id), buildKey: String(r.build_id), buildNo: r.build_no, runType: r.run_type as RunType,
+    state: r.state as RunState, rawState: r.state, description: r.description, tagName: r.tag_name,
+    callbackUrl: r.callback_url, imageUrl: r.image_url, imageSize: r.image_size === null ? null : Number(r.image_size),
+    imageDigest: r.image_digest, trigger: r.trigger, triggeredBy: r.triggered_by, sourceRevision: r.source_revision,
+    errorMessage: r.error_message, beginTime: date(r.begin_time), endTime: date(r.end_time), createdAt: date(r.created_at),
+    details: { lastSeq: Number(r.last_seq), callbackStatus: r.callback_status },
+  };
+}
+
+export function toStepRun(s: Selectable<StepRunTable>): StepRunData {
+  const config = JSON.parse(s.config) as StepConfig;
+  return {
+    key: String(s.id), runKey: String(s.run_id), stepKey: s.build_step_id === null ? null : String(s.build_step_id),
+    stepType: s.step_type, stepOrder: s.step_order, title: s.title, state: s.state as StepState, rawState: s.state,
+    beginTime: date(s.begin_time), endTime: date(s.end_time), errorMessage: s.error_message, useFlag: s.use_flag === 1, config,
+  };
+}
+
+function toTag(t: Selectable<ImageTagTable>, runDesc: string | null): ImageTagData {
+  return {
+    key: String(t.id), buildKey: String(t.build_id), runKey: t.run_id === null ? null : String(t.run_id), tag: t.tag,
+    imageName: t.image_name, imageUrl: t.image_url, registryImagePath: t.registry_image_path, registryName: t.registry_name,
+    digest: t.digest, size: t.size === null ? null : Number(t.size), beginTime: date(t.begin_time), endTime: date(t.end_time),
+    runDescription: runDesc,
+  };
+}
+
+const id = (key: string) => {
+  const n = Number(key);
+  return Number.isSafeInteger(n) && n > 0 ? n : -1;
+};
+
+/** Reads of runs, step runs, log lines and image tags of the native store. */
+export class RunStore {
+  constructor(readonly db: Kysely<Database>) {}
+
+  async getRun(key: string): Promise<RunData | null> {
+    const r = await this.db.selectFrom('build_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
+    return r ? toRun(r) : null;
+  }
+
+  async listRuns(buildKey: string, page: PageArgs): Promise<Page<RunData>> {
+    const q = this.db.selectFrom('build_runs').where('build_id', '=', id(buildKey));
+    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    return { items: rows.map(toRun), totalCount: total, hasMore: page.offset + rows.length < total };
+  }
+
+  async latestRun(buildKey: string): Promise<RunData | null> {
+    const r = await this.db.selectFrom('build_runs').selectAll().where('build_id', '=', id(buildKey))
+      .where('run_type', '=', 'BUILD').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return r ? toRun(r) : null;
+  }
+
+  async runsInState(states: RunState[]): Promise<RunData[]> {
+    const rows = await this.db.selectFrom('build_runs').selectAll().where('state', 'in', states).orderBy('id').execute();
+    return rows.map(toRun);
+  }
+
+  async listStepRuns(runKey: string): Promise<StepRunData[]> {
+    const rows = await this.db.selectFrom('step_runs').selectAll().where('run_id', '=', id(runKey)).orderBy('step_order').execute();
+    return rows.map(toStepRun);
+  }
+
+  async getStepRun(key: string): Promise<StepRunData | null> {
+    const r = await this.db.selectFrom('step_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
+    return r ? toStepRun(r) : null;
+  }
+
+  /** Lines after `afterSeq` in order, or the last `limit` lines (`tail`). */
+  async getLogs(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }) {
+    const runId = id(runKey);
+    let q = this.db.selectFrom('log_lines').where('run_id', '=', runId);
+    if (args.stepKey) q = q.where('step_run_id', '=', id(args.stepKey));
+    if (args.afterSeq) q = q.where('seq', '>', args.afterSeq);
+    const rows = args.tail
+      ? (await q.selectAll().orderBy('seq', 'desc').limit(args.limit + 1).execute()).reverse()
+      : await q.selectAll().orderBy('seq', 'asc').limit(args.limit + 1).execute();
+    const run = await this.db.selectFrom('build_runs').select('last_seq').where('id', '=', runId).executeTakeFirst();
+    const hasMore = rows.length > args.limit;
+    const page = args.tail ? rows.slice(hasMore ? 1 : 0) : rows.slice(0, args.limit);
+    const lines: LogLineData[] = page.map((l) => ({
+      seq: Number(l.seq), stepKey: l.step_run_id === null ? null : String(l.step_run_id), stream: l.stream as LogStream,
+      time: new Date(Number(l.time)), text: l.text,
+    }));
+    return { lines, lastSeq: Number(run?.last_seq ?? 0), hasMore: args.tail ? false : hasMore };
+  }
+
+  async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
+    const q = this.db.selectFrom('image_tags').where('image_tags.build_id', '=', id(buildKey));
+    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const col = args.sort === 'TAG' ? 'image_tags.tag' : args.sort === 'IMAGE_SIZE' ? 'image_tags.size' : 'image_tags.end_time';
+    const dir = args.order === 'ASC' ? 'asc' : 'desc';
+    const rows = await q.leftJoin('build_runs', 'build_runs.id', 'image_tags.run_id')
+      .selectAll('image_tags').select('build_runs.description as run_desc')
+      .orderBy(sql.ref(col), dir).orderBy('image_tags.id', dir).limit(args.limit).offset(args.offset).execute();
+    return { items: rows.map((r) => toTag(r, r.run_desc)), totalCount: total, hasMore: args.offset + rows.length < total };
+  }
+
+  async getImageTag(key: string): Promise<ImageTagData | null> {
+    const r = await this.db.selectFrom('image_tags').leftJoin('build_runs', 'build_runs.id', 'image_tags.run_id')
+      .selectAll('image_tags').select('build_runs.description as run_desc').where('image_tags.id', '=', id(key)).executeTakeFirst();
+    return r ? toTag(r, r.run_desc) : null;
+  }
+
+  /** The native BuildRecord is derived from the run and its CODE_DOWN step. */
+  async getBuildRecord(runKey: string): Promise<BuildRecordData | null> {
+    const run = await this.getRun(runKey);
+    if (!run) return null;
+    const steps = await this.listStepRuns(runKey);
+    const code = steps.find((s) => s.config?.stepType === 'CODE_DOWN')?.config;
+    const repo = code?.stepType === 'CODE_DOWN' ? code : null;
+    return {
+      key: run.key, runKey: run.key, buildKey: run.buildKey, buildNo: run.buildNo, status: run.rawState, state: run.state,
+      triggerType: run.trigger ?? null, triggeredBy: run.triggeredBy ?? null, repository: repo?.repositoryUrl ?? null,
+      branch: repo?.branchName ?? null, commit: run.sourceRevision ?? null, createTime: run.createdAt ?? null,
+      queuedTime: run.createdAt ?? null, startTime: run.beginTime, finishTime: run.endTime,
+      durationMs: run.beginTime && run.endTime ? run.endTime.getTime() - run.beginTime.getTime() : null,
+      errorMessage: run.errorMessage ?? null,
+    };
+  }
+}

@@ -1,0 +1,272 @@
+import { gunzipSync } from 'node:zlib';
+import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamError } from '../../errors.js';
+import type { ProviderDeps, ProviderFactory, ProviderInstanceConfig } from '../factory.js';
+import type {
+  BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, LogLineData, Page,
+  PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+} from '../types.js';
+import { UpstreamClient } from '../upstream/client.js';
+import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
+import { parseQuayOptions, type QuayOptions } from './options.js';
+import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
+
+export const QUAY_CAPABILITIES: readonly Capability[] = [
+  'BUILD_LIST', 'BUILD_GET', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
+  'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
+];
+
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof UpstreamError && err.code === ErrorCode.UPSTREAM_NOT_FOUND) return null;
+    throw err;
+  }
+}
+
+const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
+
+/**
+ * Quay (seed 004). A Build is a configured repository; its runs are repository builds;
+ * steps are Quay's build phases; image tags are the tags complete builds pushed.
+ */
+export class QuayProvider implements Provider {
+  readonly kind = 'QUAY' as const;
+  readonly id: string;
+  readonly baseUrl: string;
+  readonly capabilities: ReadonlySet<Capability> = new Set(QUAY_CAPABILITIES);
+  readonly client: UpstreamClient;
+  private readonly options: QuayOptions;
+  private readonly registryHost: string;
+
+  constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
+    this.id = instance.id;
+    this.baseUrl = instance.baseUrl;
+    this.options = parseQuayOptions(instance.id, instance.options);
+    this.registryHost = new URL(instance.baseUrl).host;
+    this.client = new UpstreamClient({
+      providerId: instance.id, baseUrl: instance.baseUrl, headers: { authorization: `Bearer ${this.options.token}` },
+      timeoutMs: instance.timeoutMs, retries: instance.retries, cacheTtlMs: instance.cacheTtlMs,
+      cache: deps.cache, logger: deps.logger, describeError: describeQuayError,
+    });
+  }
+
+  health(): ProviderHealthData {
+    return this.client.health();
+  }
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private repoPath(repo: string): string {
+    const [ns, name] = repo.split('/');
+    return `/api/v1/repository/${encodeURIComponent(ns!)}/${encodeURIComponent(name!)}`;
+  }
+  private configured(repo: string) {
+    return this.options.repositories.get(repo) ?? null;
+  }
+
+  // ---- builds = repositories ----------------------------------------------------------
+
+  private async toBuild(repo: string): Promise<BuildData | null> {
+    const info = await orNull(this.client.get(this.repoPath(repo), { schema: repositoryWire }));
+    if (!info) return null;
+    const cfg = this.configured(repo)!;
+    return {
+      key: repo, name: repo, description: info.description ?? null, imageName: repo, registryName: this.registryHost,
+      tagName: cfg.tags?.join(',') ?? 'latest', steps: null,
+      details: { namespace: info.namespace, name: info.name, isPublic: info.is_public ?? null, kind: info.kind ?? null,
+        runnable: !!cfg.archiveUrl, dockerfilePath: cfg.dockerfilePath ?? null, context: cfg.context ?? null },
+    };
+  }
+
+  async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
+    let repos = [...this.options.repositories.keys()];
+    const needle = args.filter?.nameContains?.toLowerCase();
+    if (needle) repos = repos.filter((r) => r.toLowerCase().includes(needle));
+    const dir = args.order === 'DESC' ? -1 : 1;
+    if (args.filter?.lastRunStates?.length || args.sort === 'LAST_RUN_TIME') {
+      const latest = new Map(await Promise.all(repos.map(async (r) => [r, await this.latestRun(r)] as const)));
+      const states = args.filter?.lastRunStates;
+      if (states?.length) repos = repos.filter((r) => latest.get(r) && states.includes(latest.get(r)!.state));
+      if (args.sort === 'LAST_RUN_TIME') repos.sort((a, b) => dir * byTime(latest.get(a)?.beginTime, latest.get(b)?.beginTime));
+    } else if (args.sort === 'NAME') {
+      repos.sort((a, b) => dir * a.localeCompare(b));
+    }
+    const slice = repos.slice(args.offset, args.offset + args.limit);
+    const items = (await Promise.all(slice.map((r) => this.toBuild(r)))).filter((b): b is BuildData => b !== null);
+    return { items, totalCount: repos.length, hasMore: args.offset + slice.length < repos.length };
+  }
+
+  async getBuild(key: string): Promise<BuildData | null> {
+    return this.configured(key) ? this.toBuild(key) : null;
+  }
+
+  // ---- runs = repository builds -------------------------------------------------------
+
+  private builds(repo: string, limit: number, fresh = false): Promise<BuildView[]> {
+    return this.client.get(`${this.repoPath(repo)}/build/`, { searchParams: { limit }, schema: buildListWire, cache: !fresh })
+      .then((r) => r.builds);
+  }
+
+  /** Quay pages only by `limit` (newest first) and `since`: read offset+limit and slice; no total is known. */
+  async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
+    if (!this.configured(buildKey)) throw notFound('Build', buildKey);
+    const want = Math.min(args.offset + args.limit + 1, this.options.maxRuns);
+    const all = await this.builds(buildKey, want);
+    const items = all.slice(args.offset, args.offset + args.limit).map((b) => toRunData(buildKey, b));
+    return { items, totalCount: null, hasMore: all.length > args.offset + items.length };
+  }
+
+  async latestRun(buildKey: string): Promise<RunData | null> {
+    if (!this.configured(buildKey)) return null;
+    const [b] = await this.builds(buildKey, 1);
+    return b ? toRunData(buildKey, b) : null;
+  }
+
+  private async view(ref: RunRef, fresh = false): Promise<BuildView | null> {
+    if (!this.configured(ref.repo)) return null;
+    return orNull(this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}`, { schema: buildViewWire, cache: !fresh }));
+  }
+
+  async getRun(key: string): Promise<RunData | null> {
+    const ref = parseRunKey(key);
+    const b = await this.view(ref);
+    return b && toRunData(ref.repo, b);
+  }
+
+  /**
+   * tagName -> docker_tags (comma-separated for several; default the repository's `tags` or
+   * ["latest"]); archive_url, dockerfile_path, context and pull_robot come from the
+   * repository's options. Quay keeps no description and calls no callback: asking for
+   * either is refused rather than dropped.
+   */
+  async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
+    const cfg = this.configured(buildKey);
+    if (!cfg) throw notFound('Build', buildKey);
+    if (opts.description) throw unsupported(this.id, 'a run description (Quay builds have none)');
+    if (opts.callbackUrl) throw unsupported(this.id, 'a run callbackUrl (use Quay repository notifications)');
+    if (!cfg.archiveUrl) {
+      throw badInput(`repository ${buildKey} has no archiveUrl in the options of provider "${this.id}": Quay needs one to build`, 'buildKey');
+    }
+    const tags = opts.tagName ? opts.tagName.split(',').map((t) => t.trim()).filter(Boolean) : cfg.tags ?? ['latest'];
+    const created = await this.client.post(`${this.repoPath(buildKey)}/build/`, {
+      json: { archive_url: cfg.archiveUrl, docker_tags: tags, dockerfile_path: cfg.dockerfilePath, context: cfg.context, pull_robot: cfg.pullRobot },
+      schema: buildViewWire,
+    });
+    await this.client.invalidate(`${this.repoPath(buildKey)}/build/`);
+    return toRunData(buildKey, created);
+  }
+
+  async cancelRun(key: string): Promise<RunData> {
+    const ref = parseRunKey(key);
+    const before = await this.view(ref, true);
+    if (!before) throw notFound('BuildRun', key);
+    const run = toRunData(ref.repo, before);
+    if (!run.possibleActions!.includes('CANCEL')) throw actionNotAllowed('CANCEL', before.phase, run.possibleActions!);
+    await this.client.delete(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}`); // 201 "Okay"
+    await this.client.invalidate(`${this.repoPath(ref.repo)}/build/`);
+    const after = await this.view(ref, true);
+    return toRunData(ref.repo, after ?? before);
+  }
+
+  // ---- phases as steps, logs ----------------------------------------------------------
+
+  /** All log entries from index 0: live from Redis, or the archived gzip JSON once archived. */
+  private async logEntries(ref: RunRef): Promise<LogEntry[]> {
+    const page = await this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}/logs`, {
+      searchParams: { start: 0 }, schema: logsWire,
+    });
+    if (typeof page.logs_url !== 'string') return (page as { logs: LogEntry[] }).logs;
+    const raw = await this.client.get<Buffer>(page.logs_url, { responseType: 'buffer' });
+    let archived: unknown;
+    try {
+      const buf = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
+      archived = JSON.parse(buf.toString('utf8'));
+    } catch {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id, 'archived build log is not gzip JSON');
+    }
+    return this.client.parse(logPageWire, archived, 'archived build log').logs;
+  }
+
+  async listStepRuns(runKey: string): Promise<StepRunData[]> {
+    const ref = parseRunKey(runKey);
+    const b = await this.view(ref);
+    if (!b) throw notFound('BuildRun', runKey);
+    // The status endpoint (seed 004 getRepoBuildStatus) is polled for the phase; the log gives phase times.
+    const status = await this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}/status`, { schema: buildViewWire });
+    return toStepRuns(ref, status, await this.logEntries(ref));
+  }
+
+  async getStepRun(key: string): Promise<StepRunData | null> {
+    const { last: _phase, ...ref } = parseChildKey(key, 'step run');
+    if (!(await this.view(ref))) return null;
+    return (await this.listStepRuns(runKeyOf(ref))).find((s) => s.key === key) ?? null;
+  }
+
+  /**
+   * Quay answers every entry from `start` on; lines are read from 0 so each line's phase
+   * (its step) is known, then sliced here. seq = upstream index + 1, stable.
+   */
+  async getLogs(
+    runKey: string,
+    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+  ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
+    const ref = parseRunKey(runKey);
+    if (!this.configured(ref.repo)) throw notFound('BuildRun', runKey);
+    const entries = await orNull(this.logEntries(ref));
+    if (!entries) throw notFound('BuildRun', runKey);
+    let lines = toLogLines(ref, entries);
+    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
+    const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
+    return { lines: out, lastSeq: out.length ? out[out.length - 1]!.seq : (args.afterSeq ?? 0), hasMore: !args.tail && after.length > out.length };
+  }
+
+  // ---- image tags and records ---------------------------------------------------------
+
+  private tagsOf(repo: string, b: BuildView): ImageTagData[] {
+    if (b.phase !== 'complete') return [];
+    const runKey = runKeyOf({ repo, uuid: b.id });
+    return (b.tags ?? []).map((tag) => ({
+      key: `${runKey}/${tag}`, buildKey: repo, runKey, tag, imageName: repo,
+      imageUrl: `${this.registryHost}/${repo}:${tag}`, registryImagePath: repo, registryName: this.registryHost,
+      beginTime: parseRfc2822(b.started), endTime: null, runDescription: b.display_name ?? null,
+    }));
+  }
+
+  /** Tags pushed by the latest `maxRuns` complete builds (Quay gives no size or end time here). */
+  async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
+    if (!this.configured(buildKey)) throw notFound('Build', buildKey);
+    const tags = (await this.builds(buildKey, this.options.maxRuns)).flatMap((b) => this.tagsOf(buildKey, b));
+    const dir = args.order === 'ASC' ? 1 : -1;
+    // No sizes or end times upstream: IMAGE_SIZE and END_TIME fall back to the build start.
+    if (args.sort === 'TAG') tags.sort((a, b) => dir * a.tag.localeCompare(b.tag, undefined, { numeric: true }));
+    else tags.sort((a, b) => dir * byTime(a.beginTime, b.beginTime));
+    const items = tags.slice(args.offset, args.offset + args.limit);
+    return { items, totalCount: tags.length, hasMore: args.offset + items.length < tags.length };
+  }
+
+  async getImageTag(key: string): Promise<ImageTagData | null> {
+    const { last: tag, ...ref } = parseChildKey(key, 'image tag');
+    const b = await this.view(ref);
+    return (b && this.tagsOf(ref.repo, b).find((t) => t.tag === tag)) ?? null;
+  }
+
+  async getBuildRecord(runKey: string): Promise<BuildRecordData | null> {
+    const ref = parseRunKey(runKey);
+    const b = await this.view(ref);
+    if (!b) return null;
+    const run = toRunData(ref.repo, b);
+    const branch = b.trigger_metadata?.ref?.replace(/^refs\/(heads|tags)\//, '') ?? null;
+    return {
+      key: run.key, runKey: run.key, buildKey: ref.repo, buildNo: null, status: b.phase, state: run.state,
+      triggerType: b.trigger?.service ?? (b.manual_user ? 'MANUAL' : null), triggeredBy: b.manual_user ?? null,
+      repository: ref.repo, branch, tag: b.tags?.[0] ?? null, commit: b.trigger_metadata?.commit ?? null,
+      createTime: run.beginTime, startTime: run.beginTime, errorMessage: b.error ?? null,
+      details: { displayName: b.display_name ?? null, tags: b.tags ?? [] },
+    };
+  }
+}
+
+export const createQuayProvider: ProviderFactory = (instance, deps) => new QuayProvider(instance, deps);

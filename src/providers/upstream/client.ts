@@ -1,0 +1,311 @@
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Method } from 'got';
+import CircuitBreaker from 'opossum';
+import type Keyv from 'keyv';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { ErrorCode, UpstreamError } from '../../errors.js';
+import type { ProviderHealthData } from '../types.js';
+import { scrub, scrubText, secretValues } from './secrets.js';
+import { parseShape } from './shape.js';
+import { failureFromResponse, failureFromNetwork, isAvailabilityFailure } from './failures.js';
+
+export interface BreakerOptions {
+  /** Calls needed in the rolling window before the circuit may open. Default 5. */
+  volumeThreshold?: number;
+  /** Failure percentage (availability failures only) that opens the circuit. Default 50. */
+  errorThresholdPercentage?: number;
+  /** How long the circuit stays open before one trial call (half-open). Default 30 000 ms. */
+  resetTimeoutMs?: number;
+  /** Rolling statistics window. Default 10 000 ms. */
+  rollingWindowMs?: number;
+}
+
+export interface UpstreamClientOptions {
+  providerId: string;
+  baseUrl: string;
+  /** Auth headers etc; their values are treated as secrets. */
+  headers?: Record<string, string>;
+  /** Extra values to scrub from errors/logs. */
+  secrets?: string[];
+  timeoutMs: number;
+  /** Retries for idempotent methods (GET/PUT/DELETE/HEAD); POST is never retried. */
+  retries: number;
+  /** GET cache TTL; 0 disables the cache. */
+  cacheTtlMs: number;
+  cache: Keyv;
+  logger: Logger;
+  /** Map an upstream error body to a short message (e.g. Quay error_message, CodeArts error_msg). */
+  describeError?: (status: number, body: unknown) => string | undefined;
+  breaker?: BreakerOptions;
+  /** First retry delay; doubles each retry (±20% jitter). Default 200 ms. */
+  backoffMs?: number;
+  /** A Retry-After longer than this is not waited for: the caller gets UPSTREAM_RATE_LIMITED. Default 5 000 ms. */
+  maxRetryAfterMs?: number;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+export type ResponseType = 'json' | 'text' | 'buffer';
+
+export interface RequestOptions {
+  searchParams?: Query;
+  /** Default 'json'. 'buffer' answers are never cached. */
+  responseType?: ResponseType;
+  /** GET only: set false to bypass the cache for this call. */
+  cache?: boolean;
+  json?: unknown;
+  /** Checked on every answer (cached or not); a mismatch is UPSTREAM_BAD_RESPONSE naming the field. */
+  schema?: z.ZodType;
+  headers?: Record<string, string>;
+}
+export type GetOptions = Omit<RequestOptions, 'json'>;
+export type WriteOptions = Omit<RequestOptions, 'cache'>;
+
+const IDEMPOTENT = new Set<Method>(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const MAX_KNOWN_KEYS = 5000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One HTTP client per provider instance: keep-alive sockets, per-request timeout, retries
+ * with backoff for idempotent calls, a GET cache in keyv, a circuit breaker, and one error
+ * type (UpstreamError) with secrets scrubbed. Adapters only build paths and map shapes.
+ */
+export class UpstreamClient {
+  readonly providerId: string;
+  readonly baseUrl: string;
+  /** Upstream HTTP calls actually made (attempts, including retries). */
+  readonly stats = { calls: 0 };
+  private readonly origin: string;
+  private readonly secrets: string[];
+  private readonly log: Logger;
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
+  };
+  /** Keys this client wrote, so invalidate() can find them (keyv has no prefix delete). */
+  private readonly knownKeys = new Set<string>();
+  /** Same-key GETs in flight share one upstream call. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** Bumped by invalidate(): a GET that started before it must not refill the cache with stale data. */
+  private generation = 0;
+  private lastSuccessAt: Date | null = null;
+  private lastErrorAt: Date | null = null;
+  private lastError: string | null = null;
+
+  constructor(private readonly opts: UpstreamClientOptions) {
+    this.providerId = opts.providerId;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.origin = new URL(this.baseUrl).origin;
+    this.secrets = secretValues(opts.headers, opts.secrets);
+    this.log = opts.logger.child({ providerId: opts.providerId });
+    const b = opts.breaker ?? {};
+    this.breaker = new CircuitBreaker((attempt: () => Promise<unknown>) => attempt(), {
+      timeout: false, // got enforces the per-request timeout
+      volumeThreshold: b.volumeThreshold ?? 5,
+      errorThresholdPercentage: b.errorThresholdPercentage ?? 50,
+      resetTimeout: b.resetTimeoutMs ?? 30_000,
+      rollingCountTimeout: b.rollingWindowMs ?? 10_000,
+      // Only "the upstream is not answering" counts: a 404 or a 400 is the upstream working.
+      errorFilter: (err: unknown) => !isAvailabilityFailure(err),
+    });
+    this.breaker.on('open', () => this.log.warn('circuit opened'));
+    this.breaker.on('close', () => this.log.info('circuit closed'));
+  }
+
+  // With a `schema`, the answer's type is the schema's output; without one, the caller names it.
+  get<S extends z.ZodType>(path: string, opts: GetOptions & { schema: S }): Promise<z.output<S>>;
+  get<T>(path: string, opts?: GetOptions): Promise<T>;
+  get(path: string, opts: GetOptions = {}): Promise<unknown> {
+    return this.request('GET', path, opts);
+  }
+  post<S extends z.ZodType>(path: string, opts: WriteOptions & { schema: S }): Promise<z.output<S>>;
+  post<T>(path: string, opts?: WriteOptions): Promise<T>;
+  post(path: string, opts: WriteOptions = {}): Promise<unknown> {
+    return this.request('POST', path, opts);
+  }
+  put<S extends z.ZodType>(path: string, opts: WriteOptions & { schema: S }): Promise<z.output<S>>;
+  put<T>(path: string, opts?: WriteOptions): Promise<T>;
+  put(path: string, opts: WriteOptions = {}): Promise<unknown> {
+    return this.request('PUT', path, opts);
+  }
+  delete<S extends z.ZodType>(path: string, opts: WriteOptions & { schema: S }): Promise<z.output<S>>;
+  delete<T>(path: string, opts?: WriteOptions): Promise<T>;
+  delete(path: string, opts: WriteOptions = {}): Promise<unknown> {
+    return this.request('DELETE', path, opts);
+  }
+
+  /** Check a value against a schema; a mismatch is UPSTREAM_BAD_RESPONSE naming the field. */
+  parse<S extends z.ZodType>(schema: S, data: unknown, what: string): z.output<S> {
+    return parseShape(this.providerId, schema, data, what);
+  }
+
+  /** Drop cached GETs whose path starts with `pathPrefix` (call after our own mutations). */
+  async invalidate(pathPrefix: string): Promise<void> {
+    this.generation++;
+    const prefix = this.cacheKey(this.url(pathPrefix).toString());
+    const doomed = [...this.knownKeys].filter((k) => k.startsWith(prefix));
+    for (const k of doomed) this.knownKeys.delete(k);
+    await Promise.all(doomed.map((k) => this.opts.cache.delete(k).catch(() => false)));
+  }
+
+  health(): ProviderHealthData {
+    const circuitState = this.breaker.opened ? 'OPEN' : this.breaker.halfOpen ? 'HALF_OPEN' : 'CLOSED';
+    let status: ProviderHealthData['status'] = 'UNKNOWN';
+    if (circuitState === 'OPEN') status = 'DOWN';
+    else if (this.lastErrorAt && (!this.lastSuccessAt || this.lastErrorAt >= this.lastSuccessAt)) status = 'DOWN';
+    else if (this.lastSuccessAt) status = 'UP';
+    return { status, lastSuccessAt: this.lastSuccessAt, lastErrorAt: this.lastErrorAt, lastError: this.lastError, circuitState };
+  }
+
+  async close(): Promise<void> {
+    this.breaker.shutdown();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** `path` is relative to baseUrl, or an absolute URL (e.g. a pre-signed log archive link). */
+  url(path: string, searchParams?: Query): URL {
+    const u = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    for (const [k, v] of Object.entries(searchParams ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      if (v !== undefined && v !== null) u.searchParams.set(k, String(v));
+    }
+    return u;
+  }
+
+  private cacheKey(url: string): string {
+    return `bg:upstream:${this.providerId}:${url}`;
+  }
+
+  private async request<T>(method: Method, path: string, opts: RequestOptions): Promise<T> {
+    const url = this.url(path, opts.searchParams);
+    const responseType = opts.responseType ?? 'json';
+    const what = `${method} ${scrubText(url.pathname, this.secrets)}`;
+    const cacheable = method === 'GET' && this.opts.cacheTtlMs > 0 && opts.cache !== false && responseType !== 'buffer';
+    const key = this.cacheKey(url.toString());
+    const check = (body: unknown) => (opts.schema ? this.parse(opts.schema, body, what) : body) as T;
+
+    if (cacheable) {
+      const hit = await this.opts.cache.get(key).catch((err: unknown) => {
+        this.log.warn({ err: String(err) }, 'cache read failed; calling upstream');
+        return undefined;
+      });
+      if (hit !== undefined) return check(hit);
+    }
+    if (method === 'GET') {
+      const shared = this.inFlight.get(key);
+      if (shared) return check(await shared);
+    }
+    const generation = this.generation;
+    const call = this.withRetries(method, url, what, responseType, opts);
+    if (method === 'GET') this.inFlight.set(key, call);
+    try {
+      const body = await call;
+      if (cacheable && generation === this.generation) await this.remember(key, body);
+      return check(body);
+    } finally {
+      if (method === 'GET') this.inFlight.delete(key);
+    }
+  }
+
+  private async remember(key: string, body: unknown): Promise<void> {
+    try {
+      await this.opts.cache.set(key, body, this.opts.cacheTtlMs);
+      this.knownKeys.add(key);
+      if (this.knownKeys.size > MAX_KNOWN_KEYS) this.knownKeys.delete(this.knownKeys.values().next().value!);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'cache write failed');
+    }
+  }
+
+  private async withRetries(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions): Promise<unknown> {
+    const attempts = IDEMPOTENT.has(method) ? Math.max(0, this.opts.retries) + 1 : 1;
+    const backoff = this.opts.backoffMs ?? 200;
+    const maxRetryAfterMs = this.opts.maxRetryAfterMs ?? 5000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts));
+        this.lastSuccessAt = new Date();
+        return body;
+      } catch (raw) {
+        const circuitOpen = (raw as { code?: string } | null)?.code === 'EOPENBREAKER';
+        const err = this.asUpstreamError(raw, what);
+        if (err.code !== ErrorCode.UPSTREAM_NOT_FOUND && err.code !== ErrorCode.UPSTREAM_REJECTED) {
+          this.lastErrorAt = new Date();
+          this.lastError = err.message;
+        } else {
+          this.lastSuccessAt = new Date(); // the upstream answered sensibly
+        }
+        const retryAfterSec = err.extensions.retryAfterSec as number | undefined;
+        const retryable =
+          !circuitOpen &&
+          (err.code === ErrorCode.UPSTREAM_UNAVAILABLE || err.code === ErrorCode.UPSTREAM_TIMEOUT || err.code === ErrorCode.UPSTREAM_RATE_LIMITED);
+        if (attempt + 1 >= attempts || !retryable) throw err;
+        let delay = Math.min(backoff * 2 ** attempt, 10_000) * (0.8 + Math.random() * 0.4);
+        if (retryAfterSec !== undefined) {
+          if (retryAfterSec * 1000 > maxRetryAfterMs) throw err;
+          delay = retryAfterSec * 1000;
+        }
+        this.log.warn({ code: err.code, attempt: attempt + 1, delayMs: Math.round(delay), what }, 'upstream call failed; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  private asUpstreamError(raw: unknown, what: string): UpstreamError {
+    if (raw instanceof UpstreamError) return raw;
+    const code = (raw as { code?: string } | null)?.code;
+    if (code === 'EOPENBREAKER') {
+      return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, this.providerId, `${what}: circuit open after repeated failures; not calling upstream`);
+    }
+    if (code === 'ESHUTDOWN') {
+      return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, this.providerId, `${what}: provider client is closed`);
+    }
+    return failureFromNetwork(this.providerId, what, raw, this.secrets);
+  }
+
+  /** One HTTP attempt. Throws UpstreamError for every failure. */
+  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions): Promise<unknown> {
+    this.stats.calls++;
+    const started = Date.now();
+    // Our auth headers go only to our own upstream, never to a foreign (e.g. pre-signed) URL.
+    const own = url.origin === this.origin ? this.opts.headers : {};
+    let res;
+    try {
+      res = await got(url, {
+        method,
+        headers: { accept: responseType === 'json' ? 'application/json' : '*/*', ...own, ...opts.headers },
+        json: opts.json,
+        responseType: 'buffer',
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: this.opts.timeoutMs },
+        agent: this.agents,
+      });
+    } catch (err) {
+      this.log.warn({ what, ms: Date.now() - started, code: (err as { code?: string }).code }, 'upstream request failed');
+      throw failureFromNetwork(this.providerId, what, err, this.secrets);
+    }
+    this.log.debug({ what, status: res.statusCode, ms: Date.now() - started }, 'upstream call');
+    const body = res.body;
+    if (res.statusCode >= 400 || res.statusCode < 200) {
+      throw failureFromResponse({
+        providerId: this.providerId, what, status: res.statusCode, headers: res.headers,
+        raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError,
+      });
+    }
+    if (responseType === 'buffer') return body;
+    const text = body.toString('utf8');
+    if (responseType === 'text') return text;
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.providerId, `${what} returned malformed JSON (HTTP ${res.statusCode})`, {
+        status: res.statusCode,
+        upstream: scrub(text.slice(0, 200), this.secrets),
+      });
+    }
+  }
+}

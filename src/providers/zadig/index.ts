@@ -1,0 +1,29 @@
+import type { ProviderFactory } from '../factory.js';
+import { UpstreamClient } from '../upstream/client.js';
+import { ZadigApi } from './api.js';
+import { parseZadigOptions } from './options.js';
+import { ZadigProvider } from './provider.js';
+import { describeZadigError } from './wire.js';
+
+export { ZadigProvider } from './provider.js';
+export { zadigOptionsSchema } from './options.js';
+export { zadigBuildRequest, zadigTemplateBuildRequest, type ZadigBuildRequest, type ZadigTemplateBuildRequest } from './requests.js';
+
+/** ZADIG provider instance: options validated (errors name the key), token sent as `Authorization: Bearer`. */
+export const createZadigProvider: ProviderFactory = (instance, deps) => {
+  const opts = parseZadigOptions(instance.id, instance.options);
+  const client = new UpstreamClient({
+    providerId: instance.id,
+    baseUrl: instance.baseUrl,
+    headers: { authorization: `Bearer ${opts.token}` },
+    secrets: [opts.token],
+    timeoutMs: instance.timeoutMs,
+    retries: instance.retries,
+    cacheTtlMs: instance.cacheTtlMs,
+    cache: deps.cache,
+    logger: deps.logger,
+    describeError: describeZadigError,
+  });
+  const api = new ZadigApi(client, { token: opts.token, timeoutMs: instance.timeoutMs, sseTailLines: opts.sseTailLines, sseIdleMs: opts.sseIdleMs });
+  return new ZadigProvider(instance.id, client.baseUrl, client, api, opts);
+};

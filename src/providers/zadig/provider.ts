@@ -1,0 +1,244 @@
+import { actionNotAllowed, badInput, notFound, unsupported } from '../../errors.js';
+import type {
+  BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, Page, PageArgs, Provider,
+  ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+} from '../types.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import type { ZadigApi } from './api.js';
+import { collectLogs, type LogArgs } from './logs.js';
+import * as m from './map.js';
+import type { ZadigOptions, ZadigProject } from './options.js';
+import { allPages, pageWindow } from './paging.js';
+import { checkRequest, zadigBuildRequest, zadigTemplateBuildRequest } from './requests.js';
+import type { ZadigBuildListItem, ZadigTask } from './wire.js';
+
+const CAPABILITIES: Capability[] = [
+  'BUILD_LIST', 'BUILD_GET', 'BUILD_DELETE', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
+  'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
+];
+const BUILD_PAGE_MAX = 100;
+const TASK_PAGE_MAX = 50;
+const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+
+/**
+ * Zadig behind the Provider interface. A Build is a build module of a configured project;
+ * a BuildRun is a task of the custom workflow configured for it (the workflow's
+ * `zadig-build` job builds the module's services); StepRuns are the task's jobs.
+ */
+export class ZadigProvider implements Provider {
+  readonly kind = 'ZADIG' as const;
+  readonly capabilities: ReadonlySet<Capability> = new Set(CAPABILITIES);
+
+  constructor(
+    readonly id: string,
+    readonly baseUrl: string,
+    private readonly client: UpstreamClient,
+    private readonly api: ZadigApi,
+    private readonly opts: ZadigOptions,
+  ) {}
+
+  health(): ProviderHealthData { return this.client.health(); }
+  async close(): Promise<void> { await this.client.close(); }
+
+  // ---- builds
+  async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
+    if (args.filter?.lastRunStates?.length) throw unsupported(this.id, 'filtering builds by last run state');
+    if (args.sort === 'LAST_RUN_TIME') throw unsupported(this.id, 'sorting builds by last run time');
+    const projects = this.opts.projects;
+    if (projects.length === 1 && !args.filter?.nameContains && !args.sort) {
+      const p = projects[0]!.projectKey;
+      const page = await pageWindow(args.offset, args.limit, BUILD_PAGE_MAX, async (i, size) => {
+        const r = await this.api.listBuilds(p, i + 1, size);
+        return { items: r.builds ?? [], total: r.total };
+      });
+      return { ...page, items: page.items.map(m.buildFromListItem) };
+    }
+    // Several projects, a name filter or a sort: Zadig can do none of these, so gather and page here.
+    let all = (await Promise.all(projects.map((p) => this.allBuilds(p.projectKey)))).flat().map(m.buildFromListItem);
+    const needle = args.filter?.nameContains?.toLowerCase();
+    if (needle) all = all.filter((b) => b.name.toLowerCase().includes(needle));
+    if (args.sort === 'NAME') all.sort((a, b) => a.name.localeCompare(b.name) * (args.order === 'DESC' ? -1 : 1));
+    const items = all.slice(args.offset, args.offset + args.limit);
+    return { items, totalCount: all.length, hasMore: args.offset + items.length < all.length };
+  }
+
+  async getBuild(key: string): Promise<BuildData | null> {
+    const item = await this.findBuild(key);
+    if (!item) return null;
+    // The detail call wants one of the module's services; without any the list entry is all there is.
+    const svc = item.target_services?.[0];
+    return svc ? m.buildFromDetail(await this.api.buildDetail(item.project_key, item.name, svc)) : m.buildFromListItem(item);
+  }
+
+  /** The generic input is Cocktail-shaped (typed steps); Zadig's body is not: see createZadigBuild. */
+  async createBuild(): Promise<BuildData> { throw unsupported(this.id, 'createBuild with a Cocktail-style BuildInput (use the Zadig build input)'); }
+  async updateBuild(): Promise<BuildData> { throw unsupported(this.id, 'updateBuild with a Cocktail-style BuildInput (use the Zadig build input)'); }
+
+  /** POST /openapi/build: a build module from a script, OS image and services (seed 003 "Create Build"). */
+  async createZadigBuild(projectKey: string, input: unknown): Promise<BuildData> {
+    const req = checkRequest(zadigBuildRequest, input, 'Zadig build');
+    await this.api.createBuild(this.project(projectKey).projectKey, req);
+    return this.mustGet(projectKey, req.name);
+  }
+  /** POST /openapi/build?source=template. Needs a Zadig professional licence upstream. */
+  async createZadigBuildFromTemplate(projectKey: string, input: unknown): Promise<BuildData> {
+    const req = checkRequest(zadigTemplateBuildRequest, input, 'Zadig template build');
+    await this.api.createBuildFromTemplate(this.project(projectKey).projectKey, req);
+    return this.mustGet(projectKey, req.name);
+  }
+  /** PUT /openapi/build: replaces the module named `input.name`. */
+  async updateZadigBuild(projectKey: string, input: unknown): Promise<BuildData> {
+    const req = checkRequest(zadigBuildRequest, input, 'Zadig build');
+    await this.api.updateBuild(this.project(projectKey).projectKey, req);
+    return this.mustGet(projectKey, req.name);
+  }
+  /** PUT /openapi/build/{name}/template. */
+  async updateZadigBuildFromTemplate(projectKey: string, input: unknown): Promise<BuildData> {
+    const req = checkRequest(zadigTemplateBuildRequest, input, 'Zadig template build');
+    await this.api.updateBuildFromTemplate(this.project(projectKey).projectKey, req);
+    return this.mustGet(projectKey, req.name);
+  }
+
+  async deleteBuild(key: string): Promise<boolean> {
+    const ref = this.buildRef(key);
+    await this.api.deleteBuild(ref.projectKey, ref.buildName);
+    return true;
+  }
+
+  // ---- runs
+  async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
+    const ref = this.buildRef(buildKey);
+    const t = this.target(ref);
+    const page = await pageWindow(args.offset, args.limit, TASK_PAGE_MAX, async (i, size) => {
+      const r = await this.api.listTasks(ref.projectKey, t.workflowKey, i + 1, size);
+      return { items: r.workflow_tasks ?? [], total: r.total };
+    });
+    return { ...page, items: page.items.map((task) => m.runFromTask(task, ref.buildName)) };
+  }
+
+  async getRun(key: string, fresh = false): Promise<RunData | null> {
+    const found = await this.task(key, fresh);
+    return found && m.runFromTask(found.task, found.ref.buildName);
+  }
+
+  async latestRun(buildKey: string): Promise<RunData | null> {
+    return (await this.listRuns(buildKey, { offset: 0, limit: 1 })).items[0] ?? null;
+  }
+
+  async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
+    if (opts.tagName) throw unsupported(this.id, 'choosing the image tag of a run (the workflow names images)');
+    if (opts.callbackUrl) throw unsupported(this.id, 'run callback URLs');
+    if (opts.description) throw unsupported(this.id, 'run descriptions');
+    const item = await this.findBuild(buildKey);
+    if (!item) throw notFound('Build', buildKey);
+    const ref = { projectKey: item.project_key, buildName: item.name };
+    const t = this.target(ref);
+    const taskId = await this.api.createTask({
+      workflow_key: t.workflowKey,
+      project_key: ref.projectKey,
+      parameters: [],
+      inputs: [{
+        job_name: t.jobName,
+        job_type: 'zadig-build',
+        parameters: { registry: t.registry, service_list: (item.target_services ?? []).map((s) => ({ service_name: s.service_name, service_module: s.service_module })) },
+      }],
+    });
+    const run = await this.getRun(m.runKey({ ...ref, workflowKey: t.workflowKey, taskId }), true);
+    if (!run) throw notFound('BuildRun', String(taskId));
+    return run;
+  }
+
+  async cancelRun(key: string): Promise<RunData> {
+    const found = await this.task(key, true);
+    if (!found) throw notFound('BuildRun', key);
+    const state = m.runState(found.task.status);
+    if (TERMINAL.has(state)) throw actionNotAllowed('CANCEL', state, ['VIEW', 'LOG']);
+    await this.api.cancelTask(found.ref.workflowKey, found.ref.taskId);
+    return (await this.getRun(key, true))!;
+  }
+
+  // ---- steps, logs, images, records
+  async listStepRuns(runKey: string): Promise<StepRunData[]> {
+    const found = await this.task(runKey);
+    return found ? m.stepRunsFromTask(found.task, found.ref) : [];
+  }
+  async getStepRun(key: string): Promise<StepRunData | null> {
+    const ref = m.parseJobKey(key);
+    return ref ? ((await this.listStepRuns(m.runKey(ref))).find((s) => s.key === key) ?? null) : null;
+  }
+
+  async getLogs(runKey: string, args: LogArgs) {
+    const found = await this.task(runKey, true);
+    if (!found) throw notFound('BuildRun', runKey);
+    return collectLogs(this.api, found.task, found.ref, args);
+  }
+
+  async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
+    if (args.sort === 'IMAGE_SIZE') throw unsupported(this.id, 'image sizes (Zadig does not report them)');
+    const ref = this.buildRef(buildKey);
+    const t = this.target(ref);
+    // Images are only in task details: look through the most recent tasks (imageTagScanLimit).
+    const page = await this.listRuns(buildKey, { offset: 0, limit: this.opts.imageTagScanLimit });
+    const tags: ImageTagData[] = [];
+    for (const run of page.items) {
+      const task = await this.api.getTask(t.workflowKey, run.buildNo!);
+      if (task) tags.push(...m.imageTagsFromTask(task, { ...ref, workflowKey: t.workflowKey, taskId: task.task_id }));
+    }
+    const dir = args.order === 'ASC' ? 1 : -1;
+    tags.sort((a, b) => dir * (args.sort === 'TAG' ? a.tag.localeCompare(b.tag) : (a.endTime?.getTime() ?? Infinity) - (b.endTime?.getTime() ?? Infinity)));
+    const items = tags.slice(args.offset, args.offset + args.limit);
+    return { items, totalCount: tags.length, hasMore: args.offset + items.length < tags.length };
+  }
+  async getImageTag(key: string): Promise<ImageTagData | null> {
+    const ref = m.parseJobKey(key);
+    const found = ref && (await this.task(m.runKey(ref)));
+    return found ? (m.imageTagsFromTask(found.task, found.ref).find((t) => t.key === key) ?? null) : null;
+  }
+
+  async getBuildRecord(runKey: string): Promise<BuildRecordData | null> {
+    const found = await this.task(runKey);
+    return found && m.recordFromTask(found.task, found.ref);
+  }
+
+  // ---- helpers
+  private project(projectKey: string): ZadigProject {
+    const p = this.opts.projects.find((x) => x.projectKey === projectKey);
+    if (!p) throw badInput(`project "${projectKey}" is not configured for provider "${this.id}"`, 'projectKey');
+    return p;
+  }
+  private buildRef(key: string): m.BuildRef {
+    const ref = m.parseBuildKey(key);
+    if (!ref) throw badInput(`"${key}" is not a Zadig build key (<projectKey>/<buildName>)`, 'key');
+    this.project(ref.projectKey);
+    return ref;
+  }
+  private target(ref: m.BuildRef) {
+    const p = this.project(ref.projectKey);
+    const o = p.builds[ref.buildName];
+    return { workflowKey: o?.workflowKey ?? p.workflowKey, jobName: o?.jobName ?? p.jobName, registry: p.registry };
+  }
+  private async allBuilds(projectKey: string): Promise<ZadigBuildListItem[]> {
+    return allPages(BUILD_PAGE_MAX, async (i, size) => {
+      const r = await this.api.listBuilds(projectKey, i + 1, size);
+      return { items: r.builds ?? [], total: r.total };
+    });
+  }
+  /** Zadig has no "get one module" call without its service names, so find it in the list. */
+  private async findBuild(key: string): Promise<ZadigBuildListItem | null> {
+    const ref = m.parseBuildKey(key);
+    if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
+    return (await this.allBuilds(ref.projectKey)).find((b) => b.name === ref.buildName) ?? null;
+  }
+  private async mustGet(projectKey: string, name: string): Promise<BuildData> {
+    const key = m.buildKey({ projectKey, buildName: name });
+    const b = await this.getBuild(key);
+    if (!b) throw notFound('Build', key);
+    return b;
+  }
+  private async task(key: string, fresh = false): Promise<{ task: ZadigTask; ref: m.RunRef } | null> {
+    const ref = m.parseRunKey(key);
+    if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
+    const task = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
+    return task && task.project_key === ref.projectKey ? { task, ref } : null;
+  }
+}

@@ -1,0 +1,182 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { badInput, notFound } from '../../errors.js';
+import { fromGlobalId, toGlobalId } from '../../ids.js';
+import type { BuildChangePayload } from '../../live/hub.js';
+import type { BuildData, BuildSort, SortOrder } from '../../providers/types.js';
+import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
+import { Connection, connectionFrom, PagingArgs } from '../common/connection.js';
+import type { Context } from '../context.js';
+import { ImageTag } from '../image-tag/image-tag.type.js';
+import { Provider } from '../provider/provider.type.js';
+import { BuildRun } from '../run/run.type.js';
+import { BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
+import { Build, BuildStats } from './build.type.js';
+import { mergedBuildPage } from './merged-builds.js';
+
+const BuildConnection = Connection(Build, 'Build');
+const BuildRunConnection = Connection(BuildRun, 'BuildRun');
+const ImageTagConnection = Connection(ImageTag, 'ImageTag');
+
+@ObjectType({ description: 'Result of deleteBuild.' })
+class DeleteBuildPayload {
+  @Field(() => ID, { description: 'ID of the deleted build.' }) deletedId!: string;
+}
+
+@ObjectType({ description: 'A build definition was created, changed or deleted.' })
+export class BuildChange {
+  @Field(() => ChangeKindEnum, { description: 'What happened.' }) kind!: string;
+  @Field(() => ID, { description: 'Global ID of the build.' }) buildId!: string;
+  @Field({ description: 'Provider instance id.' }) providerId!: string;
+  @Field(() => Build, { nullable: true, description: 'The build as it is now (null after DELETED).' }) build!: Build | null;
+}
+
+export async function loadBuild(ctx: Context, id: string): Promise<{ providerId: string; data: BuildData }> {
+  const gid = fromGlobalId(id, 'Build');
+  const data = await ctx.loaders.build(gid.providerId).load(gid.key);
+  if (!data) throw notFound('Build', id);
+  return { providerId: gid.providerId, data };
+}
+
+/** Rejects any string in the input longer than the configured limit, naming where. */
+function checkSizes(value: unknown, max: number, path = 'input'): void {
+  if (typeof value === 'string') {
+    if (value.length > max) throw badInput(`${path} is longer than ${max} characters`, path);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkSizes(v, max, `${path}[${i}]`));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkSizes(v, max, `${path}.${k}`);
+  }
+}
+
+@Resolver(() => Build)
+export class BuildResolver {
+  @Query(() => BuildConnection, { description: 'Builds of one or more providers (all when `providers` is omitted), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
+  async builds(
+    @Ctx() ctx: Context,
+    @Args() paging: PagingArgs,
+    @Arg('providers', () => [String], { nullable: true, description: 'Provider instance ids.' }) providers?: string[] | null,
+    @Arg('filter', () => BuildFilterInput, { nullable: true, description: 'Filters.' }) filter?: BuildFilterInput | null,
+    @Arg('sort', () => BuildSortEnum, { defaultValue: 'NAME', description: 'Sort key.' }) sort: BuildSort = 'NAME',
+    @Arg('order', () => SortOrderEnum, { defaultValue: 'ASC', description: 'Sort direction.' }) order: SortOrder = 'ASC',
+  ) {
+    const { registry, config } = ctx.services;
+    const ids = providers?.length ? providers : registry.all().filter((p) => p.capabilities.has('BUILD_LIST')).map((p) => p.id);
+    for (const id of ids) registry.get(id); // unknown id → NOT_FOUND
+    return connectionFrom(paging, config.limits.maxPageSize,
+      (page) => mergedBuildPage(ctx, ids, page, { filter: filter ?? undefined, sort, order }),
+      (item) => Build.from(item.providerId, item.data));
+  }
+
+  @Query(() => Build, { description: 'One build by global ID.' })
+  async build(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
+    const { providerId, data } = await loadBuild(ctx, id);
+    return Build.from(providerId, data);
+  }
+
+  @Mutation(() => Build, { description: 'Creates a build definition (native engine by default). Needs a provider with BUILD_CREATE.' })
+  async createBuild(
+    @Ctx() ctx: Context,
+    @Arg('input', () => BuildInput, { description: 'The definition.' }) input: BuildInput,
+    @Arg('provider', () => String, { defaultValue: 'native', description: 'Provider instance id.' }) provider: string,
+  ) {
+    checkSizes(input, ctx.services.config.limits.maxInputString);
+    if (input.editType && input.editType !== 'N') throw badInput('editType must be N (new) for createBuild', 'input.editType');
+    const create = ctx.services.registry.method(provider, 'createBuild', 'BUILD_CREATE');
+    const data = await create(toBuildInputData(input, () => { throw badInput('stepId is only for updateBuild', 'stepId'); }));
+    ctx.services.live.buildChanged({ kind: 'CREATED', providerId: provider, buildKey: data.key });
+    return Build.from(provider, data);
+  }
+
+  @Mutation(() => Build, { description: 'Replaces a build definition. Secrets left out keep their stored values (steps matched by stepId).' })
+  async updateBuild(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { description: 'Build ID.' }) id: string,
+    @Arg('input', () => BuildInput, { description: 'The new definition.' }) input: BuildInput,
+  ) {
+    checkSizes(input, ctx.services.config.limits.maxInputString);
+    if (input.editType && input.editType !== 'U') throw badInput('editType must be U (update) for updateBuild', 'input.editType');
+    const gid = fromGlobalId(id, 'Build');
+    const update = ctx.services.registry.method(gid.providerId, 'updateBuild', 'BUILD_UPDATE');
+    const data = await update(gid.key, toBuildInputData(input, (sid) => {
+      const s = fromGlobalId(sid, 'BuildStep');
+      const [buildKey, stepKey] = [s.key.slice(0, s.key.indexOf('#')), s.key.slice(s.key.indexOf('#') + 1)];
+      if (s.providerId !== gid.providerId || buildKey !== gid.key) throw badInput(`stepId ${sid} is a step of another build`, 'stepId');
+      return stepKey;
+    }));
+    ctx.services.live.buildChanged({ kind: 'UPDATED', providerId: gid.providerId, buildKey: data.key });
+    return Build.from(gid.providerId, data);
+  }
+
+  @Mutation(() => DeleteBuildPayload, { description: 'Deletes a build definition with its runs, logs and tag records.' })
+  async deleteBuild(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
+    const gid = fromGlobalId(id, 'Build');
+    const del = ctx.services.registry.method(gid.providerId, 'deleteBuild', 'BUILD_DELETE');
+    if (!(await del(gid.key))) throw notFound('Build', id);
+    ctx.services.live.buildChanged({ kind: 'DELETED', providerId: gid.providerId, buildKey: gid.key });
+    return { deletedId: id };
+  }
+
+  @Subscription(() => BuildChange, {
+    topics: 'BUILDS_CHANGED',
+    filter: ({ payload, args }: { payload: BuildChangePayload; args: { providers?: string[] | null } }) =>
+      !args.providers?.length || args.providers.includes(payload.providerId),
+    description: 'Build definitions created, updated or deleted (optionally of some providers only).',
+  })
+  async buildsChanged(
+    @Root() payload: BuildChangePayload,
+    @Ctx() ctx: Context,
+    @Arg('providers', () => [String], { nullable: true, description: 'Provider instance ids.' }) _providers?: string[] | null,
+  ): Promise<BuildChange> {
+    const buildId = toGlobalId(payload.providerId, 'Build', payload.buildKey);
+    let build: Build | null = null;
+    if (payload.kind !== 'DELETED') {
+      const getBuild = ctx.services.registry.get(payload.providerId).getBuild;
+      const data = getBuild ? await getBuild.call(ctx.services.registry.get(payload.providerId), payload.buildKey) : null;
+      build = data ? Build.from(payload.providerId, data) : null;
+    }
+    return Object.assign(new BuildChange(), { kind: payload.kind, buildId, providerId: payload.providerId, build });
+  }
+
+  @FieldResolver(() => Provider, { description: 'The provider instance holding the build.' })
+  provider(@Root() b: Build, @Ctx() ctx: Context) {
+    return Provider.from(ctx.services.registry.get(b.providerId));
+  }
+
+  @FieldResolver(() => BuildStats, { nullable: true, description: 'Run statistics (counts, averages, latest run).' })
+  async stats(@Root() b: Build, @Ctx() ctx: Context) {
+    const get = ctx.services.registry.method(b.providerId, 'getBuildStats', 'BUILD_STATS');
+    return BuildStats.from(await get(b.key));
+  }
+
+  @FieldResolver(() => BuildRun, { nullable: true, description: 'The latest run.' })
+  async lastRun(@Root() b: Build, @Ctx() ctx: Context) {
+    const r = await ctx.loaders.latestRun(b.providerId).load(b.key);
+    return r ? BuildRun.from(b.providerId, r) : null;
+  }
+
+  @FieldResolver(() => BuildRunConnection, { description: 'Runs of this build, newest first.' })
+  async runs(@Root() b: Build, @Ctx() ctx: Context, @Args() paging: PagingArgs) {
+    const list = ctx.services.registry.method(b.providerId, 'listRuns', 'RUN_LIST');
+    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, page), (r) => BuildRun.from(b.providerId, r));
+  }
+
+  @FieldResolver(() => ImageTagConnection, { description: 'Image tags produced by this build across runs.' })
+  async imageTags(
+    @Root() b: Build,
+    @Ctx() ctx: Context,
+    @Args() paging: PagingArgs,
+    @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key (Cocktail default END_TIME).' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
+    @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction (Cocktail default DESC).' }) order: SortOrder,
+  ) {
+    const list = ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');
+    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, { ...page, sort, order }), (t) => ImageTag.from(b.providerId, t));
+  }
+
+  @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now (BUILD when the provider can start runs).' })
+  possibleActions(@Root() b: Build, @Ctx() ctx: Context) {
+    const caps = ctx.services.registry.get(b.providerId).capabilities;
+    return ['VIEW', ...(caps.has('RUN_START') ? ['BUILD'] : []), ...(caps.has('BUILD_DELETE') ? ['REMOVE'] : [])];
+  }
+}
+
+export { BuildConnection, BuildRunConnection, ImageTagConnection };

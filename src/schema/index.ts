@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { buildSchema } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import type { PubSub } from '@graphql-yoga/subscription';
+import { BuildResolver } from './build/build.resolver.js';
+import { NodeResolver, ProviderResolver } from './node/node.resolver.js';
+import { RunResolver } from './run/run.resolver.js';
+import type { Topics } from '../live/hub.js';
+
+export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver] as const;
+
+/** Builds the executable schema; the same call emits schema/schema.graphql. */
+export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    resolvers,
+    pubSub: pubSub as never,
+    validate: false, // inputs are checked by explicit rules with field-named messages
+    emitSchemaFile: false,
+  });
+  // type-graphql leaves the root types undescribed; they head the playground's docs.
+  schema.getQueryType()!.description = 'Read builds, runs, steps, logs, image tags, build records and providers, whichever build system holds them.';
+  schema.getMutationType()!.description = 'Change build definitions and start, cancel or remove runs.';
+  schema.getSubscriptionType()!.description = 'Live changes over graphql-ws (same URL as HTTP).';
+  return schema;
+}

@@ -1,0 +1,81 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { notFound } from '../../errors.js';
+import { fromGlobalId } from '../../ids.js';
+import { Build, BuildStep } from '../build/build.type.js';
+import { Node } from '../common/node.js';
+import type { Context } from '../context.js';
+import { ImageTag } from '../image-tag/image-tag.type.js';
+import { Provider } from '../provider/provider.type.js';
+import { BuildRecord } from '../record/build-record.type.js';
+import { BuildRun, StepRun } from '../run/run.type.js';
+
+/** Resolves any global ID by routing on its type to the provider that owns it. */
+export async function resolveNode(ctx: Context, id: string): Promise<Node> {
+  const gid = fromGlobalId(id);
+  const { registry } = ctx.services;
+  const p = gid.providerId;
+  switch (gid.type) {
+    case 'Provider':
+      return Provider.from(registry.get(gid.key));
+    case 'Build': {
+      const b = await ctx.loaders.build(p).load(gid.key);
+      if (b) return Build.from(p, b);
+      break;
+    }
+    case 'BuildStep': {
+      const [buildKey, stepKey] = [gid.key.slice(0, gid.key.indexOf('#')), gid.key.slice(gid.key.indexOf('#') + 1)];
+      const b = await ctx.loaders.build(p).load(buildKey);
+      const s = b?.steps?.find((x) => x.key === stepKey);
+      if (b && s) return BuildStep.from(p, b.key, s);
+      break;
+    }
+    case 'BuildRun': {
+      const r = await ctx.loaders.run(p).load(gid.key);
+      if (r) return BuildRun.from(p, r);
+      break;
+    }
+    case 'StepRun': {
+      const s = await registry.method(p, 'getStepRun', 'STEP_RUNS')(gid.key);
+      if (s) return StepRun.from(p, s);
+      break;
+    }
+    case 'ImageTag': {
+      const t = await registry.method(p, 'getImageTag', 'IMAGE_TAGS')(gid.key);
+      if (t) return ImageTag.from(p, t);
+      break;
+    }
+    case 'BuildRecord': {
+      const r = await registry.method(p, 'getBuildRecord', 'BUILD_RECORD')(gid.key);
+      if (r) return BuildRecord.from(p, r);
+      break;
+    }
+  }
+  throw notFound(gid.type, id);
+}
+
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { nullable: true, description: 'Any object by its global ID.' })
+  node(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Global ID.' }) id: string) {
+    return resolveNode(ctx, id);
+  }
+
+  @Query(() => [Node], { nullable: 'items', description: 'Several objects by global ID, in the same order; an unknown ID gives null plus an error for that item.' })
+  nodes(@Ctx() ctx: Context, @Arg('ids', () => [ID], { description: 'Global IDs (at most 100).' }) ids: string[]) {
+    if (ids.length > 100) throw notFound('nodes', `${ids.length} ids (at most 100)`);
+    return ids.map((id) => resolveNode(ctx, id));
+  }
+}
+
+@Resolver(() => Provider)
+export class ProviderResolver {
+  @Query(() => [Provider], { description: 'Configured provider instances with their capabilities and health.' })
+  providers(@Ctx() ctx: Context) {
+    return ctx.services.registry.all().map((p) => Provider.from(p));
+  }
+
+  @Query(() => Provider, { description: 'One provider instance by its instance id (e.g. "native").' })
+  provider(@Ctx() ctx: Context, @Arg('providerId', { description: 'Instance id.' }) providerId: string) {
+    return Provider.from(ctx.services.registry.get(providerId));
+  }
+}

@@ -1,0 +1,109 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { actionNotAllowed, badInput, notFound } from '../../errors.js';
+import { fromGlobalId } from '../../ids.js';
+import type { BuildAction, RunData } from '../../providers/types.js';
+import { Build } from '../build/build.type.js';
+import type { Context } from '../context.js';
+import { Provider } from '../provider/provider.type.js';
+import { BuildRecord } from '../record/build-record.type.js';
+import { BuildRun, LogLine, LogPage, StepRun } from './run.type.js';
+
+export async function loadRun(ctx: Context, id: string): Promise<{ providerId: string; data: RunData }> {
+  const gid = fromGlobalId(id, 'BuildRun');
+  const data = await ctx.loaders.run(gid.providerId).load(gid.key);
+  if (!data) throw notFound('BuildRun', id);
+  return { providerId: gid.providerId, data };
+}
+
+function requireAction(run: BuildRun, action: BuildAction) {
+  if (!run.possibleActions.includes(action)) throw actionNotAllowed(action, run.state, run.possibleActions);
+}
+
+@Resolver(() => BuildRun)
+export class RunResolver {
+  @Query(() => BuildRun, { description: 'One run by global ID.' })
+  async run(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string) {
+    const { providerId, data } = await loadRun(ctx, id);
+    return BuildRun.from(providerId, data);
+  }
+
+  @Mutation(() => BuildRun, { description: 'Starts a run of a build (Cocktail POST /v1/build/run/{buildSeq}): optional tag, description and a callback URL called when it ends.' })
+  async runBuild(
+    @Ctx() ctx: Context,
+    @Arg('buildId', () => ID, { description: 'Build ID.' }) buildId: string,
+    @Arg('tagName', () => String, { nullable: true, description: 'Image tag; autotag or the build tag when omitted.' }) tagName?: string | null,
+    @Arg('description', () => String, { nullable: true, description: 'Run description.' }) description?: string | null,
+    @Arg('callbackUrl', () => String, { nullable: true, description: 'URL POSTed with the run summary when the run ends.' }) callbackUrl?: string | null,
+  ) {
+    const gid = fromGlobalId(buildId, 'Build');
+    if (tagName != null && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tagName)) throw badInput('tagName must be a valid image tag', 'tagName');
+    if (callbackUrl != null && !/^https?:\/\/[^\s]+$/i.test(callbackUrl)) throw badInput('callbackUrl must be an http(s) URL', 'callbackUrl');
+    const start = ctx.services.registry.method(gid.providerId, 'runBuild', 'RUN_START');
+    const data = await start(gid.key, { tagName, description, callbackUrl, triggeredBy: 'api' });
+    return BuildRun.from(gid.providerId, data);
+  }
+
+  @Mutation(() => BuildRun, { description: 'Cancels a queued or running run. Canceling a finished run is refused with ACTION_NOT_ALLOWED; canceling twice returns the run as it is.' })
+  async cancelRun(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string) {
+    const { providerId, data } = await loadRun(ctx, id);
+    const run = BuildRun.from(providerId, data);
+    if (run.state === 'CANCELED') return run;
+    requireAction(run, 'CANCEL');
+    const cancel = ctx.services.registry.method(providerId, 'cancelRun', 'RUN_CANCEL');
+    return BuildRun.from(providerId, await cancel(data.key));
+  }
+
+  @Mutation(() => ID, { description: 'Removes a finished run: its record, logs and workspace, and its image tag when asked. Returns the removed ID.' })
+  async removeRun(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string,
+    @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry.' }) removeImageTag: boolean,
+  ) {
+    const { providerId, data } = await loadRun(ctx, id);
+    requireAction(BuildRun.from(providerId, data), 'REMOVE');
+    const remove = ctx.services.registry.method(providerId, 'removeRun', 'RUN_REMOVE');
+    if (!(await remove(data.key, { removeImageTag }))) throw notFound('BuildRun', id);
+    return id;
+  }
+
+  @FieldResolver(() => Provider, { description: 'Provider instance of the run.' })
+  provider(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    return Provider.from(ctx.services.registry.get(r.providerId));
+  }
+
+  @FieldResolver(() => Build, { nullable: true, description: 'The build this run belongs to.' })
+  async build(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    const data = await ctx.loaders.build(r.providerId).load(r.buildKey);
+    return data ? Build.from(r.providerId, data) : null;
+  }
+
+  @FieldResolver(() => [StepRun], { description: 'Steps of the run in order.' })
+  async steps(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    const list = ctx.services.registry.method(r.providerId, 'listStepRuns', 'STEP_RUNS');
+    return (await list(r.key)).map((s) => StepRun.from(r.providerId, s));
+  }
+
+  @FieldResolver(() => BuildRecord, { nullable: true, description: 'History record of the run (trigger, revision, timings).' })
+  async record(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    const get = ctx.services.registry.method(r.providerId, 'getBuildRecord', 'BUILD_RECORD');
+    const rec = await get(r.key);
+    return rec ? BuildRecord.from(r.providerId, rec) : null;
+  }
+
+  @FieldResolver(() => LogPage, { description: 'Stored log lines after `afterSeq` (or the last `first` lines with `tail`), optionally of one step.' })
+  async log(
+    @Root() r: BuildRun,
+    @Ctx() ctx: Context,
+    @Arg('stepRunId', () => ID, { nullable: true, description: 'Only lines of this StepRun.' }) stepRunId?: string | null,
+    @Arg('afterSeq', () => Float, { nullable: true, description: 'Return lines with seq greater than this.' }) afterSeq?: number | null,
+    @Arg('first', () => Int, { defaultValue: 500, description: 'Most lines to return (max 5000).' }) first: number = 500,
+    @Arg('tail', { defaultValue: false, description: 'Return the last `first` lines (before afterSeq is ignored).' }) tail: boolean = false,
+  ) {
+    if (first < 1 || first > 5000) throw badInput('first must be between 1 and 5000', 'first');
+    if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq must be a non-negative integer', 'afterSeq');
+    const stepKey = stepRunId ? fromGlobalId(stepRunId, 'StepRun').key : null;
+    const get = ctx.services.registry.method(r.providerId, 'getLogs', 'LOGS');
+    const page = await get(r.key, { stepKey, afterSeq: afterSeq ?? 0, limit: first, tail });
+    return Object.assign(new LogPage(), { lines: page.lines.map((l) => LogLine.from(r.providerId, l)), lastSeq: page.lastSeq, hasMore: page.hasMore });
+  }
+}

@@ -1,0 +1,104 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import type { BuildAction, LogLineData, RunData, RunState, StepRunData } from '../../providers/types.js';
+import { toGlobalId } from '../../ids.js';
+import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
+import { Node } from '../common/node.js';
+import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
+
+/** Cocktail's rule (RunState.possibleActions): what a user may do with a run in a state. */
+export function actionsFor(state: RunState): BuildAction[] {
+  switch (state) {
+    case 'QUEUED': return ['VIEW', 'BUILD', 'REMOVE', 'CANCEL'];
+    case 'RUNNING': return ['VIEW', 'LOG', 'CANCEL'];
+    default: return ['VIEW', 'BUILD', 'LOG', 'REMOVE'];
+  }
+}
+
+const seconds = (a: Date | null, b: Date | null) => (a && b ? Math.max(0, Math.round((b.getTime() - a.getTime()) / 1000)) : null);
+
+@ObjectType({ implements: Node, description: 'One execution of a build.' })
+export class BuildRun extends Node {
+  providerId!: string;
+  buildKey!: string;
+  @Field({ description: 'Provider-native run key (native/Cocktail buildRunSeq, Quay build uuid, Zadig task id, CodeArts build_no).' }) key!: string;
+  @Field(() => Int, { nullable: true, description: 'Run number within the build (buildNo).' }) buildNo!: number | null;
+  @Field(() => RunTypeEnum, { description: 'BUILD, or a CANCEL / REMOVE record (Cocktail).' }) runType!: string;
+  @Field(() => RunStateEnum, { description: 'Unified state.' }) state!: RunState;
+  @Field({ description: "The provider's own state value (e.g. Quay phase, CodeArts status)." }) rawState!: string;
+  @Field(() => String, { nullable: true, description: 'Run description (runDesc).' }) description!: string | null;
+  @Field(() => String, { nullable: true, description: 'Image tag of this run.' }) tagName!: string | null;
+  @Field(() => String, { nullable: true, description: 'URL called when the run ends.' }) callbackUrl!: string | null;
+  @Field(() => String, { nullable: true, description: 'Pushed image URL.' }) imageUrl!: string | null;
+  @Field(() => Float, { nullable: true, description: 'Pushed image size, bytes.' }) imageSize!: number | null;
+  @Field(() => String, { nullable: true, description: 'Pushed image digest.' }) imageDigest!: string | null;
+  @Field(() => String, { nullable: true, description: 'What started the run: MANUAL, API, TIMED_EXECUTION, CODEHUB_TRIGGER, PIPELINE_TRIGGER…' }) trigger!: string | null;
+  @Field(() => String, { nullable: true, description: 'Who or what started it.' }) triggeredBy!: string | null;
+  @Field(() => String, { nullable: true, description: 'Source revision built (commit).' }) sourceRevision!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the run failed.' }) errorMessage!: string | null;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'Start.' }) beginTime!: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'End.' }) endTime!: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Duration in seconds (endTime - beginTime).' }) runTimeBySec!: number | null;
+  @Field(() => [BuildActionEnum], { description: 'Actions possible now.' }) possibleActions!: BuildAction[];
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Provider-specific fields, secrets removed.' }) details!: Record<string, unknown> | null;
+
+  static from(providerId: string, r: RunData): BuildRun {
+    return Object.assign(new BuildRun(), {
+      id: toGlobalId(providerId, 'BuildRun', r.key), providerId, buildKey: r.buildKey, key: r.key, buildNo: r.buildNo,
+      runType: r.runType, state: r.state, rawState: r.rawState, description: r.description, tagName: r.tagName,
+      callbackUrl: r.callbackUrl ?? null, imageUrl: r.imageUrl ?? null, imageSize: r.imageSize ?? null, imageDigest: r.imageDigest ?? null,
+      trigger: r.trigger ?? null, triggeredBy: r.triggeredBy ?? null, sourceRevision: r.sourceRevision ?? null,
+      errorMessage: r.errorMessage ?? null, beginTime: r.beginTime, endTime: r.endTime, runTimeBySec: seconds(r.beginTime, r.endTime),
+      possibleActions: r.possibleActions ?? actionsFor(r.state), details: r.details ?? null,
+    });
+  }
+}
+
+@ObjectType({ implements: Node, description: 'One step of a run.' })
+export class StepRun extends Node {
+  providerId!: string;
+  runKey!: string;
+  @Field({ description: 'Provider-native key (buildStepRunSeq, Quay phase, Zadig job name, CodeArts step).' }) key!: string;
+  @Field({ description: 'Step type (the unified StepType names for native/Cocktail; the provider’s own otherwise).' }) stepType!: string;
+  @Field(() => Int, { description: 'Position in the run (1-based).' }) stepOrder!: number;
+  @Field(() => String, { nullable: true, description: 'Step title.' }) title!: string | null;
+  @Field(() => StepStateEnum, { description: 'Unified state.' }) state!: string;
+  @Field({ description: "The provider's own state value." }) rawState!: string;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'Start.' }) beginTime!: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'End.' }) endTime!: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Duration in seconds.' }) runTimeBySec!: number | null;
+  @Field(() => String, { nullable: true, description: 'Why the step failed.' }) errorMessage!: string | null;
+  @Field({ description: 'The step was enabled (useFlag).' }) useFlag!: boolean;
+  @Field(() => StepConfigUnion, { nullable: true, description: 'The step configuration this run used; secrets as has… flags.' }) config!: typeof StepConfigUnion | null;
+
+  static from(providerId: string, s: StepRunData): StepRun {
+    return Object.assign(new StepRun(), {
+      id: toGlobalId(providerId, 'StepRun', s.key), providerId, runKey: s.runKey, key: s.key, stepType: s.stepType,
+      stepOrder: s.stepOrder, title: s.title ?? null, state: s.state, rawState: s.rawState, beginTime: s.beginTime,
+      endTime: s.endTime, runTimeBySec: seconds(s.beginTime, s.endTime), errorMessage: s.errorMessage ?? null,
+      useFlag: s.useFlag ?? true, config: s.config ? stepConfigView(s.config) : null,
+    });
+  }
+}
+
+@ObjectType({ description: 'One line of a run log.' })
+export class LogLine {
+  @Field(() => Float, { description: 'Sequence number, increasing by one per line within the run, never reused.' }) seq!: number;
+  @Field(() => String, { nullable: true, description: 'Global ID of the StepRun that wrote it (null for run-level lines).' }) stepRunId!: string | null;
+  @Field(() => LogStreamEnum, { description: 'STDOUT, STDERR or SYSTEM.' }) stream!: string;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'When it was written (null when the provider gives no time).' }) time!: Date | null;
+  @Field({ description: 'Text without the newline; secrets masked.' }) text!: string;
+
+  static from(providerId: string, l: LogLineData): LogLine {
+    return Object.assign(new LogLine(), {
+      seq: l.seq, stepRunId: l.stepKey ? toGlobalId(providerId, 'StepRun', l.stepKey) : null, stream: l.stream, time: l.time, text: l.text,
+    });
+  }
+}
+
+@ObjectType({ description: 'A page of log lines, addressed by sequence number.' })
+export class LogPage {
+  @Field(() => [LogLine], { description: 'Lines in sequence order.' }) lines!: LogLine[];
+  @Field(() => Float, { description: 'Highest sequence number stored for the run so far (0 when empty).' }) lastSeq!: number;
+  @Field({ description: 'More lines follow the last one returned.' }) hasMore!: boolean;
+}

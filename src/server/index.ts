@@ -1,0 +1,160 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../config/index.js';
+import { BuildgateError, ErrorCode } from '../errors.js';
+import { LiveHub } from '../live/hub.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import type { Provider } from '../providers/types.js';
+import { createSchema } from '../schema/index.js';
+import { Loaders, type Context, type Services } from '../schema/context.js';
+import { openStore, type Store } from '../store/db.js';
+import { migrateToLatest } from '../store/migrations.js';
+import { createLogger } from './logger.js';
+import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
+import { packageRoot } from './package-root.js';
+import { createProviders } from './providers.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Providers added beside the configured ones (tests, demo upstreams). */
+  extraProviders?: Provider[];
+  /** PostgreSQL schema to use (tests). */
+  pgSchema?: string;
+}
+
+/** Codes whose messages are meant for clients; anything else is an internal failure. */
+const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Starts buildgate: store (migrated), providers, schema, Apollo over HTTP and graphql-ws
+ * on the same port and path, GraphiQL at GET /graphql, /healthz and /readyz.
+ */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
+  await migrateToLatest(store.db, store.dialect);
+  const live = new LiveHub();
+  const { providers, engine } = await createProviders(config, store, live, logger);
+  const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
+  const services: Services = { config, registry, live, logger };
+  const schema = await createSchema(live.pubSub);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  let shuttingDown = false;
+
+  const newContext = (requestId: string): Context => ({
+    requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [],
+  });
+
+  const wsCleanup = useServer({
+    schema,
+    context: () => newContext(randomUUID()),
+    onError: (_ctx, _id, _payload, errors) => { logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error'); },
+  }, wss);
+
+  const partialErrorsPlugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single' || contextValue.partialErrors.length === 0) return;
+          const body = response.body.singleResult;
+          body.errors = [...(body.errors ?? []), ...contextValue.partialErrors.map((e) => e.toJSON())];
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: config.server.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => {
+      const code = String(formatted.extensions?.code ?? '');
+      if (PUBLIC_CODES.has(code)) return formatted;
+      const original = error instanceof GraphQLError ? error.originalError ?? error : error;
+      if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
+      logger.error({ err: original }, 'internal error');
+      return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    },
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      partialErrorsPlugin,
+      config.server.playground
+        ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  app.use((req, res, next) => {
+    const id = (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])) ? req.headers['x-request-id'] : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('x-request-id', id);
+    next();
+  });
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
+    try {
+      await store.db.selectFrom('builds').select('id').limit(1).execute();
+      res.json({ status: 'ready', providers: registry.all().map((p) => ({ id: p.id, status: p.health().status })) });
+    } catch (e) {
+      res.status(503).json({ status: 'store unavailable', error: (e as Error).message });
+    }
+  });
+  if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
+  app.use('/graphql',
+    express.json({ limit: config.server.bodyLimit }),
+    expressMiddleware(apollo, { context: async ({ res }) => newContext(String(res.locals.requestId)) }));
+  // Malformed JSON / oversized bodies: a GraphQL-shaped 4xx, never a 500 or an HTML page.
+  app.use((err: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err }, 'unhandled HTTP error');
+    res.status(status).json({ errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : `Bad request: ${err.message}`, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const addr = httpServer.address() as import('node:net').AddressInfo;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host}:${addr.port}/graphql`;
+  logger.info({ url, database: store.dialect, providers: registry.all().map((p) => p.id) }, 'buildgate listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    shuttingDown = true;
+    await engine.shutdown();
+    await apollo.stop(); // drains HTTP requests and websocket clients
+    await registry.close();
+    await store.close();
+    logger.info('buildgate stopped');
+  })());
+  return { url, port: addr.port, services, store, close };
+}

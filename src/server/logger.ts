@@ -1,0 +1,28 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Structured JSON logs. Credential-bearing fields are redacted by path wherever they
+ * appear; values known to be secret are additionally masked in free text by `maskSecrets`.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({
+    level,
+    base: { service: 'buildgate' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-auth-token"]', 'req.headers["x-api-key"]',
+        '*.password', '*.token', '*.secret', '*.authorization', 'connectionParams', '*.connectionParams',
+        'variables.*.password', 'variables.input.buildServerClientKey', 'variables.input.buildServerClientCert',
+      ],
+      censor: '***',
+    },
+  }, destination);
+}
+
+/** Replaces every occurrence of each secret value by ***. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 3 && out.includes(s)) out = out.split(s).join('***');
+  return out;
+}

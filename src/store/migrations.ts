@@ -1,0 +1,126 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Database, Dialect } from './db.js';
+
+/** Migrations live in code (one entry per version) so the compiled package needs no loose files. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const id = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+  const pk = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  return {
+    '0001_builds': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('builds')
+          .addColumn('id', id, pk)
+          .addColumn('name', 'varchar(256)', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('account_seq', 'integer')
+          .addColumn('registry_name', 'varchar(256)')
+          .addColumn('registry_project_id', 'integer')
+          .addColumn('external_registry_seq', 'integer')
+          .addColumn('image_name', 'varchar(256)')
+          .addColumn('tag_name', 'varchar(256)')
+          .addColumn('autotag_use', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('autotag_prefix', 'varchar(128)')
+          .addColumn('autotag_seq_type', 'varchar(16)')
+          .addColumn('build_server_host', 'varchar(512)')
+          .addColumn('build_server_tls_verify', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('secrets', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('next_build_no', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('builds_name').on('builds').column('name').execute();
+        await db.schema.createTable('build_steps')
+          .addColumn('id', id, pk)
+          .addColumn('build_id', big, (c) => c.notNull().references('builds.id').onDelete('cascade'))
+          .addColumn('step_order', 'integer', (c) => c.notNull())
+          .addColumn('step_type', 'varchar(32)', (c) => c.notNull())
+          .addColumn('use_flag', 'integer', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('secrets', 'text', (c) => c.notNull().defaultTo('{}'))
+          .execute();
+        await db.schema.createIndex('build_steps_build').on('build_steps').columns(['build_id', 'step_order']).execute();
+      },
+    },
+    '0002_runs': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('build_runs')
+          .addColumn('id', id, pk)
+          .addColumn('build_id', big, (c) => c.notNull().references('builds.id').onDelete('cascade'))
+          .addColumn('build_no', 'integer', (c) => c.notNull())
+          .addColumn('run_type', 'varchar(16)', (c) => c.notNull())
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('tag_name', 'varchar(256)')
+          .addColumn('callback_url', 'text')
+          .addColumn('callback_status', 'text')
+          .addColumn('image_url', 'text')
+          .addColumn('image_size', big)
+          .addColumn('image_digest', 'varchar(128)')
+          .addColumn('trigger', 'varchar(32)', (c) => c.notNull())
+          .addColumn('triggered_by', 'varchar(256)')
+          .addColumn('source_revision', 'varchar(128)')
+          .addColumn('error_message', 'text')
+          .addColumn('begin_time', big)
+          .addColumn('end_time', big)
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('last_seq', big, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('build_runs_build').on('build_runs').columns(['build_id', 'build_no']).execute();
+        await db.schema.createIndex('build_runs_state').on('build_runs').column('state').execute();
+        await db.schema.createTable('step_runs')
+          .addColumn('id', id, pk)
+          .addColumn('run_id', big, (c) => c.notNull().references('build_runs.id').onDelete('cascade'))
+          .addColumn('build_step_id', big)
+          .addColumn('step_order', 'integer', (c) => c.notNull())
+          .addColumn('step_type', 'varchar(32)', (c) => c.notNull())
+          .addColumn('title', 'text')
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('use_flag', 'integer', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('begin_time', big)
+          .addColumn('end_time', big)
+          .addColumn('error_message', 'text')
+          .execute();
+        await db.schema.createIndex('step_runs_run').on('step_runs').columns(['run_id', 'step_order']).execute();
+        await db.schema.createTable('log_lines')
+          .addColumn('run_id', big, (c) => c.notNull().references('build_runs.id').onDelete('cascade'))
+          .addColumn('seq', big, (c) => c.notNull())
+          .addColumn('step_run_id', big)
+          .addColumn('stream', 'varchar(8)', (c) => c.notNull())
+          .addColumn('time', big, (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('log_lines_pk', ['run_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('log_lines_step').on('log_lines').columns(['step_run_id', 'seq']).execute();
+        await db.schema.createTable('image_tags')
+          .addColumn('id', id, pk)
+          .addColumn('build_id', big, (c) => c.notNull().references('builds.id').onDelete('cascade'))
+          .addColumn('run_id', big)
+          .addColumn('tag', 'varchar(256)', (c) => c.notNull())
+          .addColumn('image_name', 'varchar(256)')
+          .addColumn('image_url', 'text')
+          .addColumn('registry_image_path', 'text')
+          .addColumn('registry_name', 'varchar(256)')
+          .addColumn('digest', 'varchar(128)')
+          .addColumn('size', big)
+          .addColumn('begin_time', big)
+          .addColumn('end_time', big)
+          .execute();
+        await db.schema.createIndex('image_tags_build').on('image_tags').column('build_id').execute();
+      },
+    },
+  };
+}
+
+/** Brings the store to the newest schema version; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider, migrationTableName: 'bg_migrations', migrationLockTableName: 'bg_migrations_lock' }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Store migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}
+
+export { sql };

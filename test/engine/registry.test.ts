@@ -1,0 +1,135 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseRegistry, RegistryClient, resolveImage } from '../../src/engine/registry.js';
+import { busyboxImage, tempBuildah } from '../support/busybox-image.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+/** Bytes of every blob the registry stores (manifests are blobs too). */
+async function storedBlobBytes(reg: TestRegistry): Promise<number> {
+  const root = path.join(reg.dir, 'data/docker/registry/v2/blobs/sha256');
+  let total = 0;
+  for (const prefix of await readdir(root)) {
+    for (const digest of await readdir(path.join(root, prefix))) total += (await stat(path.join(root, prefix, digest, 'data'))).size;
+  }
+  return total;
+}
+
+describe('RegistryClient against a real docker-registry', () => {
+  let reg: TestRegistry;
+  let storage: Awaited<ReturnType<typeof tempBuildah>>;
+  let client: RegistryClient;
+
+  beforeAll(async () => {
+    reg = await startRegistry();
+    storage = await tempBuildah();
+    await busyboxImage(reg.host, storage.settings);
+    client = new RegistryClient({ ...parseRegistry(reg.host, true) });
+  }, 120_000);
+  afterAll(async () => {
+    await reg?.stop();
+    await storage?.cleanup();
+  });
+
+  it('pings, lists the pushed tag, and reads digest, size and created time', async () => {
+    await client.ping();
+    expect(await client.listTags('base/busybox')).toEqual(['1']);
+    const m = await client.manifest('base/busybox', '1');
+    expect(m).not.toBeNull();
+    expect(m!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(m!.configDigest).toMatch(/^sha256:/);
+    // Independent check: all stored blobs = config + layers + the manifest itself.
+    const manifestBytes = (await (await fetch(`http://${reg.host}/v2/base/busybox/manifests/${m!.digest}`, {
+      headers: { accept: m!.mediaType },
+    })).arrayBuffer()).byteLength;
+    expect(m!.size).toBe((await storedBlobBytes(reg)) - manifestBytes);
+    expect(m!.size).toBeGreaterThan(500_000); // busybox-static is ~2 MB, ~1 MB gzipped
+    const created = await client.created('base/busybox', '1');
+    expect(created).toBeInstanceOf(Date);
+    expect(Math.abs(Date.now() - created!.getTime())).toBeLessThan(10 * 60_000);
+  });
+
+  it('has no tags for a repository that does not exist, and no manifest for an unknown tag', async () => {
+    expect(await client.listTags('nobody/nothing')).toEqual([]);
+    expect(await client.manifest('base/busybox', 'no-such-tag')).toBeNull();
+    expect(await client.created('base/busybox', 'no-such-tag')).toBeNull();
+  });
+
+  it('deletes a tag, after which it is gone; deleting it again reports false', async () => {
+    // A tag of its own, so the other tests keep theirs.
+    const m = await client.manifest('base/busybox', '1');
+    const body = await (await fetch(`http://${reg.host}/v2/base/busybox/manifests/${m!.digest}`, { headers: { accept: m!.mediaType } })).text();
+    const put = await fetch(`http://${reg.host}/v2/base/copy/manifests/to-delete`, { method: 'PUT', headers: { 'content-type': m!.mediaType }, body });
+    // Blobs are per repository: the PUT succeeds only if they were mounted; push them first.
+    if (put.status !== 201) {
+      for (const d of [m!.configDigest!, ...JSON.parse(body).layers.map((l: { digest: string }) => l.digest)]) {
+        const r = await fetch(`http://${reg.host}/v2/base/copy/blobs/uploads/?mount=${d}&from=base/busybox`, { method: 'POST' });
+        expect(r.status).toBe(201);
+      }
+      const again = await fetch(`http://${reg.host}/v2/base/copy/manifests/to-delete`, { method: 'PUT', headers: { 'content-type': m!.mediaType }, body });
+      expect(again.status).toBe(201);
+    }
+    expect(await client.listTags('base/copy')).toEqual(['to-delete']);
+    expect(await client.deleteTag('base/copy', 'to-delete')).toBe(true);
+    expect(await client.listTags('base/copy')).toEqual([]);
+    expect(await client.manifest('base/copy', 'to-delete')).toBeNull();
+    expect(await client.deleteTag('base/copy', 'to-delete')).toBe(false);
+    expect(await client.listTags('base/busybox')).toEqual(['1']);
+  });
+
+  it('says clearly when the registry is down', async () => {
+    const down = new RegistryClient({ host: '127.0.0.1:1', scheme: 'http', insecure: true }, 2000);
+    await expect(down.ping()).rejects.toThrow('registry 127.0.0.1:1 is unreachable (ECONNREFUSED)');
+    await expect(down.listTags('a/b')).rejects.toThrow(/unreachable/);
+  });
+});
+
+describe('RegistryClient with basic auth (htpasswd)', () => {
+  let reg: TestRegistry;
+  const password = 'pa55-Secret-xyz';
+  beforeAll(async () => { reg = await startRegistry({ auth: { username: 'builder', password } }); }, 30_000);
+  afterAll(async () => { await reg?.stop(); });
+
+  it('works with the right credentials', async () => {
+    const client = new RegistryClient({ ...parseRegistry(reg.host, true), username: 'builder', password });
+    await client.ping();
+    expect(await client.listTags('x/y')).toEqual([]);
+  });
+
+  it('fails without or with wrong credentials, and never repeats the password', async () => {
+    const anon = new RegistryClient(parseRegistry(reg.host, true));
+    await expect(anon.ping()).rejects.toThrow(/answered 401 \(credentials missing or wrong\)/);
+    const wrong = new RegistryClient({ ...parseRegistry(reg.host, true), username: 'builder', password: 'wrong-' + password });
+    const err = await wrong.ping().then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/401/);
+    expect(err?.message).not.toContain(password);
+  });
+});
+
+describe('parseRegistry', () => {
+  it('reads schemes and bare hosts', () => {
+    expect(parseRegistry('http://10.0.0.1:5000', false)).toEqual({ host: '10.0.0.1:5000', scheme: 'http', insecure: true });
+    expect(parseRegistry('https://reg.example.com/', false)).toEqual({ host: 'reg.example.com', scheme: 'https', insecure: false });
+    expect(parseRegistry('reg.example.com:443', false)).toEqual({ host: 'reg.example.com:443', scheme: 'https', insecure: false });
+    expect(parseRegistry('127.0.0.1:5000', true)).toEqual({ host: '127.0.0.1:5000', scheme: 'http', insecure: true });
+  });
+  it('refuses what is not a registry address', () => {
+    expect(() => parseRegistry('user:pw@host', false)).toThrow(/not a host/);
+    expect(() => parseRegistry('host/path', false)).toThrow(/not a host/);
+    expect(() => parseRegistry('', false)).toThrow(/not a host/);
+  });
+});
+
+describe('resolveImage', () => {
+  it('puts bare names on the default registry and keeps qualified ones', () => {
+    expect(resolveImage('gradle', '8u292', 'reg:5000')).toEqual({ ref: 'reg:5000/gradle:8u292', host: 'reg:5000' });
+    expect(resolveImage('team/app', '', 'reg:5000')).toEqual({ ref: 'reg:5000/team/app:latest', host: 'reg:5000' });
+    expect(resolveImage('quay.io/org/app', '1', 'reg:5000')).toEqual({ ref: 'quay.io/org/app:1', host: 'quay.io' });
+    expect(resolveImage('localhost/app:2', null, 'reg:5000')).toEqual({ ref: 'localhost/app:2', host: 'localhost' });
+    expect(resolveImage('10.0.0.1:5000/app:2', '2', 'reg:5000').ref).toBe('10.0.0.1:5000/app:2');
+    expect(resolveImage('app@sha256:abc', 'x', 'reg:5000').ref).toBe('reg:5000/app@sha256:abc');
+  });
+  it('refuses conflicting tags and blank names', () => {
+    expect(() => resolveImage('app:1', '2', 'reg:5000')).toThrow(/already has a tag/);
+    expect(() => resolveImage('  ', '1', 'reg:5000')).toThrow(/not valid/);
+  });
+});

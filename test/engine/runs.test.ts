@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CreateBuildDocument, RunPageDocument, type BuildInput } from '../generated/graphql.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+const RUN = `mutation($id: ID!, $tag: String, $cb: String) { runBuild(buildId: $id, tagName: $tag, callbackUrl: $cb) { id buildNo state tagName possibleActions } }`;
+const CANCEL = `mutation($id: ID!) { cancelRun(id: $id) { id state } }`;
+const REMOVE = `mutation($id: ID!) { removeRun(id: $id) }`;
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`condition not met: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('native runs through GraphQL (%s)', (database) => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startGateway({ database, config: { engine: { maxConcurrentRuns: 1 } } }); });
+  afterAll(async () => { await gw?.close(); });
+
+  const create = async (input: BuildInput) => {
+    const r = await gw.gql(CreateBuildDocument, { input });
+    expect(r.errors).toBeUndefined();
+    return r.data!.createBuild;
+  };
+  const page = (id: string) => gw.gql(RunPageDocument, { id, logLines: 1000 });
+
+  it('runs SHELL steps in order, numbers log lines, masks secrets, skips disabled and later steps after a failure', async () => {
+    const b = await create({
+      name: 'shell-run', autotag: { enabled: true, prefix: 'v', seqType: 'SEQUENCE' },
+      steps: [
+        { stepOrder: 1, stepType: 'SHELL', shell: { command: 'echo one; echo two >&2; echo three' } },
+        { stepOrder: 2, stepType: 'SHELL', useFlag: false, shell: { command: 'echo never' } },
+        { stepOrder: 3, stepType: 'HTTP', http: { url: 'http://127.0.0.1:1/', httpMode: 'GET', timeout: 1, customHeaders: [{ name: 'Authorization', value: 'Bearer SHOULD-NOT-LEAK' }] } },
+        { stepOrder: 4, stepType: 'SHELL', shell: { command: 'echo after' } },
+      ],
+    });
+    const started = await gw.gql(RUN, { id: b.id });
+    expect(started.errors).toBeUndefined();
+    const run = (started.data as any).runBuild;
+    expect(run.buildNo).toBe(1);
+    expect(run.tagName).toBe('v00001');
+    const done = await waitFor(() => page(run.id), (r) => ['DONE', 'ERROR'].includes(r.data?.run.state ?? ''));
+    const rp = done.data!.run;
+    expect(rp.state).toBe('ERROR');
+    expect(rp.steps.map((s) => s.state)).toEqual(['DONE', 'SKIPPED', 'ERROR', 'SKIPPED']);
+    expect(rp.errorMessage).toMatch(/step 3 \(HTTP\) failed/);
+    expect(rp.steps[0]!.beginTime).toBeTruthy();
+    const lines = rp.log.lines;
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_l, i) => i + 1));
+    expect(lines.filter((l) => l.stream !== 'SYSTEM').map((l) => [l.stream, l.text])).toEqual(
+      expect.arrayContaining([['STDOUT', 'one'], ['STDERR', 'two'], ['STDOUT', 'three']]));
+    expect(JSON.stringify(done)).not.toContain('SHOULD-NOT-LEAK');
+    expect(rp.possibleActions).toEqual(['VIEW', 'BUILD', 'LOG', 'REMOVE']);
+    expect(rp.record!.triggerType).toBe('API');
+
+    const second = (await gw.gql(RUN, { id: b.id, tag: 'given' })).data as any;
+    expect(second.runBuild.buildNo).toBe(2);
+    expect(second.runBuild.tagName).toBe('given');
+    await waitFor(() => page(second.runBuild.id), (r) => r.data?.run.state === 'ERROR');
+  });
+
+  it('queues beyond the concurrency limit, cancels a running step (killing its tree) and a queued run, refuses impossible actions', async () => {
+    const b = await create({ name: 'long', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'echo start; sleep 30 & wait' } }, { stepOrder: 2, stepType: 'SHELL', shell: { command: 'echo no' } }] });
+    const first = ((await gw.gql(RUN, { id: b.id })).data as any).runBuild;
+    const second = ((await gw.gql(RUN, { id: b.id })).data as any).runBuild;
+    await waitFor(() => page(first.id), (r) => r.data?.run.steps[0]?.state === 'RUNNING');
+    expect((await page(second.id)).data!.run.state).toBe('QUEUED');
+    const c2 = await gw.gql(CANCEL, { id: second.id });
+    expect((c2.data as any).cancelRun.state).toBe('CANCELED');
+    const c1 = await gw.gql(CANCEL, { id: first.id });
+    expect((c1.data as any).cancelRun.state).toBe('CANCELED');
+    const p1 = (await page(first.id)).data!.run;
+    expect(p1.steps.map((s) => s.state)).toEqual(['CANCELED', 'CANCELED']);
+    const again = await gw.gql(CANCEL, { id: first.id });
+    expect((again.data as any).cancelRun.state).toBe('CANCELED');
+    // A finished run cannot be canceled; a removed one is gone.
+    const r = await gw.gql(REMOVE, { id: first.id });
+    expect(r.errors).toBeUndefined();
+    expect((await page(first.id)).errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses CANCEL on a finished run with ACTION_NOT_ALLOWED', async () => {
+    const b = await create({ name: 'quick', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'true' } }] });
+    const run = ((await gw.gql(RUN, { id: b.id })).data as any).runBuild;
+    await waitFor(() => page(run.id), (r) => r.data?.run.state === 'DONE');
+    const c = await gw.gql(CANCEL, { id: run.id });
+    expect(c.errors![0]!.extensions!.code).toBe('ACTION_NOT_ALLOWED');
+  });
+});
