@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 sh scripts/ensure-system-deps.sh
 sh scripts/ensure-services.sh
 npx graphql-codegen --config codegen.yml --silent
+npm run build:server --silent
 [ -f dist/graphiql/main.js ] || node scripts/build-client.mjs
