@@ -148,12 +148,12 @@ export class Engine {
   private async execute(runId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
     const runKey = String(runId);
     const workspace = path.resolve(this.config.workDir, `run-${runId}`);
-    await fs.mkdir(workspace, { recursive: true });
+    const [, secrets, stepRuns] = await Promise.all([
+      fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
+    ]);
     let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
-    const writer = new LogWriter(this.store, runId, 0, this.logOpts(await this.builds.secretValues(build.key)),
-      (lines) => this.live.logLines(PROVIDER, runKey, lines));
+    const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
-    const stepRuns = await this.runs.listStepRuns(runKey);
     let failure: { step: StepRunData; error: string } | null = null;
     let sourceRevision: string | null = null;
     let image: StepResult['image'] | null = null;

@@ -12,22 +12,54 @@ export interface LogWriterOptions {
   flushMs?: number;
   /** Flush as soon as this many lines are buffered. */
   maxBatch?: number;
+  /** Lines waiting for storage beyond which the producer is asked to pause. */
+  highWater?: number;
 }
 
 interface Pending { stepRunId: number | null; stream: LogStream; time: number; text: string }
 interface StepBudget { bytes: number; dropped: number; capped: boolean }
 
+/** Largest batch written in one transaction. */
+const MAX_WRITE_BATCH = 16384;
+
 /** Writes one batch and bumps the run's last_seq in the same transaction. */
 type BatchWriter = (runId: number, firstSeq: number, rows: Pending[]) => Promise<void> | void;
 
+/** Rows per INSERT statement: fewer statement executions per batch (SQLite allows 32766 parameters). */
+const SQLITE_ROWS_PER_INSERT = 256;
+
+/** Prepared once per store: preparing the 256-row statement costs more than a small batch. */
+const sqliteWriters = new WeakMap<Store, BatchWriter>();
+
 function sqliteWriter(store: Store): BatchWriter {
+  const cached = sqliteWriters.get(store);
+  if (cached) return cached;
+  const writer = makeSqliteWriter(store);
+  sqliteWriters.set(store, writer);
+  return writer;
+}
+
+function makeSqliteWriter(store: Store): BatchWriter {
   const db = store.sqlite!;
-  const insert = db.prepare('insert into log_lines (run_id, seq, step_run_id, stream, time, text) values (?, ?, ?, ?, ?, ?)');
+  const insertMany = (n: number) => db.prepare(`insert into log_lines (run_id, seq, step_run_id, stream, time, text) values ${'(?, ?, ?, ?, ?, ?),'.repeat(n).slice(0, -1)}`);
+  const full = insertMany(SQLITE_ROWS_PER_INSERT);
+  const one = insertMany(1);
   const bump = db.prepare('update build_runs set last_seq = ? where id = ?');
+  const params: unknown[] = new Array(SQLITE_ROWS_PER_INSERT * 6);
   const tx = db.transaction((runId: number, firstSeq: number, rows: Pending[]) => {
-    for (let i = 0; i < rows.length; i++) {
+    let i = 0;
+    for (; i + SQLITE_ROWS_PER_INSERT <= rows.length; i += SQLITE_ROWS_PER_INSERT) {
+      for (let j = 0; j < SQLITE_ROWS_PER_INSERT; j++) {
+        const r = rows[i + j]!;
+        const k = j * 6;
+        params[k] = runId; params[k + 1] = firstSeq + i + j; params[k + 2] = r.stepRunId;
+        params[k + 3] = r.stream; params[k + 4] = r.time; params[k + 5] = r.text;
+      }
+      full.run(params);
+    }
+    for (; i < rows.length; i++) {
       const r = rows[i]!;
-      insert.run(runId, firstSeq + i, r.stepRunId, r.stream, r.time, r.text);
+      one.run(runId, firstSeq + i, r.stepRunId, r.stream, r.time, r.text);
     }
     bump.run(firstSeq + rows.length - 1, runId);
   });
@@ -67,12 +99,14 @@ export class LogWriter {
   private buffer: Pending[] = [];
   private nextSeq: number;
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private draining: Promise<void> | null = null;
   private readonly budgets = new Map<number | null, StepBudget>();
   private readonly write: BatchWriter;
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private failure: Error | null = null;
+  private inFlight = 0;
+  private readonly highWater: number;
 
   constructor(
     store: Store,
@@ -85,24 +119,31 @@ export class LogWriter {
     this.write = store.dialect === 'sqlite' ? sqliteWriter(store) : postgresWriter(store);
     this.flushMs = opts.flushMs ?? 25;
     this.maxBatch = opts.maxBatch ?? 4096;
+    this.highWater = opts.highWater ?? 65536;
   }
 
-  /** Adds one output line (no newline). Never throws; storage errors surface on flush(). */
-  line(stepRunId: number | null, stream: LogStream, text: string): void {
+  /**
+   * Adds one output line (no newline). Never throws; storage errors surface on flush().
+   * Returns a promise when more than `highWater` lines wait for storage: the producer
+   * should pause until it resolves (runProcess pauses the child's pipes), so a store slower
+   * than the build's output bounds memory instead of buffering without limit.
+   */
+  line(stepRunId: number | null, stream: LogStream, text: string): Promise<void> | undefined {
     const budget = this.budgets.get(stepRunId) ?? { bytes: 0, dropped: 0, capped: false };
     this.budgets.set(stepRunId, budget);
-    if (budget.capped) { budget.dropped++; return; }
+    if (budget.capped) { budget.dropped++; return undefined; }
     budget.bytes += Buffer.byteLength(text) + 1;
     if (budget.bytes > this.opts.maxBytesPerStep && stream !== 'SYSTEM') {
       budget.capped = true;
       budget.dropped++;
       this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`);
-      return;
+      return undefined;
     }
     const masked = this.mask(text);
     const max = this.opts.maxLineLength;
     if (masked.length <= max) this.push(stepRunId, stream, masked);
     else for (let i = 0; i < masked.length; i += max) this.push(stepRunId, stream, masked.slice(i, i + max));
+    return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
   }
 
   /** Ends a step's budget: notes how many lines were dropped. */
@@ -126,29 +167,36 @@ export class LogWriter {
   /** Stores everything buffered so far; resolves when committed. */
   flush(): Promise<void> {
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    const rows = this.buffer;
-    if (rows.length === 0) return this.flushing;
-    this.buffer = [];
-    this.flushing = this.flushing.then(async () => {
+    // One drain loop at a time; lines that arrive meanwhile join its next, larger batch.
+    this.draining ??= this.drain().finally(() => { this.draining = null; });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length) {
+      const rows = this.buffer.length <= MAX_WRITE_BATCH ? this.buffer : this.buffer.slice(0, MAX_WRITE_BATCH);
+      this.buffer = rows === this.buffer ? [] : this.buffer.slice(MAX_WRITE_BATCH);
+      this.inFlight = rows.length;
       const first = this.nextSeq;
       try {
         await this.write(this.runId, first, rows);
       } catch (e) {
+        // Never acknowledged, so nothing a client saw is lost; the run reports the failure.
         this.failure ??= e as Error;
-        return;
+        continue;
+      } finally {
+        this.inFlight = 0;
       }
       this.nextSeq = first + rows.length;
       this.onCommitted(rows.map((r, i) => ({
         seq: first + i, stepKey: r.stepRunId === null ? null : String(r.stepRunId), stream: r.stream, time: new Date(r.time), text: r.text,
       })));
-    });
-    return this.flushing;
+    }
   }
 
   /** Flushes and reports the first storage failure, if any. */
   async close(): Promise<void> {
     await this.flush();
-    await this.flushing;
     if (this.failure) throw this.failure;
   }
 

@@ -7,8 +7,11 @@ export interface ProcessOptions {
   signal: AbortSignal;
   /** Milliseconds; 0 or undefined = no limit. */
   timeoutMs?: number;
-  /** Called once per complete output line, without the newline. */
-  onLine(stream: LogStream, text: string): void;
+  /**
+   * Called once per complete output line, without the newline. A returned promise means
+   * "slow down": both pipes are paused until it settles (backpressure from log storage).
+   */
+  onLine(stream: LogStream, text: string): void | Promise<void>;
   stdin?: string;
 }
 
@@ -38,18 +41,31 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
     opts.signal.addEventListener('abort', onAbort, { once: true });
     const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; killTree(); }, opts.timeoutMs) : null;
 
+    let paused: Promise<void> | null = null;
+    const pauseUntil = (p: Promise<void>) => {
+      if (paused) return;
+      child.stdout!.pause();
+      child.stderr!.pause();
+      paused = p.catch(() => undefined).then(() => {
+        paused = null;
+        child.stdout!.resume();
+        child.stderr!.resume();
+      });
+    };
     const splitter = (stream: LogStream) => {
       let rest = '';
       return {
         push(chunk: string) {
           const text = rest + chunk;
           let start = 0;
+          let wait: void | Promise<void> = undefined;
           for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
             const end = i > start && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
-            opts.onLine(stream, text.slice(start, end));
+            wait = opts.onLine(stream, text.slice(start, end)) ?? wait;
             start = i + 1;
           }
           rest = text.slice(start);
+          if (wait) pauseUntil(wait);
         },
         flush() { if (rest.length) opts.onLine(stream, rest); rest = ''; },
       };

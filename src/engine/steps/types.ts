@@ -22,8 +22,12 @@ export interface StepContext {
   config: StepConfig;
   /** Aborted on cancel or gateway shutdown: the executor must kill its process tree and return. */
   signal: AbortSignal;
-  /** One call per output line (no trailing newline). The engine stores, numbers and masks it. */
-  log(stream: LogStream, text: string): void;
+  /**
+   * One call per output line (no trailing newline). The engine stores, numbers and masks it.
+   * A returned promise asks the producer to pause until it settles (log storage is behind);
+   * pass it on as runProcess's onLine result.
+   */
+  log(stream: LogStream, text: string): void | Promise<void>;
   /** Image tag chosen for this run (given, or autotag). */
   tagName: string | null;
   /** Build-level image settings, used by CREATE_IMAGE when its config leaves them out. */

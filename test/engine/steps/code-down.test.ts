@@ -49,7 +49,7 @@ function context(config: Partial<CodeDownConfig>, allowPrivateHosts = ['127.0.0.
       stepType: 'CODE_DOWN', repositoryType: 'GIT', commonType: 'PRIVATE', protocolType: 'http',
       repositoryUrl: `127.0.0.1:${server.port}/app.git`, branchName: 'feature', userId: USER, password: PASSWORD, ...config,
     },
-    log: (stream, text) => lines.push({ stream, text }),
+    log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },
     env: {
       registry: { host: '127.0.0.1:5000', insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot' },

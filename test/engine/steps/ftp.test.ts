@@ -39,7 +39,7 @@ function context(config: Partial<FtpConfig> & { ignoreSslErrors?: boolean }, all
     runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
     config: { stepType: 'FTP', url: '127.0.0.1', ftpType: 'FTP', username: USER, password: PASSWORD,
       sourceFiles: '/data/dataset', remoteDirectory: 'data/gradle-sample-dataset', ftpExecType: 'DIR_FTP_DOWN', ...config } as FtpConfig,
-    log: (stream, text) => lines.push({ stream, text }),
+    log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },
     env: {
       registry: { host: '127.0.0.1:5000', insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot' },

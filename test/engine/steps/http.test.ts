@@ -48,7 +48,7 @@ function context(config: Partial<HttpConfig>, allowPrivateHosts = ['127.0.0.1'],
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
     config: { stepType: 'HTTP', url: `${base}/ok`, httpMode: 'GET', timeout: 5, ...config },
-    log: (stream, text) => lines.push({ stream, text }),
+    log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },
     env: {
       registry: { host: '127.0.0.1:5000', insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot' },

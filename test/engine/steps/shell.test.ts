@@ -14,7 +14,7 @@ function context(config: Omit<ShellConfig, 'stepType'>, signal = new AbortContro
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
     config: { stepType: 'SHELL', ...config },
-    log: (stream, text) => lines.push({ stream, text }),
+    log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },
     env: {
       registry: { host: '127.0.0.1:5000', insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot' },
