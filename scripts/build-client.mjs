@@ -48,7 +48,7 @@ try {
   ]);
 } catch (err) {
   // esbuild has already printed the located errors; keep the summary short.
-  console.error(`build-client: failed: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+  console.error(`build-client: failed: ${err instanceof Error ? err.message.split('\n')[0].replace(/:$/, '') : err}`);
   process.exit(1);
 }
 

@@ -12,11 +12,11 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import compression from 'compression';
 import express, { type RequestHandler } from 'express';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { packageRoot } from './package-root.js';
 
 export interface PlaygroundOptions {
   /** Page title. Default `buildgate`. */
@@ -43,13 +43,7 @@ const BUILD_HINT = 'The GraphiQL bundle is not built: run `npm run build:client`
 
 /** dist/graphiql of the package, found the same way from src/ (ts-jest) and dist/src/ (tsc). */
 export function playgroundAssetsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return join(dir, 'dist', 'graphiql');
+  return join(packageRoot(), 'dist', 'graphiql');
 }
 
 function bundleBuilt(dir: string): boolean {
