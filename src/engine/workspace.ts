@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../errors.js';
 
@@ -14,4 +15,18 @@ export function resolveInWorkspace(workspace: string, p: string | null | undefin
     throw badInput(`${field} ${JSON.stringify(p)} points outside the run's workspace`, field);
   }
   return resolved;
+}
+
+/**
+ * `resolveInWorkspace` judges the path as text; a directory the build itself created could
+ * still be a symlink leading out. This checks the real path of `p` (or of its nearest
+ * existing ancestor) against the workspace's real path.
+ */
+export async function assertRealInWorkspace(workspaceReal: string, p: string, what: string): Promise<void> {
+  for (let dir = p; ; dir = path.dirname(dir)) {
+    const real = await realpath(dir).catch(() => null);
+    if (real === null) continue;
+    if (real !== workspaceReal && !real.startsWith(workspaceReal + path.sep)) throw new Error(`${what} leaves the workspace through a symlink`);
+    return;
+  }
 }

@@ -73,6 +73,8 @@ export interface FtpConfig {
   sourceFiles: string;
   remoteDirectory: string;
   ftpExecType: FtpExecType;
+  /** FTPS: accept a certificate that does not verify (self-signed servers). */
+  ignoreSslErrors?: boolean | null;
 }
 export type HttpMode = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 export interface HttpHeader {

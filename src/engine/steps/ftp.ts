@@ -6,7 +6,7 @@ import { Client as FtpClient, FTPError } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
 import type { FtpConfig } from '../../providers/types.js';
 import { assertAllowedHost } from '../net-guard.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -27,13 +27,13 @@ import type { StepExecutor } from './types.js';
  *
  * Destination directories are created. `url` is host[:port], optionally with an ftp://,
  * ftps:// or sftp:// scheme; `ftpType` decides the protocol. FTPS verifies the server's
- * certificate unless the config carries `ignoreSslErrors: true` (not yet in FtpConfig).
+ * certificate unless the config sets `ignoreSslErrors: true`.
  * SFTP has no field to pin a host key: the key's fingerprint is logged instead.
  * Symlinks are never followed: an upload must not send files from outside the workspace and
  * a download must not write outside it. Remote names with a slash, `.` or `..` are skipped.
  */
 
-type FtpStepConfig = FtpConfig & { ignoreSslErrors?: boolean | null };
+
 interface Entry { name: string; kind: 'file' | 'dir' | 'other' }
 /** What the transfer logic needs of a server; remote paths are absolute. */
 interface RemoteFs {
@@ -56,7 +56,7 @@ export function parseFtpUrl(url: string, ftpType: FtpConfig['ftpType']): { host:
 }
 
 export const ftpStep: StepExecutor = async (ctx) => {
-  const cfg = ctx.config as FtpStepConfig;
+  const cfg = ctx.config as FtpConfig;
   let host: string, port: number, local: string;
   try {
     if (!['FTP', 'FTPS', 'SFTP'].includes(cfg.ftpType)) throw new Error(`ftpType must be FTP, FTPS or SFTP, got ${JSON.stringify(cfg.ftpType)}`);
@@ -182,20 +182,10 @@ interface Transfer {
   log(text: string): void;
 }
 
-/** The real path of `p` (or of its nearest existing ancestor) must stay inside the workspace. */
-async function assertRealInside(root: string, p: string, what: string): Promise<void> {
-  for (let dir = p; ; dir = path.dirname(dir)) {
-    const real = await realpath(dir).catch(() => null);
-    if (real === null) continue;
-    if (real !== root && !real.startsWith(root + path.sep)) throw new Error(`${what} leaves the workspace through a symlink`);
-    return;
-  }
-}
-
 async function uploadFile(t: Transfer, local: string, remoteDir: string): Promise<void> {
   const st = await lstat(local).catch(() => null);
   if (!st?.isFile()) throw new Error(`sourceFiles ${path.relative(t.root, local)} is not a regular file in the workspace`);
-  await assertRealInside(t.root, local, 'sourceFiles');
+  await assertRealInWorkspace(t.root, local, 'sourceFiles');
   await t.remote.mkdirp(remoteDir);
   await sendOne(t, local, path.posix.join(remoteDir, path.basename(local)), st.size);
 }
@@ -211,7 +201,7 @@ async function sendOne(t: Transfer, local: string, remote: string, size: number)
 async function uploadTree(t: Transfer, localDir: string, remoteDir: string): Promise<void> {
   const st = await lstat(localDir).catch(() => null);
   if (!st?.isDirectory()) throw new Error(`sourceFiles ${path.relative(t.root, localDir) || '.'} is not a directory in the workspace`);
-  await assertRealInside(t.root, localDir, 'sourceFiles');
+  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   await t.remote.mkdirp(remoteDir);
   const entries = (await readdir(localDir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
@@ -239,14 +229,14 @@ async function downloadFile(t: Transfer, remoteFile: string, localDir: string): 
   const name = path.posix.basename(remoteFile);
   if (!safeName(name)) throw new Error(`remoteDirectory ${remoteFile} does not name a file`);
   await mkdir(localDir, { recursive: true });
-  await assertRealInside(t.root, localDir, 'sourceFiles');
+  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   await fetchOne(t, remoteFile, path.join(localDir, name));
 }
 
 async function downloadTree(t: Transfer, remoteDir: string, localDir: string): Promise<void> {
   const entries = await t.remote.list(remoteDir);
   await mkdir(localDir, { recursive: true });
-  await assertRealInside(t.root, localDir, 'sourceFiles');
+  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   for (const e of entries) {
     if (e.name === '.' || e.name === '..') continue;
     if (!safeName(e.name)) { t.log(`skipped remote entry ${JSON.stringify(e.name)}: unsafe name`); continue; }

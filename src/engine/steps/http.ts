@@ -3,7 +3,7 @@ import path from 'node:path';
 import got, { RequestError, TimeoutError } from 'got';
 import type { HttpConfig, HttpHeader } from '../../providers/types.js';
 import { assertAllowedHost, guardedLookup } from '../net-guard.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -142,21 +142,11 @@ function logBody(log: (s: 'STDOUT', t: string) => void, body: Buffer): void {
   if (lines.length > MAX_LOGGED_LINES) log('STDOUT', `… ${lines.length - MAX_LOGGED_LINES} more line(s) not shown`);
 }
 
-/**
- * resolveInWorkspace checks the path as text; a directory the build itself created could
- * still be a symlink pointing out of the workspace, so the real path of the file (or of its
- * nearest existing ancestor) is checked too before anything is written there.
- */
+/** outputFile inside the workspace, also by real path (see assertRealInWorkspace). */
 async function writableInWorkspace(workspace: string, p: string): Promise<string> {
   const target = resolveInWorkspace(workspace, p, 'outputFile');
-  const root = await realpath(workspace);
   // writeFile follows a symlink, even a dangling one whose target realpath cannot see
   if ((await lstat(target).catch(() => null))?.isSymbolicLink()) throw new Error(`outputFile ${JSON.stringify(p)} is a symlink`);
-  for (let dir = target; ; dir = path.dirname(dir)) {
-    const real = await realpath(dir).catch(() => null);
-    if (real !== null) {
-      if (real !== root && !real.startsWith(root + path.sep)) throw new Error(`outputFile ${JSON.stringify(p)} points outside the run's workspace`);
-      return target;
-    }
-  }
+  await assertRealInWorkspace(await realpath(workspace), target, `outputFile ${JSON.stringify(p)}`);
+  return target;
 }

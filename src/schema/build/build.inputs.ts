@@ -67,6 +67,7 @@ export class FtpStepInput {
   @Field({ description: 'Local side in the workspace.' }) sourceFiles!: string;
   @Field({ description: 'Remote side.' }) remoteDirectory!: string;
   @Field(() => FtpExecTypeEnum, { description: 'Direction and scope.' }) ftpExecType!: 'FTP_UPLOAD' | 'FTP_DOWN' | 'DIR_FTP_UPLOAD' | 'DIR_FTP_DOWN';
+  @Field(() => Boolean, { nullable: true, description: 'FTPS: accept a server certificate that does not verify.' }) ignoreSslErrors?: boolean | null;
 }
 
 @InputType({ description: 'A request header. Authorization-like headers, or those flagged secret, are write-only.' })

@@ -56,6 +56,7 @@ export class FtpStepConfig {
   @Field({ description: 'Local side: file or directory in the workspace.' }) sourceFiles!: string;
   @Field({ description: 'Remote side: directory (or file) on the server.' }) remoteDirectory!: string;
   @Field(() => FtpExecTypeEnum, { description: 'Direction and scope.' }) ftpExecType!: string;
+  @Field({ description: 'FTPS: accept a server certificate that does not verify.' }) ignoreSslErrors!: boolean;
 }
 
 @ObjectType({ description: 'A request header of an HTTP step. Secret headers show no value.' })
@@ -136,7 +137,7 @@ export function stepConfigView(c: StepConfig): typeof StepConfigUnion {
     case 'FTP':
       return Object.assign(new FtpStepConfig(), {
         stepTitle: title, url: c.url, ftpType: c.ftpType, username: c.username ?? null, hasPassword: has(c.password),
-        sourceFiles: c.sourceFiles, remoteDirectory: c.remoteDirectory, ftpExecType: c.ftpExecType,
+        sourceFiles: c.sourceFiles, remoteDirectory: c.remoteDirectory, ftpExecType: c.ftpExecType, ignoreSslErrors: !!c.ignoreSslErrors,
       });
     case 'HTTP':
       return Object.assign(new HttpStepConfig(), {

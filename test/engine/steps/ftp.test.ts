@@ -33,7 +33,7 @@ afterEach(async () => {
   await rm(serverRoot, { recursive: true, force: true });
 });
 
-function context(config: Partial<FtpConfig> & { ignoreSslErrors?: boolean }, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
+function context(config: Partial<FtpConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
   const lines: { stream: LogStream; text: string }[] = [];
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,

@@ -142,7 +142,7 @@ describe('HTTP step', () => {
     try {
       await symlink(outside, path.join(workspace, 'link'));
       const res = await httpStep(context({ outputFile: 'link/x.txt' }).ctx);
-      expect(res).toEqual({ ok: false, error: expect.stringMatching(/outside the run's workspace/) });
+      expect(res).toEqual({ ok: false, error: expect.stringMatching(/leaves the workspace through a symlink/) });
       await expect(stat(path.join(outside, 'x.txt'))).rejects.toThrow();
     } finally {
       await rm(outside, { recursive: true, force: true });
