@@ -55,6 +55,14 @@ describe.each(['sqlite', 'postgres'] as const)('native runs through GraphQL (%s)
       expect.arrayContaining([['STDOUT', 'one'], ['STDERR', 'two'], ['STDOUT', 'three']]));
     expect(JSON.stringify(done)).not.toContain('SHOULD-NOT-LEAK');
     expect(rp.possibleActions).toEqual(['VIEW', 'BUILD', 'LOG', 'REMOVE']);
+    // The whole log as a text download, and one step's part of it.
+    const base = gw.url.replace(/\/graphql$/, '');
+    const txt = await (await fetch(base + rp.logUrl)).text();
+    expect(txt.split('\n').slice(0, -1)).toEqual(lines.map((l) => l.text));
+    const stepTxt = await (await fetch(`${base}${rp.logUrl}?step=${encodeURIComponent(rp.steps[0]!.id)}`)).text();
+    for (const t of ['one', 'two', 'three']) expect(stepTxt.split('\n')).toContain(t); // stdout/stderr order across pipes is not fixed
+    expect(stepTxt).not.toContain('run ended');
+    expect((await fetch(`${base}/logs/garbage.txt`)).status).toBe(400);
     expect(rp.record!.triggerType).toBe('API');
 
     const second = (await gw.gql(RUN, { id: b.id, tag: 'given' })).data as any;

@@ -6,7 +6,7 @@ import { Build } from '../build/build.type.js';
 import type { Context } from '../context.js';
 import { Provider } from '../provider/provider.type.js';
 import { BuildRecord } from '../record/build-record.type.js';
-import { BuildRun, LogLine, LogPage, StepRun } from './run.type.js';
+import { BuildRun, LogLine, LogPage, logUrlFor, StepRun } from './run.type.js';
 
 export async function loadRun(ctx: Context, id: string): Promise<{ providerId: string; data: RunData }> {
   const gid = fromGlobalId(id, 'BuildRun');
@@ -64,6 +64,11 @@ export class RunResolver {
     const remove = ctx.services.registry.method(providerId, 'removeRun', 'RUN_REMOVE');
     if (!(await remove(data.key, { removeImageTag }))) throw notFound('BuildRun', id);
     return id;
+  }
+
+  @FieldResolver(() => String, { description: 'Path (relative to the server) that downloads the whole stored log as text; add ?step=<StepRun ID> for one step.' })
+  logUrl(@Root() r: BuildRun) {
+    return logUrlFor(r.id);
   }
 
   @FieldResolver(() => Provider, { description: 'Provider instance of the run.' })

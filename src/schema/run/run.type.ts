@@ -6,6 +6,10 @@ import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnu
 import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
 
+/** Path of the whole-log download of a run (served by src/server/log-download.ts). */
+export const LOG_DOWNLOAD_PATH = '/logs';
+export const logUrlFor = (runId: string) => `${LOG_DOWNLOAD_PATH}/${runId}.txt`;
+
 /** Cocktail's rule (RunState.possibleActions): what a user may do with a run in a state. */
 export function actionsFor(state: RunState): BuildAction[] {
   switch (state) {
