@@ -8,7 +8,7 @@ import type { CodeArtsApi } from './api.js';
 import type { CodeArtsLogReader } from './logs.js';
 import * as m from './map.js';
 import type { CodeArtsOptions } from './options.js';
-import { allPages, pageWindow } from './paging.js';
+import { allPages, pageWindow } from '../upstream/paging.js';
 import type { CodeArtsJob } from './wire.js';
 
 const CAPABILITIES: Capability[] = [

@@ -8,7 +8,7 @@ import type { ZadigApi } from './api.js';
 import { collectLogs, type LogArgs } from './logs.js';
 import * as m from './map.js';
 import type { ZadigOptions, ZadigProject } from './options.js';
-import { allPages, pageWindow } from './paging.js';
+import { allPages, pageWindow } from '../upstream/paging.js';
 import { checkRequest, zadigBuildRequest, zadigTemplateBuildRequest } from './requests.js';
 import type { ZadigBuildListItem, ZadigTask } from './wire.js';
 
