@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type ConfigInput } from './config/index.js';
 import { LiveHub } from './live/hub.js';
 import { createSchema } from './schema/index.js';
 import { startServer } from './server/index.js';
+import { registerKeyCommands } from './auth/keys-cli.js';
 
 const program = new Command('buildgate').description('GraphQL gateway over many build systems');
 
@@ -53,6 +54,8 @@ program.command('schema')
     if (opts.out) fs.writeFileSync(opts.out, sdl);
     else process.stdout.write(sdl);
   });
+
+registerKeyCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.stack ?? e.message : e);

@@ -25,6 +25,8 @@ export const configSchema = z.strictObject({
     playground: bool(true),
     /** Allow introspection (turn off in production if you must). */
     introspection: bool(true),
+    /** "Did you mean ..." hints in validation errors; they reveal field names even without introspection. */
+    fieldSuggestions: bool(true),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
   }).prefault({}),
@@ -52,6 +54,45 @@ export const configSchema = z.strictObject({
     maxInputString: z.coerce.number().int().min(1).default(1_000_000),
     /** Most steps in one build. */
     maxSteps: z.coerce.number().int().min(1).default(100),
+    /** Deepest selection nesting of an operation (graphql-armor maxDepth). */
+    maxDepth: z.coerce.number().int().min(1).default(12),
+    /**
+     * Highest static cost of an operation (graphql-armor costLimit: objects 2, scalars 1,
+     * times 1.5 per level, list fields multiplied by a literal `first`). A run log page of
+     * 5,000 lines with every LogLine field costs about 180,000.
+     */
+    maxCost: z.coerce.number().int().min(1).default(250_000),
+    /** Most aliases in an operation. */
+    maxAliases: z.coerce.number().int().min(0).default(15),
+    /** Most lexical tokens in an operation document. */
+    maxTokens: z.coerce.number().int().min(1).default(2000),
+    /** Most directives in an operation. */
+    maxDirectives: z.coerce.number().int().min(0).default(50),
+    /** Accept a JSON array of operations in one HTTP request (Apollo batching). */
+    batchedRequests: bool(false),
+    /** Mutations per credential (or per IP when anonymous) per minute; 0: no limit. */
+    mutationsPerMinute: z.coerce.number().int().min(0).default(120),
+    /** graphql-ws connections opened per credential (or IP) per minute; 0: no limit. */
+    wsConnectsPerMinute: z.coerce.number().int().min(0).default(60),
+  }).prefault({}),
+  auth: z.strictObject({
+    /**
+     * Role of requests without a credential: none (refused with 401), viewer, operator or
+     * admin. Unset: viewer when the server binds to loopback, none otherwise.
+     */
+    anonymous: z.enum(['none', 'viewer', 'operator', 'admin']).optional(),
+    /** Accept API keys (`buildgate keys create`) as `Authorization: Bearer <key>`. */
+    apiKeys: bool(true),
+    /** Accept JWTs signed by a key of this JWKS, with this issuer and audience. */
+    jwt: z.strictObject({
+      jwksUrl: z.url(),
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      /** Claim holding the role(s) (dot path, string or array; the highest known role wins). */
+      rolesClaim: z.string().default('roles'),
+      /** Optional claim with the provider instance ids the token may act on (absent: all). */
+      providersClaim: z.string().default('buildgate_providers'),
+    }).optional(),
   }).prefault({}),
   engine: z.strictObject({
     /** Where run workspaces live. */

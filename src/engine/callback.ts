@@ -1,7 +1,7 @@
 import got from 'got';
 import type { Logger } from 'pino';
 import type { RunData } from '../providers/types.js';
-import { guardedLookup } from './net-guard.js';
+import { assertAllowedHost, guardedLookup } from './net-guard.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */
 export function runSummary(run: RunData, buildName: string | null) {
@@ -21,6 +21,8 @@ export function runSummary(run: RunData, buildName: string | null) {
 export async function deliverCallback(url: string, body: unknown, opts: { allowPrivateHosts: string[]; retries?: number; logger: Logger }): Promise<string> {
   let attempts = 0;
   try {
+    // An IP literal never reaches dnsLookup: check it (and any name) before connecting.
+    await assertAllowedHost(new URL(url).hostname, opts.allowPrivateHosts);
     const res = await got.post(url, {
       json: body,
       timeout: { request: 10_000 },

@@ -1,5 +1,7 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
+import { LocalBus, RedisBus, type Bus, type Listener } from './bus.js';
+import { Feeds } from './feeds.js';
 
 /** Events published inside the gateway; subscriptions read them. */
 export interface BuildChangePayload { kind: 'CREATED' | 'UPDATED' | 'DELETED'; providerId: string; buildKey: string }
@@ -16,18 +18,82 @@ export type Topics = {
   /** Any run of a build or of a provider changed (list pages); id `<providerId>:<buildKey>` or `<providerId>`. */
   BUILD_RUNS: [string, RunEvent];
 };
+type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
 
 export const scoped = (providerId: string, key: string) => `${providerId}:${key}`;
 
+/** Limits of live delivery. */
+export interface LiveSettings {
+  /** Live log lines buffered per subscriber; past it the subscriber is told it fell behind. Default 20000. */
+  maxBufferedLines: number;
+  /** Bytes waiting on a subscriber's websocket past which it counts as behind. Default 8 MiB. */
+  maxSocketBufferedBytes: number;
+  /** Lines per replay read and most lines per event. Default 1000. */
+  pageLines: number;
+  /** Poll interval of an upstream run while it runs (ms). Default 1000. */
+  pollMs: number;
+  /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). Default 5000. */
+  pollIdleMs: number;
+}
+export const DEFAULT_LIVE_SETTINGS: LiveSettings = {
+  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000,
+};
+
+export interface LiveHubOptions {
+  settings?: Partial<LiveSettings>;
+  /** Failures of the fan-out transport (Redis down, a listener throwing). */
+  onError?: (e: Error) => void;
+}
+
 /**
- * The live hub: in-process pub/sub by default. Redis-backed fan-out between replicas
- * plugs in here (an EventTarget for createPubSub) without touching resolvers or the engine.
+ * The live hub: in-process pub/sub by default; `useRedis` moves fan-out onto Redis pub/sub
+ * so that every replica sees every event, without touching resolvers or the engine.
  */
 export class LiveHub {
   readonly pubSub: PubSub<Topics>;
-  constructor(config?: Parameters<typeof createPubSub<Topics>>[0]) {
-    this.pubSub = createPubSub<Topics>(config);
+  readonly settings: LiveSettings;
+  /** Shared per-run listeners (and pollers for upstream runs). */
+  readonly feeds: Feeds;
+  private bus: Bus = new LocalBus();
+  private redisUrl: string | null = null;
+  private readonly onError: (e: Error) => void;
+
+
+  constructor(opts: LiveHubOptions = {}) {
+    this.settings = { ...DEFAULT_LIVE_SETTINGS, ...opts.settings };
+    this.onError = opts.onError ?? (() => undefined);
+    // createPubSub keeps its target for life; this one forwards to whichever bus is current.
+    const target = {
+      addEventListener: (t: string, l: Listener | null) => this.bus.addEventListener(t, l as never),
+      removeEventListener: (t: string, l: Listener | null) => this.bus.removeEventListener(t, l as never),
+      dispatchEvent: (e: Event) => this.bus.dispatchEvent(e),
+    } as EventTarget;
+    this.pubSub = createPubSub<Topics>({ eventTarget: target as never });
+    this.feeds = new Feeds(this, this.onError);
   }
+
+  /**
+   * Fans out through Redis (channels `<channelPrefix><topic>`). Replicas that share a store
+   * must share the prefix; unrelated deployments on one Redis must not. Call before serving.
+   */
+  async useRedis(url: string, channelPrefix = 'buildgate:'): Promise<void> {
+    if (this.redisUrl === url) return;
+    const bus = new RedisBus(url, channelPrefix, this.onError);
+    const old = this.bus;
+    this.bus = bus;
+    this.redisUrl = url;
+    await old.close();
+  }
+
+  /** Listens to one object's topic; `ready` resolves once events published anywhere reach `cb`. */
+  listen<K extends KeyedTopic>(name: K, id: string, cb: (payload: Topics[K][1]) => void): { ready: Promise<void>; off: () => void } {
+    const topic = `${name}:${id}`;
+    const listener = (e: Event) => cb((e as CustomEvent).detail as Topics[K][1]);
+    this.bus.addEventListener(topic, listener);
+    const bus = this.bus;
+    return { ready: bus.ready(topic), off: () => bus.removeEventListener(topic, listener) };
+  }
+
   buildChanged(p: BuildChangePayload): void {
     this.pubSub.publish('BUILDS_CHANGED', p);
   }
@@ -42,5 +108,11 @@ export class LiveHub {
   }
   logLines(providerId: string, runKey: string, lines: LogLineData[]): void {
     if (lines.length) this.pubSub.publish('RUN_LOG', scoped(providerId, runKey), { providerId, runKey, lines });
+  }
+
+  /** Stops pollers and the transport. */
+  async close(): Promise<void> {
+    this.feeds.closeAll();
+    await this.bus.close();
   }
 }

@@ -5,6 +5,8 @@ import type { BuildgateError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { BuildData, RunData } from '../providers/types.js';
 import type { LiveHub } from '../live/hub.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Principal } from '../auth/principal.js';
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -12,6 +14,7 @@ export interface Services {
   registry: ProviderRegistry;
   live: LiveHub;
   logger: Logger;
+  audit: AuditLog;
 }
 
 /** Per-request state: loaders cache per request so one query never asks twice. */
@@ -22,6 +25,10 @@ export interface Context {
   loaders: Loaders;
   /** Errors of upstreams that failed inside a merged list; appended to the response's errors. */
   partialErrors: BuildgateError[];
+  /** graphql-ws only: the client's socket, to notice a subscriber falling behind. */
+  socket?: { readonly bufferedAmount: number };
+  /** Who is asking (API key, JWT subject or anonymous) and with which role. */
+  principal: Principal;
 }
 
 export class Loaders {

@@ -5,9 +5,13 @@ import type { PubSub } from '@graphql-yoga/subscription';
 import { BuildResolver } from './build/build.resolver.js';
 import { NodeResolver, ProviderResolver } from './node/node.resolver.js';
 import { RunResolver } from './run/run.resolver.js';
+import { LiveResolver } from './live/live.resolver.js';
+import { ZadigResolver } from './zadig/zadig.resolver.js';
 import type { Topics } from '../live/hub.js';
+import { AuditResolver } from '../audit/audit.resolver.js';
+import { assertEveryRootFieldAuthorized, auditMutations, authChecker } from '../auth/checker.js';
 
-export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver] as const;
+export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver, ZadigResolver, LiveResolver, AuditResolver] as const;
 
 /** Builds the executable schema; the same call emits schema/schema.graphql. */
 export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchema> {
@@ -16,7 +20,10 @@ export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchem
     pubSub: pubSub as never,
     validate: false, // inputs are checked by explicit rules with field-named messages
     emitSchemaFile: false,
+    authChecker, // roles: @Authorized('viewer' | 'operator' | 'admin') on every root field
   });
+  assertEveryRootFieldAuthorized(resolvers);
+  auditMutations(schema);
   // type-graphql leaves the root types undescribed; they head the playground's docs.
   schema.getQueryType()!.description = 'Read builds, runs, steps, logs, image tags, build records and providers, whichever build system holds them.';
   schema.getMutationType()!.description = 'Change build definitions and start, cancel or remove runs.';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -21,9 +21,14 @@ import { Loaders, type Context, type Services } from '../schema/context.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { createLogger } from './logger.js';
+import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
 import { packageRoot } from './package-root.js';
 import { createProviders } from './providers.js';
+import { Security } from '../auth/security.js';
+import { redactInputEcho } from '../auth/error-redaction.js';
+import type { Principal } from '../auth/principal.js';
+import { fromGlobalId } from '../ids.js';
 
 export interface RunningServer {
   url: string;
@@ -52,10 +57,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config.log.level);
   const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
   await migrateToLatest(store.db, store.dialect);
-  const live = new LiveHub();
-  const { providers, engine } = await createProviders(config, store, live, logger);
+  const live = new LiveHub({ onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
+  // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
+  if (config.redis.url) await live.useRedis(config.redis.url, `buildgate:${createHash('sha256').update(`${config.database.url}|${opts.pgSchema ?? ''}`).digest('hex').slice(0, 12)}:`);
+  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
-  const services: Services = { config, registry, live, logger };
+  const security = new Security(config, store, logger);
+  const services: Services = { config, registry, live, logger, audit: security.audit };
   const schema = await createSchema(live.pubSub);
 
   const app = express();
@@ -64,13 +72,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
   let shuttingDown = false;
 
-  const newContext = (requestId: string): Context => ({
-    requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [],
+  const newContext = (requestId: string, principal: Principal): Context => ({
+    requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
   });
 
   const wsCleanup = useServer({
     schema,
-    context: () => newContext(randomUUID()),
+    ...security.wsHooks(schema), // authenticates connection_init; same operation limits as HTTP
+    // The socket lets log streams notice a slow client (bufferedAmount) and tell it to resume.
+    context: (ctx) => ({ ...newContext(randomUUID(), Security.wsPrincipal(ctx.extra)), socket: ctx.extra.socket }),
     onError: (_ctx, _id, _payload, errors) => { logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error'); },
   }, wss);
 
@@ -86,20 +96,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   };
 
+  const limits = security.apolloOptions();
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.server.introspection,
     csrfPrevention: true,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
+    persistedQueries: false, // no client uses APQ; its cache would be one more thing to bound
+    // The CLI handles SIGINT/SIGTERM and calls close(); Apollo's own handler would race it and leave close() hanging.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
       const code = String(formatted.extensions?.code ?? '');
-      if (PUBLIC_CODES.has(code)) return formatted;
+      // INTERNAL_SERVER_ERROR is Apollo's label for unexpected errors: never pass their messages on.
+      if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, message: redactInputEcho(formatted.message) };
       const original = error instanceof GraphQLError ? error.originalError ?? error : error;
       if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
       logger.error({ err: original }, 'internal error');
       return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
     },
     plugins: [
+      ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       partialErrorsPlugin,
@@ -127,9 +146,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
   });
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
+  app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));
   app.use('/graphql',
+    security.http, // 401 before the body is even read
     express.json({ limit: config.server.bodyLimit }),
-    expressMiddleware(apollo, { context: async ({ res }) => newContext(String(res.locals.requestId)) }));
+    expressMiddleware(apollo, { context: async ({ res }) => newContext(String(res.locals.requestId), res.locals.principal as Principal) }));
   // Malformed JSON / oversized bodies: a GraphQL-shaped 4xx, never a 500 or an HTML page.
   app.use((err: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
@@ -152,7 +173,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     shuttingDown = true;
     await engine.shutdown();
     await apollo.stop(); // drains HTTP requests and websocket clients
+    await live.close(); // pollers and Redis connections
     await registry.close();
+    await closeProviders(); // shared cache connection, demo upstream servers
+    await security.close();
     await store.close();
     logger.info('buildgate stopped');
   })());

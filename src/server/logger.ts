@@ -14,6 +14,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-auth-token"]', 'req.headers["x-api-key"]',
         '*.password', '*.token', '*.secret', '*.authorization', 'connectionParams', '*.connectionParams',
         'variables.*.password', 'variables.input.buildServerClientKey', 'variables.input.buildServerClientCert',
+        // API keys and JWTs, wherever a log call might carry them.
+        'authorization', 'headers.authorization', '*.headers.authorization', 'password', 'token', 'secret', 'apiKey', '*.apiKey', 'credential', '*.credential',
       ],
       censor: '***',
     },

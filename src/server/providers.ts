@@ -1,15 +1,28 @@
 import type { Logger } from 'pino';
+import { createCache } from '../cache/index.js';
 import type { Config } from '../config/index.js';
+import { startDemoUpstreams, type DemoUpstreams } from '../demo/upstreams.js';
 import { Engine } from '../engine/engine.js';
 import { stepExecutors } from '../engine/steps/index.js';
 import type { LiveHub } from '../live/hub.js';
+import type { ProviderInstanceConfig } from '../providers/factory.js';
+import { createUpstreamProvider } from '../providers/index.js';
 import { NativeProvider } from '../providers/native/index.js';
 import type { Provider } from '../providers/types.js';
 import type { Store } from '../store/db.js';
 import { seedDemoBuilds } from '../store/demo.js';
 
+export interface CreatedProviders {
+  providers: Provider[];
+  native: NativeProvider;
+  engine: Engine;
+  /** Releases what the providers share (cache connection, demo upstream servers); call after the providers are closed. */
+  close(): Promise<void>;
+}
+
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger): Promise<{ providers: Provider[]; native: NativeProvider; engine: Engine }> {
+export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger): Promise<CreatedProviders> {
+  const upstream = await createUpstreams(config, logger);
   const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   native.attachEngine(engine);
@@ -19,5 +32,37 @@ export async function createProviders(config: Config, store: Store, live: LiveHu
     const n = await seedDemoBuilds(native);
     if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');
   }
-  return { providers: [native], native, engine };
+  return { providers: [native, ...upstream.providers], native, engine, close: upstream.close };
+}
+
+/**
+ * Upstream instances share one cache (memory, or Redis when `redis.url` is set). With
+ * `demo.upstreams` the fake servers are started first and one instance of each kind is
+ * added after the configured ones. Any failure undoes what was started.
+ */
+async function createUpstreams(config: Config, logger: Logger): Promise<{ providers: Provider[]; close(): Promise<void> }> {
+  const instances: ProviderInstanceConfig[] = [...config.providers];
+  let demo: DemoUpstreams | null = null;
+  if (config.demo.upstreams) {
+    demo = await startDemoUpstreams();
+    instances.push(...demo.instances);
+    logger.info(demo.urls, 'demo upstreams started');
+  }
+  const cache = createCache({ redisUrl: config.redis.url, logger: logger.child({ part: 'cache' }) });
+  const providers: Provider[] = [];
+  const close = async () => {
+    await cache.close();
+    await demo?.stop();
+  };
+  try {
+    instances.forEach((instance, i) => {
+      providers.push(createUpstreamProvider(instance, { cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }) }, i));
+    });
+  } catch (e) {
+    await Promise.allSettled(providers.map((p) => p.close?.()));
+    await close();
+    throw e;
+  }
+  if (providers.length) logger.info({ cache: cache.kind, providers: providers.map((p) => `${p.id} (${p.kind})`) }, 'upstream providers configured');
+  return { providers, close };
 }

@@ -112,6 +112,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('image_tags_build').on('image_tags').column('build_id').execute();
       },
     },
+    '0003_auth_audit': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('api_keys')
+          .addColumn('id', 'varchar(32)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(256)')
+          .addColumn('key_hash', 'varchar(64)', (c) => c.notNull().unique())
+          .addColumn('role', 'varchar(16)', (c) => c.notNull())
+          .addColumn('providers', 'text') // JSON array; null: every provider
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('revoked_at', big)
+          .execute();
+        await db.schema.createTable('audit_log')
+          .addColumn('id', id, pk)
+          .addColumn('time', big, (c) => c.notNull())
+          .addColumn('actor', 'varchar(300)', (c) => c.notNull())
+          .addColumn('operation', 'varchar(128)', (c) => c.notNull())
+          .addColumn('target_id', 'text')
+          .addColumn('args', 'text', (c) => c.notNull()) // JSON, secrets removed
+          .addColumn('outcome', 'varchar(64)', (c) => c.notNull()) // OK or an error code
+          .addColumn('request_id', 'varchar(64)')
+          .execute();
+      },
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import { Kind, parse } from 'graphql';
 import type { Locator, Page } from 'playwright-core';
+import { ApiKeys } from '../../src/auth/api-keys.js';
 import { packageRoot } from '../../src/server/package-root.js';
 import {
   loadExampleOperations,
@@ -25,7 +26,8 @@ import { openSealedChromium, type SealedBrowser } from '../support/chromium.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 const OPERATIONS_DIR = join(packageRoot(), 'schema', 'operations');
-const TOKEN = 'playground-test-token';
+/** A real API key (viewer), so the forwarded token must also authenticate. */
+let TOKEN = '';
 
 let gw: TestGateway;
 let browser: SealedBrowser;
@@ -35,6 +37,7 @@ beforeAll(async () => {
     await promisify(execFile)(process.execPath, ['scripts/build-client.mjs'], { cwd: packageRoot() });
   }
   gw = await startGateway();
+  TOKEN = (await new ApiKeys(gw.server.store).create({ role: 'viewer', name: 'playground-test' })).key;
   browser = await openSealedChromium();
 }, 180_000);
 

@@ -10,7 +10,7 @@ const cli = path.join(root, 'dist/src/cli.js');
 async function serve(dir: string): Promise<{ proc: ChildProcess; url: string }> {
   let out = '';
   const proc = spawn(process.execPath, [cli, 'serve', '--port', '0', '--no-demo'], {
-    cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BUILDGATE_DATABASE__URL: `sqlite:${dir}/db.sqlite`, BUILDGATE_ENGINE__WORK_DIR: `${dir}/ws` },
+    cwd: dir, env: { ...process.env, NODE_OPTIONS: '', BUILDGATE_DATABASE__URL: `sqlite:${dir}/db.sqlite`, BUILDGATE_ENGINE__WORK_DIR: `${dir}/ws`, BUILDGATE_AUTH__ANONYMOUS: 'admin' },
   });
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });

@@ -16,6 +16,8 @@ export const PG_URL = process.env.BUILDGATE_TEST_PG_URL ?? 'postgres://postgres@
 export interface TestGateway {
   server: RunningServer;
   url: string;
+  /** The PostgreSQL schema in use (postgres only): pass it as `pgSchema` to start a second replica on the same store. */
+  pgSchema?: string;
   /** Runs a typed operation over HTTP POST; returns the parsed GraphQL result. */
   gql<R, V>(doc: TypedDocumentNode<R, V> | string, variables?: V, headers?: Record<string, string>): Promise<ExecutionResult<R> & { status: number }>;
   /** A graphql-ws client on the same URL. */
@@ -27,11 +29,16 @@ export interface TestGateway {
  * Starts a real gateway on a free port with its own store: a fresh SQLite file, or a
  * fresh PostgreSQL schema when `database: 'postgres'`.
  */
-export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; config?: ConfigInput; extraProviders?: Provider[] } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; config?: ConfigInput; extraProviders?: Provider[]; pgSchema?: string } = {}): Promise<TestGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-test-'));
   let pgSchema: string | undefined;
   let dbUrl = `sqlite:${path.join(dir, 'buildgate.db')}`;
-  if (opts.database === 'postgres') {
+  // An existing schema (another replica's) is shared, not created, and left for its owner to drop.
+  const ownsSchema = !opts.pgSchema;
+  if (opts.pgSchema) {
+    pgSchema = opts.pgSchema;
+    dbUrl = PG_URL;
+  } else if (opts.database === 'postgres') {
     pgSchema = `bg_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
@@ -46,6 +53,9 @@ export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; con
     database: { url: dbUrl },
     log: { level: 'silent', ...(base.log ?? {}) },
     demo: { seed: false, ...(base.demo ?? {}) },
+    // Functional suites act without credentials; test/security opts into the strict settings.
+    auth: { anonymous: 'admin', ...(base.auth ?? {}) },
+    limits: { mutationsPerMinute: 0, wsConnectsPerMinute: 0, ...(base.limits ?? {}) },
     engine: { workDir: path.join(dir, 'workspaces'), ...(base.engine ?? {}) },
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), extraProviders: opts.extraProviders, pgSchema });
@@ -54,6 +64,7 @@ export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; con
   return {
     server,
     url,
+    pgSchema,
     async gql(doc, variables, headers = {}) {
       const res = await fetch(url, {
         method: 'POST',
@@ -71,7 +82,7 @@ export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; con
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
       await server.close();
-      if (pgSchema) {
+      if (pgSchema && ownsSchema) {
         const c = new pg.Client({ connectionString: PG_URL });
         await c.connect();
         await c.query(`drop schema if exists ${pgSchema} cascade`);

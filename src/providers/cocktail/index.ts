@@ -44,11 +44,15 @@ export class CocktailProvider implements Provider {
   readonly capabilities: ReadonlySet<Capability> = new Set(COCKTAIL_CAPABILITIES);
   readonly client: UpstreamClient;
   private readonly options: CocktailOptions;
+  private readonly cacheTtlMs: number;
+  /** Stats of the rows of the latest build list: the list carries them, so a list page asking `stats` costs no call per build. */
+  private listedStats: { at: number; byKey: Map<string, BuildStatsData> } | null = null;
 
   constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
     this.id = instance.id;
     this.baseUrl = instance.baseUrl;
     this.options = parseCocktailOptions(instance.id, instance.options);
+    this.cacheTtlMs = instance.cacheTtlMs;
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     this.client = new UpstreamClient({
@@ -76,6 +80,7 @@ export class CocktailProvider implements Provider {
 
   async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
     let builds = await this.buildsRaw();
+    if (this.cacheTtlMs > 0) this.listedStats = { at: Date.now(), byKey: new Map(builds.map((b) => [String(b.buildSeq), toBuildStats(b)])) };
     const needle = args.filter?.nameContains?.toLowerCase();
     if (needle) builds = builds.filter((b) => b.buildName.toLowerCase().includes(needle));
     const states = args.filter?.lastRunStates;
@@ -97,6 +102,8 @@ export class CocktailProvider implements Provider {
   }
 
   async getBuildStats(buildKey: string): Promise<BuildStatsData> {
+    const listed = this.listedStats && Date.now() - this.listedStats.at < this.cacheTtlMs ? this.listedStats.byKey.get(buildKey) : undefined;
+    if (listed) return listed;
     const b = await this.buildRaw(parseBuildKey(buildKey));
     if (!b) throw notFound('Build', buildKey);
     return toBuildStats(b);
@@ -106,12 +113,14 @@ export class CocktailProvider implements Provider {
     validateBuildInput(input, { maxSteps: this.options.maxSteps });
     const created = await this.client.post<BuildWire>('/v1/build', { json: toBuildBody(input, this.options.accountSeq), schema: oneOf(buildWire) });
     await this.client.invalidate('/v1/build');
+    this.listedStats = null;
     return toBuildData(created);
   }
 
   async deleteBuild(key: string): Promise<boolean> {
     const ok = await orNull(this.client.delete(`/v1/build/${parseBuildKey(key)}`, { responseType: 'text' }));
     await this.client.invalidate('/v1/build');
+    this.listedStats = null;
     return ok !== null;
   }
 
@@ -158,6 +167,7 @@ export class CocktailProvider implements Provider {
       schema: oneOf(runWire),
     });
     await this.client.invalidate('/v1/build');
+    this.listedStats = null;
     return toRunData(run, false);
   }
 
@@ -171,6 +181,7 @@ export class CocktailProvider implements Provider {
     const path = this.options.cancelPath.replace('{buildRunSeq}', String(ref.buildRunSeq));
     const cancel = await this.client.post<RunWire>(path, { schema: oneOf(runWire) });
     await this.client.invalidate('/v1/build');
+    this.listedStats = null;
     return toRunData(cancel, false);
   }
 

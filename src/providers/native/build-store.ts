@@ -152,7 +152,8 @@ export class BuildStore {
     const out = Object.values(parseJson<BuildSecrets>(row?.secrets ?? null, {}));
     for (const s of steps) {
       const sec = parseJson<StepSecrets>(s.secrets, { fields: {}, headers: {} });
-      out.push(...Object.values(sec.fields), ...Object.values(sec.headers));
+      // "Bearer <token>": the token alone is as secret as the whole header value.
+      out.push(...Object.values(sec.fields), ...Object.values(sec.headers).flatMap((v) => [v, /^(?:Bearer|Basic|Token|Digest)\s+(\S.*)$/i.exec(v)?.[1] ?? '']));
     }
     return out.filter((v): v is string => typeof v === 'string' && v.length >= 3);
   }

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import type { BuildChangePayload } from '../../live/hub.js';
@@ -50,6 +50,7 @@ function checkSizes(value: unknown, max: number, path = 'input'): void {
 
 @Resolver(() => Build)
 export class BuildResolver {
+  @Authorized('viewer')
   @Query(() => BuildConnection, { description: 'Builds of one or more providers (all when `providers` is omitted), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
   async builds(
     @Ctx() ctx: Context,
@@ -67,12 +68,14 @@ export class BuildResolver {
       (item) => Build.from(item.providerId, item.data));
   }
 
+  @Authorized('viewer')
   @Query(() => Build, { description: 'One build by global ID.' })
   async build(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
     const { providerId, data } = await loadBuild(ctx, id);
     return Build.from(providerId, data);
   }
 
+  @Authorized('admin')
   @Mutation(() => Build, { description: 'Creates a build definition (native engine by default). Needs a provider with BUILD_CREATE.' })
   async createBuild(
     @Ctx() ctx: Context,
@@ -87,6 +90,7 @@ export class BuildResolver {
     return Build.from(provider, data);
   }
 
+  @Authorized('admin')
   @Mutation(() => Build, { description: 'Replaces a build definition. Secrets left out keep their stored values (steps matched by stepId).' })
   async updateBuild(
     @Ctx() ctx: Context,
@@ -107,6 +111,7 @@ export class BuildResolver {
     return Build.from(gid.providerId, data);
   }
 
+  @Authorized('admin')
   @Mutation(() => DeleteBuildPayload, { description: 'Deletes a build definition with its runs, logs and tag records.' })
   async deleteBuild(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
     const gid = fromGlobalId(id, 'Build');
@@ -116,6 +121,7 @@ export class BuildResolver {
     return { deletedId: id };
   }
 
+  @Authorized('viewer')
   @Subscription(() => BuildChange, {
     topics: 'BUILDS_CHANGED',
     filter: ({ payload, args }: { payload: BuildChangePayload; args: { providers?: string[] | null } }) =>
@@ -142,8 +148,9 @@ export class BuildResolver {
     return Provider.from(ctx.services.registry.get(b.providerId));
   }
 
-  @FieldResolver(() => BuildStats, { nullable: true, description: 'Run statistics (counts, averages, latest run).' })
+  @FieldResolver(() => BuildStats, { nullable: true, description: 'Run statistics (counts, averages, latest run); null for providers that keep none (no BUILD_STATS capability), so a mixed list needs no per-row errors.' })
   async stats(@Root() b: Build, @Ctx() ctx: Context) {
+    if (!ctx.services.registry.get(b.providerId).capabilities.has('BUILD_STATS')) return null;
     const get = ctx.services.registry.method(b.providerId, 'getBuildStats', 'BUILD_STATS');
     return BuildStats.from(await get(b.key));
   }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import { Build, BuildStep } from '../build/build.type.js';
@@ -55,11 +55,13 @@ export async function resolveNode(ctx: Context, id: string): Promise<Node> {
 
 @Resolver()
 export class NodeResolver {
+  @Authorized('viewer')
   @Query(() => Node, { nullable: true, description: 'Any object by its global ID.' })
   node(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Global ID.' }) id: string) {
     return resolveNode(ctx, id);
   }
 
+  @Authorized('viewer')
   @Query(() => [Node], { nullable: 'items', description: 'Several objects by global ID, in the same order; an unknown ID gives null plus an error for that item.' })
   nodes(@Ctx() ctx: Context, @Arg('ids', () => [ID], { description: 'Global IDs (at most 100).' }) ids: string[]) {
     if (ids.length > 100) throw notFound('nodes', `${ids.length} ids (at most 100)`);
@@ -69,11 +71,13 @@ export class NodeResolver {
 
 @Resolver(() => Provider)
 export class ProviderResolver {
+  @Authorized('viewer')
   @Query(() => [Provider], { description: 'Configured provider instances with their capabilities and health.' })
   providers(@Ctx() ctx: Context) {
     return ctx.services.registry.all().map((p) => Provider.from(p));
   }
 
+  @Authorized('viewer')
   @Query(() => Provider, { description: 'One provider instance by its instance id (e.g. "native").' })
   provider(@Ctx() ctx: Context, @Arg('providerId', { description: 'Instance id.' }) providerId: string) {
     return Provider.from(ctx.services.registry.get(providerId));

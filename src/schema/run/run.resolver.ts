@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { actionNotAllowed, badInput, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import type { BuildAction, RunData } from '../../providers/types.js';
@@ -21,12 +21,14 @@ function requireAction(run: BuildRun, action: BuildAction) {
 
 @Resolver(() => BuildRun)
 export class RunResolver {
+  @Authorized('viewer')
   @Query(() => BuildRun, { description: 'One run by global ID.' })
   async run(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string) {
     const { providerId, data } = await loadRun(ctx, id);
     return BuildRun.from(providerId, data);
   }
 
+  @Authorized('operator')
   @Mutation(() => BuildRun, { description: 'Starts a run of a build (Cocktail POST /v1/build/run/{buildSeq}): optional tag, description and a callback URL called when it ends.' })
   async runBuild(
     @Ctx() ctx: Context,
@@ -43,6 +45,7 @@ export class RunResolver {
     return BuildRun.from(gid.providerId, data);
   }
 
+  @Authorized('operator')
   @Mutation(() => BuildRun, { description: 'Cancels a queued or running run. Canceling a finished run is refused with ACTION_NOT_ALLOWED; canceling twice returns the run as it is.' })
   async cancelRun(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string) {
     const { providerId, data } = await loadRun(ctx, id);
@@ -53,6 +56,7 @@ export class RunResolver {
     return BuildRun.from(providerId, await cancel(data.key));
   }
 
+  @Authorized('operator')
   @Mutation(() => ID, { description: 'Removes a finished run: its record, logs and workspace, and its image tag when asked. Returns the removed ID.' })
   async removeRun(
     @Ctx() ctx: Context,

@@ -1,0 +1,68 @@
+// Resume: CYCLES disconnect/reconnect cycles of one graphql-ws client mid-stream on a native run
+// printing lines; each reconnect passes afterSeq = the last lastSeq received. Counts gaps and
+// duplicates over the union. Run: npm run build:server && node bench/resume.mjs [--cycles 1000]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from 'graphql-ws';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { parseConfig } from '../dist/src/config/index.js';
+import { startServer } from '../dist/src/server/index.js';
+
+const { values } = parseArgs({ options: { cycles: { type: 'string', default: '1000' } } });
+const CYCLES = Number(values.cycles);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-resume-'));
+const config = parseConfig({ server: { port: 0, playground: false }, database: { url: `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws` },
+  // The bench is its own admin, and opens far more sockets than the per-IP default allows.
+  auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0 } });
+const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+const gql = async (query, variables) => {
+  const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const b = await r.json();
+  if (b.errors) throw new Error(JSON.stringify(b.errors));
+  return b.data;
+};
+// ~2,000 lines/s until stopped: long enough for every cycle to land mid-stream.
+const command = `node -e "let n=0;const t=setInterval(()=>{let s='';for(let i=0;i<20;i++)s+='line '+(n++)+'\\\\n';process.stdout.write(s)},10);setTimeout(()=>clearInterval(t),${Math.max(20, CYCLES / 6)}*1000)"`;
+const build = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'resume', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
+const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq } lastSeq fellBehind } }';
+const url = server.url.replace(/^http/, 'ws');
+
+let afterSeq = 0, gaps = 0, dups = 0, lines = 0, completedEarly = 0, cycles = 0;
+const t0 = Date.now();
+const follow = (stopAfterEvents) => new Promise((resolve) => {
+  const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  let events = 0;
+  let ended = false;
+  // After the disconnect nothing more counts: what was in flight must come again on the next subscription.
+  const end = (completed) => { if (ended) return; ended = true; client.dispose(); resolve(completed); };
+  client.subscribe({ query: QUERY, variables: { runId, afterSeq } }, {
+    next: ({ data }) => {
+      if (ended) return;
+      for (const l of data.runLog.lines) {
+        if (l.seq <= afterSeq) dups++; else if (l.seq !== afterSeq + 1) gaps += l.seq - afterSeq - 1;
+        afterSeq = Math.max(afterSeq, l.seq);
+        lines++;
+      }
+      if (stopAfterEvents !== null && ++events >= stopAfterEvents) end(false); // socket closed mid-stream
+    },
+    error: () => end(false),
+    complete: () => end(true),
+  });
+});
+while (cycles < CYCLES) {
+  cycles++;
+  if (await follow(1 + Math.floor(Math.random() * 3))) { completedEarly++; break; }
+}
+const finalCompleted = await follow(null);
+const stored = (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
+console.log(JSON.stringify({
+  cycles, seconds: (Date.now() - t0) / 1000, storedLines: stored.log.lastSeq, runState: stored.state, linesReceived: lines,
+  gaps, duplicates: dups, missingAtEnd: stored.log.lastSeq - afterSeq, finalCompleted, runEndedBeforeAllCycles: completedEarly > 0,
+}, null, 2));
+await server.close();
+fs.rmSync(dir, { recursive: true, force: true });
+process.exit(0);

@@ -1,0 +1,32 @@
+import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import { Args, Authorized, Ctx, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
+import { Connection, connectionFrom, PagingArgs } from '../schema/common/connection.js';
+import type { Context } from '../schema/context.js';
+import type { AuditEntryData } from './audit-log.js';
+
+@ObjectType({ description: 'One mutation as the audit log recorded it.' })
+export class AuditEntry {
+  @Field(() => ID, { description: 'Entry number (rising with time).' }) id!: string;
+  @Field(() => GraphQLDateTime, { description: 'When the mutation was asked for.' }) time!: Date;
+  @Field({ description: 'Who: "apiKey:<key id>", "jwt:<subject>" or "anonymous".' }) actor!: string;
+  @Field({ description: 'Mutation name.' }) operation!: string;
+  @Field(() => String, { nullable: true, description: 'ID (or provider) the mutation acted on.' }) targetId!: string | null;
+  @Field(() => GraphQLJSONObject, { description: 'Arguments with credentials replaced by "***" and long texts shortened.' }) arguments!: Record<string, unknown>;
+  @Field({ description: 'OK, or the error code the mutation ended with (FORBIDDEN, BAD_USER_INPUT, ...).' }) outcome!: string;
+  @Field(() => String, { nullable: true, description: 'x-request-id of the request, to find its log lines.' }) requestId!: string | null;
+
+  static from(e: AuditEntryData): AuditEntry {
+    return Object.assign(new AuditEntry(), { ...e, id: String(e.id), arguments: (e.args ?? {}) as Record<string, unknown> });
+  }
+}
+
+const AuditEntryConnection = Connection(AuditEntry, 'AuditEntry');
+
+@Resolver()
+export class AuditResolver {
+  @Authorized('admin')
+  @Query(() => AuditEntryConnection, { description: 'Mutations with who, what, when and outcome, newest first (admin only).' })
+  auditLog(@Ctx() ctx: Context, @Args() paging: PagingArgs) {
+    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => ctx.services.audit.list(page), AuditEntry.from);
+  }
+}

@@ -1,0 +1,117 @@
+import type { LogLineData, Provider, RunData, StepRunData } from '../providers/types.js';
+import type { LiveHub } from './hub.js';
+import { Poller } from './poller.js';
+
+/** What one subscriber registers on the shared feed of a run. */
+export interface FeedHandle {
+  onLog(fn: (lines: LogLineData[]) => void): void;
+  onRun(fn: (run: RunData) => void): void;
+  onStep(fn: (step: StepRunData) => void): void;
+  /** Idempotent; the last release of a feed stops its listeners and poller. */
+  release(): void;
+}
+
+type Fn<T> = (v: T) => void;
+
+/**
+ * Everything live about one run, shared by all its local subscribers: one listener per topic
+ * on the hub (so one Redis channel per topic per replica) and, for providers that cannot
+ * push, one poller. Subscribers only add callbacks; a throwing callback hurts no other.
+ */
+class RunFeed {
+  refs = 0;
+  readonly log = new Set<Fn<LogLineData[]>>();
+  readonly run = new Set<Fn<RunData>>();
+  readonly step = new Set<Fn<StepRunData>>();
+  readonly ready: Promise<void>;
+  readonly poller: Poller | null;
+  private readonly offs: Array<() => void>;
+
+  constructor(hub: LiveHub, provider: Provider, runKey: string, onError: (e: Error) => void) {
+    const id = `${provider.id}:${runKey}`;
+    const each = <T>(set: Set<Fn<T>>, v: T) => {
+      for (const f of set) {
+        try { f(v); } catch (e) { onError(e as Error); }
+      }
+    };
+    const subs = [
+      hub.listen('RUN_LOG', id, (e) => each(this.log, e.lines)),
+      hub.listen('RUN_UPDATED', id, (e) => each(this.run, e.run)),
+      hub.listen('STEP_UPDATED', id, (e) => each(this.step, e.step)),
+    ];
+    this.offs = subs.map((s) => s.off);
+    this.ready = Promise.all(subs.map((s) => s.ready)).then(() => undefined);
+    // The native engine publishes as it goes; anything else is polled, once for all subscribers.
+    this.poller = provider.kind === 'NATIVE' ? null : new Poller(provider, runKey, hub);
+    if (this.poller) void this.ready.then(() => this.poller?.start(), () => undefined);
+  }
+
+  close() {
+    for (const off of this.offs) off();
+    this.poller?.stop();
+  }
+}
+
+/** The shared feeds of this gateway, by `<providerId>:<runKey>`, reference-counted. */
+export class Feeds {
+  private readonly map = new Map<string, RunFeed>();
+
+  constructor(private readonly hub: LiveHub, private readonly onError: (e: Error) => void = () => undefined) {}
+
+  /** Joins (or opens) the run's feed; resolves once its listeners receive events from every replica. */
+  async acquire(provider: Provider, runKey: string): Promise<FeedHandle> {
+    const id = `${provider.id}:${runKey}`;
+    let feed = this.map.get(id);
+    if (!feed) {
+      feed = new RunFeed(this.hub, provider, runKey, this.onError);
+      this.map.set(id, feed);
+    }
+    const f = feed;
+    f.refs++;
+    const mine: Array<() => void> = [];
+    let released = false;
+    const add = <T>(set: Set<Fn<T>>, fn: Fn<T>) => { set.add(fn); mine.push(() => set.delete(fn)); };
+    const handle: FeedHandle = {
+      onLog: (fn) => add(f.log, fn),
+      onRun: (fn) => add(f.run, fn),
+      onStep: (fn) => add(f.step, fn),
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const undo of mine) undo();
+        if (--f.refs === 0) {
+          f.close();
+          if (this.map.get(id) === f) this.map.delete(id);
+        }
+      },
+    };
+    try {
+      await f.ready;
+    } catch (e) {
+      handle.release();
+      throw e;
+    }
+    return handle;
+  }
+
+  /** Open feeds, running pollers and subscribers (for tests and metrics). */
+  stats(): { feeds: number; pollers: number; subscribers: number } {
+    let pollers = 0;
+    let subscribers = 0;
+    for (const f of this.map.values()) {
+      if (f.poller?.running) pollers++;
+      subscribers += f.refs;
+    }
+    return { feeds: this.map.size, pollers, subscribers };
+  }
+
+  /** The poller of a watched upstream run, if any. */
+  poller(providerId: string, runKey: string): Poller | null {
+    return this.map.get(`${providerId}:${runKey}`)?.poller ?? null;
+  }
+
+  closeAll(): void {
+    for (const f of this.map.values()) f.close();
+    this.map.clear();
+  }
+}

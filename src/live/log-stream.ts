@@ -1,0 +1,181 @@
+import { notFound } from '../errors.js';
+import type { LogLineData, Provider } from '../providers/types.js';
+import type { FeedHandle } from './feeds.js';
+import type { LiveHub } from './hub.js';
+import { TERMINAL_RUN_STATES } from './poller.js';
+
+/** One event of a log subscription. */
+export interface LogBatchData { lines: LogLineData[]; lastSeq: number; fellBehind: boolean }
+/** The server side of the subscriber's websocket (ws exposes bytes queued but not yet sent). */
+export interface SocketLike { readonly bufferedAmount: number }
+
+export interface LogStreamArgs {
+  provider: Provider;
+  runKey: string;
+  stepKey: string | null;
+  afterSeq: number;
+  socket?: SocketLike | null;
+}
+
+const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
+
+/**
+ * One subscriber's log: stored lines after `afterSeq`, then live lines, exactly once each.
+ *
+ * The switch from stored to live has no gap and no duplicate because the live listener is
+ * attached *before* the first read: a line committed before a read is in that read; one
+ * committed after it is published after it, so it reaches the buffer; the buffer is then
+ * drained skipping seq <= the last line delivered. While reading from storage a full
+ * buffer is simply dropped and read again from storage; once live, a full buffer (or a
+ * websocket that stopped draining) ends the subscription with one `fellBehind` event
+ * carrying the seq to resume after — a slow subscriber costs its own bounded memory only.
+ * On the run's final state every line is already stored (the engine closes the log before
+ * it publishes the end; the poller publishes lines first), so one last read after the last
+ * delivered seq completes the log exactly.
+ */
+export class LogStream implements AsyncIterableIterator<LogBatchData> {
+  private lastSeq: number;
+  private live: LogLineData[][] = [];
+  private liveCount = 0;
+  private phase: 'replay' | 'live' | 'final' = 'replay';
+  private firstRead = true;
+  private reread = false;
+  private gapRetried = false;
+  private runEnded = false;
+  private behind = false;
+  private endAfterThis = false;
+  private finished = false;
+  private wakeFn: (() => void) | null = null;
+  private handle: FeedHandle | null = null;
+
+  private constructor(private readonly hub: LiveHub, private readonly args: LogStreamArgs) {
+    this.lastSeq = args.afterSeq;
+  }
+
+  /** Joins the run's live feed, then checks the run exists; throws NOT_FOUND otherwise. */
+  static async open(hub: LiveHub, args: LogStreamArgs): Promise<LogStream> {
+    const s = new LogStream(hub, args);
+    const handle = await hub.feeds.acquire(args.provider, args.runKey);
+    s.handle = handle;
+    handle.onLog((lines) => s.onLines(lines));
+    handle.onRun((run) => { if (TERMINAL_RUN_STATES.has(run.state)) { s.runEnded = true; s.wake(); } });
+    try {
+      const run = await args.provider.getRun!(args.runKey);
+      if (!run) throw notFound('BuildRun', args.runKey);
+      if (TERMINAL_RUN_STATES.has(run.state)) s.runEnded = true;
+    } catch (e) {
+      handle.release();
+      throw e;
+    }
+    return s;
+  }
+
+  private onLines(lines: LogLineData[]): void {
+    if (this.finished || this.behind) return;
+    const key = this.args.stepKey;
+    const batch = key ? lines.filter((l) => l.stepKey === key) : lines;
+    if (!batch.length || batch[batch.length - 1]!.seq <= this.lastSeq) return;
+    this.live.push(batch); // shared with the other subscribers: never mutated
+    this.liveCount += batch.length;
+    const { maxBufferedLines, maxSocketBufferedBytes } = this.hub.settings;
+    if (this.liveCount > maxBufferedLines || (this.args.socket?.bufferedAmount ?? 0) > maxSocketBufferedBytes) {
+      this.live = [];
+      this.liveCount = 0;
+      if (this.phase === 'live') {
+        this.behind = true;
+        this.handle?.release();
+      } else {
+        this.reread = true; // storage has them all
+      }
+    }
+    this.wake();
+  }
+
+  private wake() {
+    const w = this.wakeFn;
+    this.wakeFn = null;
+    w?.();
+  }
+
+  /** Buffered lines after the last delivered one, at most a page; 'gap' when one is missing. */
+  private drain(): LogLineData[] | 'gap' {
+    const out: LogLineData[] = [];
+    const max = this.hub.settings.pageLines;
+    let cursor = this.lastSeq;
+    while (this.live.length && out.length < max) {
+      const b = this.live[0]!;
+      let i = 0;
+      for (; i < b.length && out.length < max; i++) {
+        const l = b[i]!;
+        if (l.seq <= cursor) continue;
+        if (!this.args.stepKey && l.seq !== cursor + 1 && !this.gapRetried) {
+          if (out.length) break;
+          this.gapRetried = true;
+          return 'gap';
+        }
+        out.push(l);
+        cursor = l.seq;
+      }
+      if (i >= b.length) { this.live.shift(); this.liveCount -= b.length; } else { this.live[0] = b.slice(i); this.liveCount -= i; break; }
+    }
+    return out;
+  }
+
+  private batch(lines: LogLineData[]): IteratorResult<LogBatchData> {
+    this.lastSeq = lines[lines.length - 1]!.seq;
+    return { done: false, value: { lines, lastSeq: this.lastSeq, fellBehind: false } };
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.live = [];
+    this.handle?.release();
+    this.wake();
+  }
+
+  async next(): Promise<IteratorResult<LogBatchData>> {
+    for (;;) {
+      if (this.finished) return DONE;
+      if (this.endAfterThis) { this.finish(); return DONE; }
+      if (this.behind) {
+        this.finish();
+        return { done: false, value: { lines: [], lastSeq: this.lastSeq, fellBehind: true } };
+      }
+      if (this.phase === 'live') {
+        const lines = this.drain();
+        if (lines === 'gap') { this.phase = 'replay'; continue; }
+        if (lines.length) { this.gapRetried = false; return this.batch(lines); }
+        if (this.runEnded) { this.phase = 'final'; continue; }
+        await new Promise<void>((r) => { this.wakeFn = r; });
+        continue;
+      }
+      // replay / final: read from storage after the last delivered line
+      this.reread = false;
+      const { provider, runKey, stepKey } = this.args;
+      const page = await provider.getLogs!(runKey, { stepKey, afterSeq: this.lastSeq, limit: this.hub.settings.pageLines });
+      if (this.finished) return DONE;
+      if (this.firstRead && page.lines.length === 0 && page.lastSeq < this.lastSeq) this.lastSeq = page.lastSeq; // afterSeq past the end: live only
+      this.firstRead = false;
+      const fresh = page.lines.filter((l) => l.seq > this.lastSeq);
+      if ((!page.hasMore || !fresh.length) && !this.reread) {
+        if (this.phase === 'final') this.endAfterThis = true;
+        else this.phase = 'live';
+      }
+      if (fresh.length) return this.batch(fresh);
+    }
+  }
+
+  async return(): Promise<IteratorResult<LogBatchData>> {
+    this.finish();
+    return DONE;
+  }
+
+  async throw(e?: unknown): Promise<IteratorResult<LogBatchData>> {
+    this.finish();
+    throw e;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { createShellBuild, followLog, pausableClient, range, sleep, startRun, storedEnd, waitUntil } from './follow.js';
+
+/**
+ * 60,000 lines of 400 characters (~24 MB, more than the loopback socket buffers hold), paced
+ * at ~20,000 lines/s so that a reading subscriber keeps up.
+ */
+const FLOOD = 'L=$(head -c 400 /dev/zero | tr "\\0" x); for i in $(seq 1 60); do yes "$L" | head -n 1000; sleep 0.05; done';
+
+describe('a subscriber that stops reading', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+    gw.server.services.live.settings.maxBufferedLines = 8000; // above the log writer's largest batch (4096)
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  it('slows neither the run nor other subscribers, and ends with fellBehind and the seq to resume after', async () => {
+    const buildId = await createShellBuild(gw, 'flood', FLOOD);
+    const slow = pausableClient(gw.url);
+    const runIdP = (async () => { await sleep(300); return startRun(gw, buildId); })();
+    // Subscribe to the run once it exists, before its lines flow; then stop reading.
+    const runId = await runIdP;
+    const slowDone = followLog(slow.client, { runId }, { timeoutMs: 60000 });
+    const fast = followLog(gw.ws(), { runId }, { timeoutMs: 60000 });
+    await waitUntil(async () => slow.socket(), (s) => !!s && s.readyState === 1, 5000);
+    slow.socket().pause();
+
+    // The run ends and the fast subscriber gets everything while the slow one is still paused.
+    const fastResult = await fast;
+    const end = await storedEnd(gw, runId);
+    expect(end.state).toBe('DONE');
+    expect(fastResult.completed).toBe(true);
+    expect(fastResult.seqs).toEqual(range(end.lastSeq));
+    expect(fastResult.batches.some((b) => b.fellBehind)).toBe(false);
+    expect(slow.socket().isPaused).toBe(true);
+    // The slow subscriber's buffer overflowed: its feed share was released while it was paused.
+    await waitUntil(async () => gw.server.services.live.feeds.stats(), (s) => s.subscribers === 0, 10000);
+
+    slow.socket().resume();
+    const r = await slowDone;
+    expect(r.completed).toBe(true);
+    const last = r.batches.at(-1)!;
+    expect(last.fellBehind).toBe(true);
+    expect(last.lines).toEqual([]);
+    expect(last.lastSeq).toBeLessThan(end.lastSeq);
+    // What it got is exactly 1..lastSeq; resuming from there gives the rest, exactly once.
+    expect(r.seqs).toEqual(range(last.lastSeq));
+    const rest = await followLog(slow.client, { runId, afterSeq: last.lastSeq }, { timeoutMs: 60000 });
+    expect(rest.completed).toBe(true);
+    expect([...r.seqs, ...rest.seqs]).toEqual(range(end.lastSeq));
+    await slow.client.dispose();
+  });
+});

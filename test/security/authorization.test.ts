@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { TestGateway } from '../support/gateway.js';
+import { createKey, post, SHELL_BUILD, storeCounts, strictGateway, waitFor } from './helpers.js';
+
+type Auth = Record<string, string>;
+const ZADIG_INPUT = { name: 'z', infrastructure: 'KUBERNETES', buildOs: 'focal', installs: [], scriptType: 'SHELL', buildScript: 'make', services: [] };
+const ZADIG_TEMPLATE = { name: 'z', templateName: 't', targetServices: [{ serviceName: 's', serviceModule: 'm', repoInfo: [], inputs: [] }] };
+
+/** Every mutation of the schema, with arguments that would succeed (or reach the provider) if allowed. */
+function mutations(ids: { build: string; run: string }): Array<{ name: string; role: 'operator' | 'admin'; query: string; variables: object }> {
+  return [
+    { name: 'createBuild', role: 'admin', query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('new') } },
+    { name: 'updateBuild', role: 'admin', query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', variables: { id: ids.build, i: SHELL_BUILD('renamed') } },
+    { name: 'deleteBuild', role: 'admin', query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: ids.build } },
+    { name: 'runBuild', role: 'operator', query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: ids.build } },
+    { name: 'cancelRun', role: 'operator', query: 'mutation($id: ID!) { cancelRun(id: $id) { id } }', variables: { id: ids.run } },
+    { name: 'removeRun', role: 'operator', query: 'mutation($id: ID!) { removeRun(id: $id) }', variables: { id: ids.run } },
+    { name: 'createZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { createZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
+    { name: 'updateZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { updateZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
+    { name: 'createZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
+    { name: 'updateZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
+  ];
+}
+
+describe('authorization: roles and provider scopes, checked before anything runs', () => {
+  let gw: TestGateway;
+  let admin: Auth; let operator: Auth; let viewer: Auth; let scopedOp: Auth;
+  let buildId: string; let runId: string;
+
+  beforeAll(async () => {
+    gw = await strictGateway();
+    admin = (await createKey(gw, 'admin')).auth;
+    operator = (await createKey(gw, 'operator')).auth;
+    viewer = (await createKey(gw, 'viewer')).auth;
+    scopedOp = (await createKey(gw, 'operator', ['quay-prod'])).auth;
+    buildId = (await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('target') } }, admin)).json.data.createBuild.id;
+    runId = (await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, admin)).json.data.runBuild.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + runId + '") { state } }' }, viewer)).json.data.run.state === 'DONE');
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  it('the schema has exactly these mutations (a new one must be added to this test)', async () => {
+    const r = await post(gw.url, { query: '{ __schema { mutationType { fields { name } } } }' }, viewer);
+    const names = r.json.data.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort();
+    expect(names).toEqual(mutations({ build: '', run: '' }).map((m) => m.name).sort());
+  });
+
+  const who = (role: string) => (role === 'viewer' ? viewer : role === 'operator' ? operator : scopedOp);
+  for (const [caller, label] of [['viewer', 'a viewer'], ['operator', 'an operator'], ['scoped', 'an operator scoped to another provider']] as const) {
+    it(`${label}: every mutation above its role is FORBIDDEN and the store is unchanged`, async () => {
+      for (const m of mutations({ build: buildId, run: runId })) {
+        const allowed = caller === 'operator' && m.role === 'operator';
+        if (allowed) continue;
+        const before = await storeCounts(gw);
+        const r = await post(gw.url, { query: m.query, variables: m.variables }, who(caller));
+        expect([m.name, r.json.errors?.[0]?.extensions?.code]).toEqual([m.name, 'FORBIDDEN']);
+        expect(r.json.data).toBeNull();
+        expect(await storeCounts(gw)).toEqual(before);
+      }
+      const b = await post(gw.url, { query: '{ build(id: "' + buildId + '") { name runs { totalCount } } }' }, admin);
+      expect(b.json.data.build).toEqual({ name: 'target', runs: { totalCount: 1 } });
+    });
+  }
+
+  it('an operator runs builds but does not change them; an admin does everything', async () => {
+    const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, operator);
+    expect(run.json.errors).toBeUndefined();
+    const upd = await post(gw.url, { query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { name } }', variables: { id: buildId, i: SHELL_BUILD('target') } }, admin);
+    expect(upd.json.data.updateBuild.name).toBe('target');
+  });
+
+  it('queries: auditLog is admin only; a scoped key may not read another provider by ID', async () => {
+    const q = '{ auditLog(first: 5) { totalCount } }';
+    expect((await post(gw.url, { query: q }, operator)).json.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await post(gw.url, { query: q }, admin)).json.data.auditLog.totalCount).toBeGreaterThan(0);
+    const r = await post(gw.url, { query: `{ build(id: "${buildId}") { name } }` }, scopedOp);
+    expect(r.json.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(r.json.data).toBeNull();
+    expect((await post(gw.url, { query: '{ providers { providerId } }' }, scopedOp)).json.errors).toBeUndefined();
+  });
+
+  it('subscriptions: a scoped key is refused before the stream opens', async () => {
+    const scopedKey = scopedOp.authorization!;
+    const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: scopedKey }, retryAttempts: 0 });
+    const result = await new Promise<unknown>((resolve) => {
+      client.subscribe({ query: `subscription { runUpdated(runId: "${runId}") { state } }` }, {
+        next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve('complete'),
+      });
+    });
+    expect(JSON.stringify(result)).toContain('FORBIDDEN');
+    const viewerClient = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: viewer.authorization }, retryAttempts: 0 });
+    const ok = await new Promise<any>((resolve) => {
+      viewerClient.subscribe({ query: `subscription { runUpdated(runId: "${runId}") { state } }` }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => undefined });
+    });
+    expect(ok.data.runUpdated.state).toBe('DONE');
+    await client.dispose(); await viewerClient.dispose();
+  });
+
+  it('a viewer may not mutate over graphql-ws either', async () => {
+    const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: viewer.authorization }, retryAttempts: 0 });
+    const before = await storeCounts(gw);
+    const r = await new Promise<any>((resolve) => {
+      client.subscribe({ query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, { next: resolve, error: resolve, complete: () => undefined });
+    });
+    expect(r.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(await storeCounts(gw)).toEqual(before);
+    await client.dispose();
+  });
+
+  it('the audit log records who, what, target, outcome, with secrets removed', async () => {
+    const input = { ...SHELL_BUILD('audited'), buildServerClientKey: 'AUDIT-SECRET-KEY-1', steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'https://example.com', httpMode: 'GET', timeout: 5, password: 'AUDIT-SECRET-PW-2', customHeaders: [{ name: 'X-Api-Key', value: 'AUDIT-SECRET-HDR-3' }, { name: 'X-Plain', value: 'visible' }] } }] };
+    const c = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: input } }, admin);
+    expect(c.json.errors).toBeUndefined();
+    await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, viewer);
+    const log = await post(gw.url, { query: '{ auditLog(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { actor operation targetId arguments outcome time requestId } } } }' }, admin);
+    const [denied, created] = log.json.data.auditLog.edges.map((e: any) => e.node);
+    expect(denied).toMatchObject({ operation: 'deleteBuild', targetId: buildId, outcome: 'FORBIDDEN' });
+    expect(denied.actor).toMatch(/^apiKey:[0-9a-f]{12}$/);
+    expect(created).toMatchObject({ operation: 'createBuild', outcome: 'OK', targetId: 'native' });
+    const text = JSON.stringify(log.json);
+    for (const s of ['AUDIT-SECRET-KEY-1', 'AUDIT-SECRET-PW-2', 'AUDIT-SECRET-HDR-3']) expect(text).not.toContain(s);
+    expect(text).toContain('visible');
+    expect(log.json.data.auditLog.pageInfo.hasNextPage).toBe(true);
+    const next = await post(gw.url, { query: `{ auditLog(first: 100, after: "${log.json.data.auditLog.pageInfo.endCursor}") { edges { node { operation outcome } } } }` }, admin);
+    const ops = next.json.data.auditLog.edges.map((e: any) => `${e.node.operation}:${e.node.outcome}`);
+    expect(ops).toContain('runBuild:OK');
+    expect(ops).toContain('createZadigBuild:FORBIDDEN');
+    expect(log.json.data.auditLog.totalCount).toBe(ops.length + 2);
+  });
+});

@@ -1,0 +1,66 @@
+import WebSocket from 'ws';
+import { ApiKeys } from '../../src/auth/api-keys.js';
+import type { Role } from '../../src/auth/principal.js';
+import type { ConfigInput } from '../../src/config/index.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+/** A gateway with the production posture: anonymous refused, limits on. */
+export function strictGateway(config: ConfigInput = {}, database: 'sqlite' | 'postgres' = 'sqlite'): Promise<TestGateway> {
+  return startGateway({ database, config: { ...config, auth: { anonymous: 'none', ...(config.auth ?? {}) }, limits: { mutationsPerMinute: 0, wsConnectsPerMinute: 0, ...(config.limits ?? {}) } } });
+}
+
+export async function createKey(gw: TestGateway, role: Role, providers: string[] | null = null): Promise<{ key: string; id: string; auth: Record<string, string> }> {
+  const { key, info } = await new ApiKeys(gw.server.store).create({ role, providers, name: `test-${role}` });
+  return { key, id: info.id, auth: { authorization: `Bearer ${key}` } };
+}
+
+export interface RawResponse { status: number; headers: Headers; text: string; json: any }
+
+/** A POST with full control over body and headers; never throws on a non-JSON answer. */
+export async function post(url: string, body: string | object, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Opens a graphql-transport-ws socket, sends connection_init, resolves with the close code or 'ack'. */
+export function wsConnect(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ outcome: 'ack' | number; reason: string; socket: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', ...(payload === undefined ? {} : { payload }) })));
+    socket.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { type: string };
+      if (msg.type === 'connection_ack') resolve({ outcome: 'ack', reason: '', socket });
+    });
+    socket.on('close', (code, reason) => resolve({ outcome: code, reason: String(reason), socket }));
+    socket.on('error', reject);
+  });
+}
+
+/** Row counts of every table a mutation could change. */
+export async function storeCounts(gw: TestGateway): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['builds', 'build_steps', 'build_runs', 'step_runs', 'log_lines', 'image_tags', 'api_keys'] as const) {
+    const r = await (gw.server.store.db as any).selectFrom(t).select((e: any) => e.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    out[t] = Number(r.n);
+  }
+  return out;
+}
+
+export const SHELL_BUILD = (name: string, command = 'echo hi') => ({ name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command } }] });
+
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 15000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

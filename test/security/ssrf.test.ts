@@ -1,0 +1,78 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pino from 'pino';
+import { deliverCallback } from '../../src/engine/callback.js';
+import type { TestGateway } from '../support/gateway.js';
+import { createKey, post, SHELL_BUILD, strictGateway, waitFor } from './helpers.js';
+
+/** A receiver on 127.0.0.1 that counts hits; `redirectTo` makes it answer 302. */
+function receiver(redirectTo?: string): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    hits++;
+    req.resume();
+    if (redirectTo) { res.writeHead(302, { location: redirectTo }); res.end(); return; }
+    res.end('ok');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/hook`,
+    hits: () => hits,
+    close: () => new Promise((r) => server.close(() => r())),
+  })));
+}
+
+const logger = pino({ level: 'silent' });
+
+describe('run callbacks go through the SSRF guard', () => {
+  it('a callback to 127.0.0.1 is refused by default, no request is made', async () => {
+    const r = await receiver();
+    const outcome = await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: [], retries: 0, logger });
+    expect(outcome).toMatch(/^FAILED .*private/);
+    expect(r.hits()).toBe(0);
+    await r.close();
+  });
+
+  it('allowed when engine.allowPrivateHosts lists the address or a CIDR holding it', async () => {
+    const r = await receiver();
+    expect(await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: ['127.0.0.1'], retries: 0, logger })).toMatch(/^DELIVERED 200/);
+    expect(await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: ['127.0.0.0/8'], retries: 0, logger })).toMatch(/^DELIVERED 200/);
+    expect(r.hits()).toBe(2);
+    await r.close();
+  });
+
+  it('a name resolving to loopback (localhost) is refused after DNS resolution', async () => {
+    const r = await receiver();
+    const outcome = await deliverCallback(r.url.replace('127.0.0.1', 'localhost'), {}, { allowPrivateHosts: [], retries: 0, logger });
+    expect(outcome).toMatch(/^FAILED .*private/);
+    expect(r.hits()).toBe(0);
+    await r.close();
+  });
+
+  it('redirects are not followed (a public receiver cannot bounce the call inward)', async () => {
+    const inner = await receiver();
+    const outer = await receiver(inner.url);
+    const outcome = await deliverCallback(outer.url, {}, { allowPrivateHosts: ['127.0.0.1'], retries: 0, logger });
+    expect(outcome).not.toMatch(/^DELIVERED 200/);
+    expect(outer.hits()).toBe(1);
+    expect(inner.hits()).toBe(0);
+    await inner.close(); await outer.close();
+  });
+});
+
+describe('end to end: runBuild with a private callback URL', () => {
+  let gw: TestGateway;
+  let r: Awaited<ReturnType<typeof receiver>>;
+  beforeAll(async () => { gw = await strictGateway(); r = await receiver(); });
+  afterAll(async () => { await gw?.close(); await r?.close(); });
+
+  it('the run ends, the receiver is never called', async () => {
+    const { auth } = await createKey(gw, 'admin');
+    const b = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('cb') } }, auth);
+    const run = await post(gw.url, { query: 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id } }', variables: { id: b.json.data.createBuild.id, cb: r.url } }, auth);
+    const id = run.json.data.runBuild.id;
+    await waitFor(async () => (await post(gw.url, { query: `{ run(id: "${id}") { state } }` }, auth)).json.data.run.state === 'DONE');
+    const status = await waitFor(async () => (await (gw.server.store.db as any).selectFrom('build_runs').select('callback_status').executeTakeFirst())?.callback_status as string | null);
+    expect(status).toMatch(/^FAILED .*private/);
+    expect(r.hits()).toBe(0);
+  });
+});
