@@ -1,7 +1,7 @@
 import got from 'got';
 import type { Logger } from 'pino';
 import type { RunData } from '../providers/types.js';
-import { assertAllowedHost, guardedLookup } from './net-guard.js';
+import { assertAllowedHost, guardedLookup } from '../net/guard.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */
 export function runSummary(run: RunData, buildName: string | null) {

@@ -23,6 +23,8 @@ export interface ProviderDeps {
   /** keyv store for upstream GET answers (in memory by default, Redis when configured). */
   cache: Keyv;
   logger: Logger;
+  /** Private hosts that URLs found in upstream answers (e.g. Quay logs_url) may point to (SSRF guard). */
+  allowPrivateHosts?: readonly string[];
 }
 
 export type ProviderFactory = (instance: ProviderInstanceConfig, deps: ProviderDeps) => Provider;

@@ -56,7 +56,7 @@ async function createUpstreams(config: Config, logger: Logger): Promise<{ provid
   };
   try {
     instances.forEach((instance, i) => {
-      providers.push(createUpstreamProvider(instance, { cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }) }, i));
+      providers.push(createUpstreamProvider(instance, { cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }), allowPrivateHosts: config.engine.allowPrivateHosts }, i));
     });
   } catch (e) {
     await Promise.allSettled(providers.map((p) => p.close?.()));

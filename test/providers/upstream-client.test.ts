@@ -195,12 +195,17 @@ test('secrets never appear in errors or logs', async () => {
   expect(f.message).not.toContain('extra-secret-value');
 });
 
-test('auth headers are not sent to a foreign origin', async () => {
+test('a foreign URL (from an upstream answer) is refused on private addresses unless allowed; auth headers never go there', async () => {
   const other = new FakeServer('other');
   other.get('/archive', () => ({ ok: 1 }));
   const o = await other.start();
   try {
-    const c = client();
+    // SSRF guard: the fake's 127.0.0.1 is private, so by default nothing is sent.
+    const refused = await failure(client().get(`${o.url}/archive`));
+    expect(refused.code).toBe(ErrorCode.UPSTREAM_REJECTED);
+    expect(refused.message).toMatch(/refused to fetch/);
+    expect(other.requests).toHaveLength(0);
+    const c = client({ allowPrivateHosts: ['127.0.0.1'] });
     await c.get(`${o.url}/archive`);
     expect(other.requests[0]!.headers.authorization).toBeUndefined();
   } finally {

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { CodeDownConfig } from '../../providers/types.js';
-import { assertAllowedHost } from '../net-guard.js';
+import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
 import { resolveInWorkspace } from '../workspace.js';
 import type { StepExecutor } from './types.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client as FtpClient, FTPError } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
 import type { FtpConfig } from '../../providers/types.js';
-import { assertAllowedHost } from '../net-guard.js';
+import { assertAllowedHost } from '../../net/guard.js';
 import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 

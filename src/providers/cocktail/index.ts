@@ -5,7 +5,7 @@ import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData,
   ImageTagSort, LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
-import { UpstreamClient } from '../upstream/client.js';
+import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import {
   canceledRunSeqs, parseBuildKey, parseChildKey, parseRunKey, parseTime, runKeyOf, toBuildBody, toBuildData, toBuildStats,
   toLogLines, toRunData, toStepRuns, type RunRef,
@@ -55,11 +55,7 @@ export class CocktailProvider implements Provider {
     this.cacheTtlMs = instance.cacheTtlMs;
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    this.client = new UpstreamClient({
-      providerId: instance.id, baseUrl: instance.baseUrl, headers,
-      timeoutMs: instance.timeoutMs, retries: instance.retries, cacheTtlMs: instance.cacheTtlMs,
-      cache: deps.cache, logger: deps.logger,
-    });
+    this.client = clientForInstance(instance, deps, { headers });
   }
 
   health(): ProviderHealthData {

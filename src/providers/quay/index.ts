@@ -5,7 +5,7 @@ import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, LogLineData, Page,
   PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
-import { UpstreamClient } from '../upstream/client.js';
+import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
 import { parseQuayOptions, type QuayOptions } from './options.js';
 import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
@@ -44,11 +44,7 @@ export class QuayProvider implements Provider {
     this.baseUrl = instance.baseUrl;
     this.options = parseQuayOptions(instance.id, instance.options);
     this.registryHost = new URL(instance.baseUrl).host;
-    this.client = new UpstreamClient({
-      providerId: instance.id, baseUrl: instance.baseUrl, headers: { authorization: `Bearer ${this.options.token}` },
-      timeoutMs: instance.timeoutMs, retries: instance.retries, cacheTtlMs: instance.cacheTtlMs,
-      cache: deps.cache, logger: deps.logger, describeError: describeQuayError,
-    });
+    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError });
   }
 
   health(): ProviderHealthData {

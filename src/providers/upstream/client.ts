@@ -6,6 +6,8 @@ import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors.js';
+import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
+import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
 import type { ProviderHealthData } from '../types.js';
 import { scrub, scrubText, secretValues } from './secrets.js';
 import { parseShape } from './shape.js';
@@ -43,6 +45,12 @@ export interface UpstreamClientOptions {
   backoffMs?: number;
   /** A Retry-After longer than this is not waited for: the caller gets UPSTREAM_RATE_LIMITED. Default 5 000 ms. */
   maxRetryAfterMs?: number;
+  /**
+   * URLs outside the upstream's own origin (e.g. Quay's `logs_url`) come from the upstream's
+   * answers, not from the operator: they are refused when they resolve to private, loopback
+   * or link-local addresses unless allowed here (SSRF guard), and their redirects are not followed.
+   */
+  allowPrivateHosts?: readonly string[];
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -270,10 +278,18 @@ export class UpstreamClient {
     this.stats.calls++;
     const started = Date.now();
     // Our auth headers go only to our own upstream, never to a foreign (e.g. pre-signed) URL.
-    const own = url.origin === this.origin ? this.opts.headers : {};
+    const foreign = url.origin !== this.origin;
+    const own = foreign ? {} : this.opts.headers;
+    const allow = this.opts.allowPrivateHosts ?? [];
     let res;
     try {
+      if (foreign) {
+        await assertAllowedHost(url.hostname, allow).catch((e: Error) => {
+          throw new UpstreamError(ErrorCode.UPSTREAM_REJECTED, this.providerId, `${what}: refused to fetch ${url.origin} (${e.message})`);
+        });
+      }
       res = await got(url, {
+        ...(foreign ? { dnsLookup: guardedLookup(allow) as never, followRedirect: false } : {}),
         method,
         headers: { accept: responseType === 'json' ? 'application/json' : '*/*', ...own, ...opts.headers },
         json: opts.json,
@@ -284,6 +300,7 @@ export class UpstreamClient {
         agent: this.agents,
       });
     } catch (err) {
+      if (err instanceof UpstreamError) throw err;
       this.log.warn({ what, ms: Date.now() - started, code: (err as { code?: string }).code }, 'upstream request failed');
       throw failureFromNetwork(this.providerId, what, err, this.secrets);
     }
@@ -308,4 +325,16 @@ export class UpstreamClient {
       });
     }
   }
+}
+
+/** The client of one configured provider instance: its URL, timeouts, retries, cache and SSRF allow-list. */
+export function clientForInstance(
+  instance: ProviderInstanceConfig,
+  deps: ProviderDeps,
+  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError'>,
+): UpstreamClient {
+  return new UpstreamClient({
+    providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, retries: instance.retries,
+    cacheTtlMs: instance.cacheTtlMs, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
+  });
 }

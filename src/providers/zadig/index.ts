@@ -1,5 +1,5 @@
 import type { ProviderFactory } from '../factory.js';
-import { UpstreamClient } from '../upstream/client.js';
+import { clientForInstance } from '../upstream/client.js';
 import { ZadigApi } from './api.js';
 import { parseZadigOptions } from './options.js';
 import { ZadigProvider } from './provider.js';
@@ -12,18 +12,7 @@ export { zadigBuildRequest, zadigTemplateBuildRequest, type ZadigBuildRequest, t
 /** ZADIG provider instance: options validated (errors name the key), token sent as `Authorization: Bearer`. */
 export const createZadigProvider: ProviderFactory = (instance, deps) => {
   const opts = parseZadigOptions(instance.id, instance.options);
-  const client = new UpstreamClient({
-    providerId: instance.id,
-    baseUrl: instance.baseUrl,
-    headers: { authorization: `Bearer ${opts.token}` },
-    secrets: [opts.token],
-    timeoutMs: instance.timeoutMs,
-    retries: instance.retries,
-    cacheTtlMs: instance.cacheTtlMs,
-    cache: deps.cache,
-    logger: deps.logger,
-    describeError: describeZadigError,
-  });
+  const client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${opts.token}` }, secrets: [opts.token], describeError: describeZadigError });
   const api = new ZadigApi(client, { token: opts.token, timeoutMs: instance.timeoutMs, sseTailLines: opts.sseTailLines, sseIdleMs: opts.sseIdleMs });
   return new ZadigProvider(instance.id, client.baseUrl, client, api, opts);
 };

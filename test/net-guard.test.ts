@@ -1,4 +1,4 @@
-import { assertAllowedHost, guardedLookup, isPrivateAddress } from '../../src/engine/net-guard.js';
+import { assertAllowedHost, guardedLookup, isPrivateAddress } from '../src/net/guard.js';
 
 describe('SSRF guard', () => {
   it('knows private, loopback, link-local and mapped addresses from public ones', () => {
