@@ -11,7 +11,8 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { startGitHttpServer, type GitHttpServer } from '../servers/git-http.js';
 
-const RUN = `mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb, description: "e2e") { id } }`;
+const RUN = `mutation($id: ID!, $cb: String, $tag: String) { runBuild(buildId: $id, callbackUrl: $cb, tagName: $tag, description: "e2e") { id } }`;
+const TAGS = `query($id: ID!, $sort: ImageTagSort, $order: SortOrder) { build(id: $id) { imageTags(sort: $sort, order: $order) { totalCount edges { node { tag size endTime } } } } }`;
 const REMOVE = `mutation($id: ID!) { removeRun(id: $id, removeImageTag: true) }`;
 const GIT_PASSWORD = 'git-e2e-Secret-42';
 
@@ -82,7 +83,7 @@ describe('native engine end to end', () => {
         name: 'e2e-app', imageName: 'app', registryName: 'e2e', autotag: { enabled: true, prefix: 'b', seqType: 'SEQUENCE' },
         steps: [
           { stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `127.0.0.1:${git.port}/app.git`, protocolType: 'http', branchName: 'main', codeSaveDir: 'repo', commonType: 'PRIVATE', userId: 'builder', password: GIT_PASSWORD } },
-          { stepOrder: 2, stepType: 'SHELL', shell: { command: 'cd repo\necho "built at $(date +%s)" > built.txt\ncat hello.txt\necho using password ' + GIT_PASSWORD } },
+          { stepOrder: 2, stepType: 'SHELL', shell: { command: 'cd repo\necho "built at $(date +%s%N)" > built.txt\ncat hello.txt\necho using password ' + GIT_PASSWORD } },
           { stepOrder: 3, stepType: 'CREATE_IMAGE', createImage: { dockerFileType: 'FILE_PATH', dockerFilePath: 'repo/Dockerfile', registryName: 'e2e', imageName: 'app' } },
         ],
       },
@@ -123,11 +124,27 @@ describe('native engine end to end', () => {
     for (let i = 0; i < 50 && callbacks.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
     expect(callbacks[0]).toMatchObject({ runState: 'DONE', tagName: 'b00001', imageDigest: manifest!.digest, sourceRevision: commit, runDesc: 'e2e' });
 
-    // removeRun with removeImageTag deletes the record and the pushed tag.
+    // A second run with a given tag: the tags sort as the Cocktail API offers (TAG / END_TIME / IMAGE_SIZE).
+    const run2 = ((await gw.gql(RUN, { id: buildId, tag: 'a-first' })).data as any).runBuild;
+    let state = '';
+    for (let i = 0; i < 1200 && !['DONE', 'ERROR'].includes(state); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      state = (await gw.gql(RunPageDocument, { id: run2.id, logLines: 1 })).data!.run.state;
+    }
+    expect(state).toBe('DONE');
+    const tags = async (sort: string, order: string) => ((await gw.gql(TAGS, { id: buildId, sort, order })).data as any).build.imageTags.edges.map((e: any) => e.node);
+    expect((await tags('TAG', 'ASC')).map((t: any) => t.tag)).toEqual(['a-first', 'b00001']);
+    expect((await tags('TAG', 'DESC')).map((t: any) => t.tag)).toEqual(['b00001', 'a-first']);
+    expect((await tags('END_TIME', 'DESC')).map((t: any) => t.tag)).toEqual(['a-first', 'b00001']);
+    const bySize = await tags('IMAGE_SIZE', 'ASC');
+    expect(bySize[0].size).toBeLessThanOrEqual(bySize[1].size);
+
+    // removeRun with removeImageTag deletes the record and the pushed tag, and only that one.
     expect((await gw.gql(REMOVE, { id: run.id })).errors).toBeUndefined();
     expect(await client.manifest('e2e/app', 'b00001')).toBeNull();
+    expect(await client.manifest('e2e/app', 'a-first')).not.toBeNull();
     const after = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build;
-    expect(after.imageTags.totalCount).toBe(0);
-    expect(after.runs.totalCount).toBe(0);
+    expect(after.imageTags.totalCount).toBe(1);
+    expect(after.runs.totalCount).toBe(1);
   }, 180000);
 });

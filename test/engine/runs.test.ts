@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateBuildDocument, RunPageDocument, type BuildInput } from '../generated/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -18,7 +20,7 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs
 
 describe.each(['sqlite', 'postgres'] as const)('native runs through GraphQL (%s)', (database) => {
   let gw: TestGateway;
-  beforeAll(async () => { gw = await startGateway({ database, config: { engine: { maxConcurrentRuns: 1 } } }); });
+  beforeAll(async () => { gw = await startGateway({ database, config: { engine: { maxConcurrentRuns: 1, allowPrivateHosts: ['127.0.0.1'] } } }); });
   afterAll(async () => { await gw?.close(); });
 
   const create = async (input: BuildInput) => {
@@ -89,6 +91,34 @@ describe.each(['sqlite', 'postgres'] as const)('native runs through GraphQL (%s)
     const r = await gw.gql(REMOVE, { id: first.id });
     expect(r.errors).toBeUndefined();
     expect((await page(first.id)).errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('POSTs the run summary to the callback URL, retrying with backoff, and records the outcome', async () => {
+    const received: any[] = [];
+    let calls = 0;
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        calls++;
+        if (calls <= 2) { res.statusCode = 503; res.end('busy'); return; }
+        received.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const b = await create({ name: 'cb', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'echo hi' } }] });
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const run = ((await gw.gql(RUN, { id: b.id, cb: url })).data as any).runBuild;
+      const r = await waitFor(() => gw.gql(`query($id: ID!) { run(id: $id) { state details } }`, { id: run.id }),
+        (x: any) => typeof x.data?.run.details?.callbackStatus === 'string');
+      expect((r.data as any).run.details.callbackStatus).toBe('DELIVERED 200 after 3 attempt(s)');
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({ runState: 'DONE', buildNo: 1, buildName: 'cb' });
+    } finally {
+      receiver.close();
+    }
   });
 
   it('refuses CANCEL on a finished run with ACTION_NOT_ALLOWED', async () => {
