@@ -33,10 +33,16 @@ export const DEMO_BUILDS: BuildInputData[] = [
   },
 ];
 
-/** Seeds the demo builds when the store has no build yet; returns how many were added. */
+/**
+ * Seeds the demo builds when the store has no build yet, and starts one run of the first
+ * (a few seconds of SHELL output) so the run page, log and statistics have something to
+ * show at once. Returns how many builds were added.
+ */
 export async function seedDemoBuilds(native: NativeProvider): Promise<number> {
   const existing = await native.listBuilds({ offset: 0, limit: 1 });
   if ((existing.totalCount ?? 0) > 0) return 0;
-  for (const b of DEMO_BUILDS) await native.createBuild(b);
+  const created = [];
+  for (const b of DEMO_BUILDS) created.push(await native.createBuild(b));
+  await native.runBuild(created[0]!.key, { description: 'demo run started at first start', triggeredBy: 'demo' });
   return DEMO_BUILDS.length;
 }
