@@ -104,6 +104,13 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
     let cursor = this.lastSeq;
     while (this.live.length && out.length < max) {
       const b = this.live[0]!;
+      // A whole batch that follows on directly goes out as the very array every subscriber
+      // got, so identical subscriptions can share one execution (live/shared-execution.ts).
+      if (out.length === 0 && b.length <= max && (this.args.stepKey ? b[0]!.seq > cursor : b[0]!.seq === cursor + 1)) {
+        this.live.shift();
+        this.liveCount -= b.length;
+        return b;
+      }
       let i = 0;
       for (; i < b.length && out.length < max; i++) {
         const l = b[i]!;

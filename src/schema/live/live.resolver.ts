@@ -37,6 +37,9 @@ function runProvider(ctx: Context, runId: string, need: 'LOGS' | 'STEP_RUNS' | n
 /** The server's websocket, when the gateway puts it in the context (graphql-ws `extra.socket`). */
 const socketOf = (ctx: Context) => (ctx as Context & { socket?: SocketLike }).socket ?? null;
 
+/** Live batches are shared arrays (see LogStream.drain); their views are shared too. */
+const sharedBatches = new WeakMap<readonly unknown[], LogBatch>();
+
 interface RunLogArgs { runId: string; stepRunId?: string | null; afterSeq?: number | null }
 
 async function openRunLog(ctx: Context, args: RunLogArgs) {
@@ -51,7 +54,14 @@ async function openRunLog(ctx: Context, args: RunLogArgs) {
     stepKey = s.key;
   }
   const stream = await LogStream.open(ctx.services.live, { provider, runKey, stepKey, afterSeq, socket: socketOf(ctx) }).catch((e) => { throw asRunError(e, args.runId); });
-  return mapStream(stream, (b) => Object.assign(new LogBatch(), { lines: b.lines.map((l) => logLineView(provider.id, l)), lastSeq: b.lastSeq, fellBehind: b.fellBehind }));
+  return mapStream(stream, (b) => {
+    // One LogBatch per shared live batch: subscribers of the same run get the same event object.
+    const cached = b.fellBehind ? undefined : sharedBatches.get(b.lines);
+    if (cached) return cached;
+    const view = Object.assign(new LogBatch(), { lines: b.lines.map((l) => logLineView(provider.id, l)), lastSeq: b.lastSeq, fellBehind: b.fellBehind });
+    if (!b.fellBehind) sharedBatches.set(b.lines, view);
+    return view;
+  });
 }
 
 /** A stream's NOT_FOUND names the run by its provider key; the client sent the global ID. */
