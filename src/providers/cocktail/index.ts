@@ -1,4 +1,4 @@
-import { actionNotAllowed, ErrorCode, notFound, UpstreamError } from '../../errors.js';
+import { actionNotAllowed, ErrorCode, notFound } from '../../errors.js';
 import { validateBuildInput } from '../build-rules.js';
 import type { ProviderFactory, ProviderInstanceConfig, ProviderDeps } from '../factory.js';
 import type {
@@ -6,6 +6,7 @@ import type {
   ImageTagSort, LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
 import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
+import { nullIfNotFound } from '../upstream/failures.js';
 import {
   canceledRunSeqs, parseBuildKey, parseChildKey, parseRunKey, parseTime, runKeyOf, toBuildBody, toBuildData, toBuildStats,
   toLogLines, toRunData, toStepRuns, type RunRef,
@@ -18,16 +19,6 @@ export const COCKTAIL_CAPABILITIES: readonly Capability[] = [
   'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
   'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
 ];
-
-/** A 404 from Cocktail means "no such object": the Provider contract answers null. */
-async function orNull<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof UpstreamError && err.code === ErrorCode.UPSTREAM_NOT_FOUND) return null;
-    throw err;
-  }
-}
 
 function page<T>(all: T[], args: PageArgs): Page<T> {
   const items = all.slice(args.offset, args.offset + args.limit);
@@ -71,7 +62,7 @@ export class CocktailProvider implements Provider {
     return this.client.get('/v1/build', { searchParams: { accountSeq: this.options.accountSeq }, schema: listOf(buildWire) });
   }
   private buildRaw(buildSeq: number, fresh = false): Promise<BuildWire | null> {
-    return orNull(this.client.get<BuildWire>(`/v1/build/${buildSeq}`, { schema: oneOf(buildWire), cache: !fresh }));
+    return nullIfNotFound(this.client.get<BuildWire>(`/v1/build/${buildSeq}`, { schema: oneOf(buildWire), cache: !fresh }));
   }
 
   async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
@@ -114,7 +105,7 @@ export class CocktailProvider implements Provider {
   }
 
   async deleteBuild(key: string): Promise<boolean> {
-    const ok = await orNull(this.client.delete(`/v1/build/${parseBuildKey(key)}`, { responseType: 'text' }));
+    const ok = await nullIfNotFound(this.client.delete(`/v1/build/${parseBuildKey(key)}`, { responseType: 'text' }));
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
     return ok !== null;
@@ -124,7 +115,7 @@ export class CocktailProvider implements Provider {
 
   /** All runs of a build, newest first (GET /v1/build/{buildSeq}/runs, unpaged upstream). */
   private async runsRaw(buildSeq: number, fresh = false): Promise<RunWire[] | null> {
-    const runs = await orNull(this.client.get<RunWire[]>(`/v1/build/${buildSeq}/runs`, { schema: listOf(runWire), cache: !fresh }));
+    const runs = await nullIfNotFound(this.client.get<RunWire[]>(`/v1/build/${buildSeq}/runs`, { schema: listOf(runWire), cache: !fresh }));
     if (!runs) return null;
     return [...runs].sort((a, b) => byTime(parseTime(b.beginTime), parseTime(a.beginTime)) || b.buildRunSeq - a.buildRunSeq);
   }
@@ -184,7 +175,7 @@ export class CocktailProvider implements Provider {
   // ---- steps and logs -----------------------------------------------------------------
 
   private async runLog(ref: RunRef) {
-    const log = await orNull(this.client.get(`/v1/build/run/log/${ref.buildRunSeq}`, { schema: oneOf(runLogWire) }));
+    const log = await nullIfNotFound(this.client.get(`/v1/build/run/log/${ref.buildRunSeq}`, { schema: oneOf(runLogWire) }));
     // A forged key could pair a run with another build: the log names its own build.
     return log && log.buildSeq === ref.buildSeq ? log : null;
   }
@@ -228,7 +219,7 @@ export class CocktailProvider implements Provider {
   async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
     const buildSeq = parseBuildKey(buildKey);
     // Parameter names are not in the seed (values and defaults are); sorting again here keeps the order right either way.
-    const groups = await orNull(this.client.get(`/v1/build/${buildSeq}/images`, {
+    const groups = await nullIfNotFound(this.client.get(`/v1/build/${buildSeq}/images`, {
       searchParams: { orderColumn: args.sort, order: args.order }, schema: imagesWire,
     }));
     if (!groups) throw notFound('Build', buildKey);

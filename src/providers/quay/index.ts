@@ -6,6 +6,7 @@ import type {
   PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
 import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
+import { nullIfNotFound } from '../upstream/failures.js';
 import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
 import { parseQuayOptions, type QuayOptions } from './options.js';
 import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
@@ -14,15 +15,6 @@ export const QUAY_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
   'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
 ];
-
-async function orNull<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof UpstreamError && err.code === ErrorCode.UPSTREAM_NOT_FOUND) return null;
-    throw err;
-  }
-}
 
 const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
 
@@ -65,7 +57,7 @@ export class QuayProvider implements Provider {
   // ---- builds = repositories ----------------------------------------------------------
 
   private async toBuild(repo: string): Promise<BuildData | null> {
-    const info = await orNull(this.client.get(this.repoPath(repo), { schema: repositoryWire }));
+    const info = await nullIfNotFound(this.client.get(this.repoPath(repo), { schema: repositoryWire }));
     if (!info) return null;
     const cfg = this.configured(repo)!;
     return {
@@ -122,7 +114,7 @@ export class QuayProvider implements Provider {
 
   private async view(ref: RunRef, fresh = false): Promise<BuildView | null> {
     if (!this.configured(ref.repo)) return null;
-    return orNull(this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}`, { schema: buildViewWire, cache: !fresh }));
+    return nullIfNotFound(this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}`, { schema: buildViewWire, cache: !fresh }));
   }
 
   async getRun(key: string): Promise<RunData | null> {
@@ -210,7 +202,7 @@ export class QuayProvider implements Provider {
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     if (!this.configured(ref.repo)) throw notFound('BuildRun', runKey);
-    const entries = await orNull(this.logEntries(ref));
+    const entries = await nullIfNotFound(this.logEntries(ref));
     if (!entries) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, entries);
     if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);

@@ -98,3 +98,13 @@ export function failureFromNetwork(providerId: string, what: string, err: unknow
   const words = NETWORK_WORDS[code] ?? scrubText(String(e?.message ?? 'network error').slice(0, 120), secrets);
   return new UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, providerId, `${what} failed: ${words} (${code})`);
 }
+
+/** A 404 from the upstream means "no such object": the Provider contract answers null. */
+export async function nullIfNotFound<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof UpstreamError && err.code === ErrorCode.UPSTREAM_NOT_FOUND) return null;
+    throw err;
+  }
+}

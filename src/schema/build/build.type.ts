@@ -1,4 +1,4 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import type { Provider as ProviderImpl } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
