@@ -64,7 +64,6 @@ export class FakeServer {
   private faults: Array<Fault & { left: number }> = [];
   private authCheck: ((req: FakeRequest) => boolean) | null = null;
   private authFailure: Reply = json({ message: 'unauthorized' }, 401);
-  private server: http.Server | null = null;
 
   constructor(readonly name = 'fake') {}
 
@@ -116,7 +115,7 @@ export class FakeServer {
       });
     });
     server.keepAliveTimeout = 2000;
-    this.server = server;
+
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     return {
