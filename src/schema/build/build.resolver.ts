@@ -136,8 +136,7 @@ export class BuildResolver {
     const buildId = toGlobalId(payload.providerId, 'Build', payload.buildKey);
     let build: Build | null = null;
     if (payload.kind !== 'DELETED') {
-      const getBuild = ctx.services.registry.get(payload.providerId).getBuild;
-      const data = getBuild ? await getBuild.call(ctx.services.registry.get(payload.providerId), payload.buildKey) : null;
+      const data = await ctx.services.registry.get(payload.providerId).getBuild?.(payload.buildKey) ?? null;
       build = data ? Build.from(payload.providerId, data) : null;
     }
     return Object.assign(new BuildChange(), { kind: payload.kind, buildId, providerId: payload.providerId, build });

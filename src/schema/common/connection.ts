@@ -93,25 +93,22 @@ export async function connectionFrom<T, N>(
   toNode: (item: T) => N,
 ): Promise<ConnectionShape<N>> {
   let w = pageWindow(args, maxPageSize);
-  let page: Page<T>;
   if (w.fromEnd) {
-    // `last` with no `before`: learn the total first (a zero-size page), then fetch the tail.
+    // `last` with no `before`: learn the total first (a one-item page), then fetch the tail.
     const probe = await load({ offset: 0, limit: 1 });
     if (probe.totalCount === null) throw badInput('`last` without `before` needs a total count, which this source does not give; page forward with `first`', 'last');
     const offset = Math.max(0, probe.totalCount - w.limit);
     w = { ...w, offset, limit: probe.totalCount - offset };
   }
-  page = w.limit === 0 ? { items: [], totalCount: null, hasMore: false } : await load({ offset: w.offset, limit: w.limit });
-  if (w.limit === 0) {
-    const probe = await load({ offset: w.offset, limit: 1 });
-    page = { items: [], totalCount: probe.totalCount, hasMore: probe.items.length > 0 };
-  }
+  // A zero-size window (first: 0) still asks for one item, to answer totalCount and hasNextPage.
+  const fetched = await load({ offset: w.offset, limit: Math.max(w.limit, 1) });
+  const page: Page<T> = w.limit === 0 ? { items: [], totalCount: fetched.totalCount, hasMore: fetched.items.length > 0 } : fetched;
   const edges = page.items.slice(0, w.limit).map((item, i) => ({ cursor: encodeCursor(w.offset + i), node: toNode(item) }));
   return {
     edges,
     totalCount: page.totalCount,
     pageInfo: {
-      hasNextPage: page.hasMore || (w.before !== null && w.offset + edges.length < w.before && page.items.length > w.limit),
+      hasNextPage: page.hasMore,
       hasPreviousPage: w.offset > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
