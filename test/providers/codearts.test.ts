@@ -136,7 +136,8 @@ test('history: offset/limit -> page number + limit + interval, totalCount, newes
   expect(page).toMatchObject({ totalCount: 3, hasMore: false });
   const q = f.fake.requests.filter((r) => r.path.endsWith('/history')).map((r) => r.query);
   expect(q).toEqual([{ offset: '0', limit: '2', interval: '7' }, { offset: '1', limit: '2', interval: '7' }]);
-  expect((await p.latestRun(JOBS.api))!).toMatchObject({ buildNo: 3, trigger: 'MANUAL' });
+  expect((await p.latestRun(JOBS.api))!).toMatchObject({ buildNo: 3, key: `${JOBS.api}/3` });
+  expect((await p.getRun(`${JOBS.api}/3`))!).toMatchObject({ buildNo: 3, trigger: 'MANUAL' });
   expect((await caught(p.runBuild(JOBS.api, { callbackUrl: 'http://x' }))).code).toBe('UNSUPPORTED_BY_PROVIDER');
   expect((await caught(p.runBuild('ffffffffffffffffffffffffffffffff', {}))).code).toBe('UPSTREAM_NOT_FOUND');
 });

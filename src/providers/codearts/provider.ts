@@ -85,9 +85,12 @@ export class CodeArtsProvider implements Provider {
     return rec && ref ? m.runFromRecord(rec, ref) : null;
   }
 
+  /**
+   * The history entry alone (number, state, times): what a builds list shows, in one call
+   * per job. Trigger and commit come with `run(id)` / `record`, which read record-info.
+   */
   async latestRun(buildKey: string): Promise<RunData | null> {
-    const first = (await this.listRuns(buildKey, { offset: 0, limit: 1 })).items[0];
-    return first ? ((await this.getRun(first.key)) ?? first) : null;
+    return (await this.listRuns(buildKey, { offset: 0, limit: 1 })).items[0] ?? null;
   }
 
   async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
