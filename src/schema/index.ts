@@ -6,12 +6,13 @@ import { BuildResolver } from './build/build.resolver.js';
 import { NodeResolver, ProviderResolver } from './node/node.resolver.js';
 import { RunResolver } from './run/run.resolver.js';
 import { LiveResolver } from './live/live.resolver.js';
+import { QuayResolver } from './quay/quay.resolver.js';
 import { ZadigResolver } from './zadig/zadig.resolver.js';
 import type { Topics } from '../live/hub.js';
 import { AuditResolver } from '../audit/audit.resolver.js';
 import { assertEveryRootFieldAuthorized, auditMutations, authChecker } from '../auth/checker.js';
 
-export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver, ZadigResolver, LiveResolver, AuditResolver] as const;
+export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver, ZadigResolver, QuayResolver, LiveResolver, AuditResolver] as const;
 
 /** Builds the executable schema; the same call emits schema/schema.graphql. */
 export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchema> {

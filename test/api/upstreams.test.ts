@@ -190,6 +190,19 @@ describe('Zadig build modules (typed Zadig input)', () => {
   const CREATE = `mutation($input: ZadigBuildInput!) { createZadigBuild(provider: "zadig-demo", projectKey: "demo", input: $input) { id key name provider { providerId } } }`;
   const UPDATE = `mutation($input: ZadigBuildInput!) { updateZadigBuild(provider: "zadig-demo", projectKey: "demo", input: $input) { id key details } }`;
 
+  it('requests a Quay build with every field of the Quay API, and refuses it for other providers', async () => {
+    const quay = await buildIdOf('quay-demo', 'demo/web');
+    const d = await ok(`mutation($id: ID!) { requestQuayBuild(buildId: $id, input: {
+      archiveUrl: "https://archives.example/app.tar.gz", dockerfilePath: "/sub/Dockerfile", context: "/sub", tags: ["v9", "stable"], pullRobot: "org+puller" }) { id state rawState } }`, { id: quay });
+    expect(d.requestQuayBuild.state).toBe('QUEUED');
+    const post = demo.fakes.quay.fake.requests.filter((r) => r.method === 'POST').at(-1)!;
+    expect(post.body).toMatchObject({ archive_url: 'https://archives.example/app.tar.gz', dockerfile_path: '/sub/Dockerfile', context: '/sub', docker_tags: ['v9', 'stable'], pull_robot: 'org+puller' });
+    const bad = await q('mutation($id: ID!) { requestQuayBuild(buildId: $id, input: { archiveUrl: "ftp://x/y.tgz" }) { id } }', { id: quay });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'archiveUrl' });
+    const other = await q('mutation($id: ID!) { requestQuayBuild(buildId: $id, input: {}) { id } }', { id: await buildIdOf('codearts-demo', 'api-maven') });
+    expect(other.errors![0]!.extensions).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', providerId: 'codearts-demo' });
+  });
+
   it('creates and updates a module with Zadig snake_case bodies and publishes buildsChanged', async () => {
     const sub = collect<any>(gw.ws(), 'subscription { buildsChanged(providers: ["zadig-demo"]) { kind buildId providerId } }', {}, 2);
     await sub.ready;

@@ -21,6 +21,7 @@ function mutations(ids: { build: string; run: string }): Array<{ name: string; r
     { name: 'updateZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { updateZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
     { name: 'createZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
     { name: 'updateZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
+    { name: 'requestQuayBuild', role: 'operator', query: 'mutation($id: ID!) { requestQuayBuild(buildId: $id, input: { archiveUrl: "https://example.com/a.tar.gz" }) { id } }', variables: { id: ids.build } },
   ];
 }
 

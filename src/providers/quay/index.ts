@@ -11,6 +11,15 @@ import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunDa
 import { parseQuayOptions, type QuayOptions } from './options.js';
 import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
 
+/** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
+export interface QuayBuildRequest {
+  archiveUrl?: string | null;
+  dockerfilePath?: string | null;
+  context?: string | null;
+  tags?: string[] | null;
+  pullRobot?: string | null;
+}
+
 export const QUAY_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
   'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
@@ -130,16 +139,30 @@ export class QuayProvider implements Provider {
    * either is refused rather than dropped.
    */
   async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
-    const cfg = this.configured(buildKey);
-    if (!cfg) throw notFound('Build', buildKey);
     if (opts.description) throw unsupported(this.id, 'a run description (Quay builds have none)');
     if (opts.callbackUrl) throw unsupported(this.id, 'a run callbackUrl (use Quay repository notifications)');
-    if (!cfg.archiveUrl) {
-      throw badInput(`repository ${buildKey} has no archiveUrl in the options of provider "${this.id}": Quay needs one to build`, 'buildKey');
+    const tags = opts.tagName ? opts.tagName.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    return this.requestBuild(buildKey, { tags });
+  }
+
+  /**
+   * Quay's requestRepoBuild with every field of seed 004; what the request leaves out comes
+   * from the repository's options (archiveUrl, dockerfilePath, context, tags, pullRobot).
+   */
+  async requestBuild(buildKey: string, req: QuayBuildRequest): Promise<RunData> {
+    const cfg = this.configured(buildKey);
+    if (!cfg) throw notFound('Build', buildKey);
+    const archiveUrl = req.archiveUrl ?? cfg.archiveUrl;
+    if (!archiveUrl) {
+      throw badInput(`repository ${buildKey} has no archiveUrl in the options of provider "${this.id}" and the request gives none: Quay needs one to build`, 'archiveUrl');
     }
-    const tags = opts.tagName ? opts.tagName.split(',').map((t) => t.trim()).filter(Boolean) : cfg.tags ?? ['latest'];
+    if (!/^https?:\/\//i.test(archiveUrl)) throw badInput('archiveUrl must start with http or https', 'archiveUrl');
+    const tags = req.tags?.length ? req.tags : cfg.tags ?? ['latest'];
     const created = await this.client.post(`${this.repoPath(buildKey)}/build/`, {
-      json: { archive_url: cfg.archiveUrl, docker_tags: tags, dockerfile_path: cfg.dockerfilePath, context: cfg.context, pull_robot: cfg.pullRobot },
+      json: {
+        archive_url: archiveUrl, docker_tags: tags, dockerfile_path: req.dockerfilePath ?? cfg.dockerfilePath,
+        context: req.context ?? cfg.context, pull_robot: req.pullRobot ?? cfg.pullRobot,
+      },
       schema: buildViewWire,
     });
     await this.client.invalidate(`${this.repoPath(buildKey)}/build/`);
