@@ -1,6 +1,7 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
 import { LocalBus, RedisBus, type Bus, type Listener } from './bus.js';
+import { BuildRunsPollers } from './build-runs-poller.js';
 import { Feeds } from './feeds.js';
 
 /** Events published inside the gateway; subscriptions read them. */
@@ -34,9 +35,11 @@ export interface LiveSettings {
   pollMs: number;
   /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). Default 5000. */
   pollIdleMs: number;
+  /** Poll interval of an upstream build's run list while `buildRunsUpdated(buildId)` watches it (ms). Default 10000. */
+  listPollMs: number;
 }
 export const DEFAULT_LIVE_SETTINGS: LiveSettings = {
-  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000,
+  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000, listPollMs: 10_000,
 };
 
 export interface LiveHubOptions {
@@ -54,6 +57,8 @@ export class LiveHub {
   readonly settings: LiveSettings;
   /** Shared per-run listeners (and pollers for upstream runs). */
   readonly feeds: Feeds;
+  /** Shared pollers of upstream builds' run lists. */
+  readonly buildPollers: BuildRunsPollers;
   private bus: Bus = new LocalBus();
   private redisUrl: string | null = null;
   private readonly onError: (e: Error) => void;
@@ -70,6 +75,12 @@ export class LiveHub {
     } as EventTarget;
     this.pubSub = createPubSub<Topics>({ eventTarget: target as never });
     this.feeds = new Feeds(this, this.onError);
+    this.buildPollers = new BuildRunsPollers(this);
+  }
+
+  /** Failures inside the live machinery (a poller's upstream call, the transport). */
+  reportError(e: Error): void {
+    this.onError(e);
   }
 
   /**
@@ -113,6 +124,7 @@ export class LiveHub {
   /** Stops pollers and the transport. */
   async close(): Promise<void> {
     this.feeds.closeAll();
+    this.buildPollers.closeAll();
     await this.bus.close();
   }
 }

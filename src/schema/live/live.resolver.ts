@@ -115,7 +115,7 @@ export class LiveResolver {
 
   @Authorized('viewer')
   @Subscription(() => BuildRun, {
-    description: 'Runs created or changed, of one build or of one provider, for list pages. Native runs are pushed; runs of upstream providers appear while someone watches them (runUpdated, stepUpdated, runLog).',
+    description: 'Runs created or changed, of one build or of one provider, for list pages. Native runs are pushed; an upstream build (`buildId`) is polled while watched (`live.listPollMs`); with only `providerId`, upstream runs appear while someone watches them (runUpdated, stepUpdated, runLog).',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const a = args as { buildId?: string | null; providerId?: string | null };
@@ -131,7 +131,7 @@ export class LiveResolver {
       }
       if (!providerId) throw badInput('give buildId or providerId', 'buildId');
       ctx.services.registry.get(providerId); // unknown provider: NOT_FOUND
-      const s = await BuildRunsStream.open(ctx.services.live, providerId, buildKey);
+      const s = await BuildRunsStream.open(ctx.services.live, ctx.services.registry.get(providerId), buildKey);
       const pid = providerId;
       return mapStream(s, (r) => BuildRun.from(pid, r));
     },

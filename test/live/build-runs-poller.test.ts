@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { print } from 'graphql';
+import Keyv from 'keyv';
+import { pino } from 'pino';
+import { toGlobalId } from '../../src/ids.js';
+import { createQuayProvider } from '../../src/providers/quay/index.js';
+import { BuildRunsUpdatedDocument, type BuildRunsUpdatedSubscription } from '../generated/graphql.js';
+import { startFakeQuay } from '../fakes/quay.js';
+import { collect, startGateway, type TestGateway } from '../support/gateway.js';
+import { sleep, waitUntil } from './follow.js';
+
+describe('buildRunsUpdated on an upstream build: its run list is polled once while watched', () => {
+  let gw: TestGateway;
+  let up: Awaited<ReturnType<typeof startFakeQuay>>;
+  beforeAll(async () => {
+    up = await startFakeQuay({ phaseMs: 300 });
+    const quay = createQuayProvider({
+      id: 'quay-list', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
+      options: { token: up.token, repositories: ['demo/web'] },
+    }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
+    gw = await startGateway({ extraProviders: [quay] });
+    Object.assign(gw.server.services.live.settings, { listPollMs: 100 });
+  });
+  afterAll(async () => { await gw?.close(); await up?.close(); });
+
+  it('shows a new upstream run and its state changes to two subscribers, with one list read per tick, and stops when they leave', async () => {
+    const buildId = toGlobalId('quay-list', 'Build', 'demo/web');
+    const live = gw.server.services.live;
+    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 8000);
+    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 8000);
+    await Promise.all([a.ready, b.ready]);
+    await waitUntil(async () => live.buildPollers.stats(), (s) => s.pollers === 1 && s.ticks >= 2, 5000);
+    expect(live.buildPollers.stats().pollers).toBe(1);
+
+    const listPath = '/api/v1/repository/demo/web/build/';
+    const calls0 = up.fake.count('GET', listPath);
+    const ticks0 = live.buildPollers.stats().ticks;
+    const started = up.state.addBuild('demo/web', { tags: ['list'] });
+    await sleep(2500); // the fake walks the build through its phases to complete
+    const calls = up.fake.count('GET', listPath) - calls0;
+    const ticks = live.buildPollers.stats().ticks - ticks0;
+    expect(Math.abs(calls - ticks)).toBeLessThanOrEqual(1); // one read per tick, not one per subscriber
+    await gw.close(); // ends both subscriptions
+    for (const s of [a, b]) {
+      const runId = toGlobalId('quay-list', 'BuildRun', `demo/web/${started.uuid}`);
+      const events = (await s.events).map((e) => e.data!.buildRunsUpdated).filter((r) => r.id === runId);
+      expect(events[0]).toBeDefined();
+      expect(events.at(-1)!.state).toBe('DONE');
+      expect(new Set(events.map((e) => e.state)).size).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
