@@ -188,7 +188,7 @@ export class Engine {
         continue;
       }
       if (!result.ok) {
-        const error = result.error ?? 'step failed';
+        const error = signal.aborted && this.stopped ? 'buildgate shut down while the step was running' : result.error ?? 'step failed';
         writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} failed: ${error}`);
         await this.setStep(runKey, sid, { state: 'ERROR', end_time: Date.now(), error_message: error });
         failure = { step, error };
