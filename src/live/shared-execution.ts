@@ -10,6 +10,9 @@ import { createSourceEventStream, execute, print, type DocumentNode, type Execut
  */
 const docKeys = new WeakMap<DocumentNode, string>();
 const results = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
+/** Shared results (no errors) and their JSON, serialised once for all sockets. */
+const sharedResults = new WeakSet<object>();
+const sharedJson = new WeakMap<object, string>();
 
 function operationKey(args: ExecutionArgs, principalKey: (ctx: unknown) => string): string {
   let doc = docKeys.get(args.document);
@@ -39,7 +42,10 @@ export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
       }
       let r = perEvent.get(key);
       if (!r) {
-        r = execute({ ...args, rootValue: payload });
+        r = Promise.resolve(execute({ ...args, rootValue: payload })).then((res) => {
+          if (!res.errors) sharedResults.add(res);
+          return res;
+        });
         perEvent.set(key, r);
       }
       return r;
@@ -58,3 +64,44 @@ export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
     return mapped();
   };
 }
+
+/**
+ * Serialise a shared result once for every socket. graphql-ws stringifies each `next`
+ * message per subscriber; `onNext` hands it the shared result itself as the payload, the
+ * replacer swaps that payload for a marker (remembering its cached JSON), and the socket's
+ * `send` puts the JSON in place of the marker. stringify and send run back to back
+ * synchronously, so the remembered JSON always belongs to the message being sent.
+ */
+const MARKER = '__buildgate_shared_payload__';
+/** graphql-ws writes {id, type, payload} in this order: the marker can only be the message's end. */
+const MARKED_END = `,"payload":${JSON.stringify(MARKER)}}`;
+let pendingJson: string | null = null;
+
+export const sharedSerialization = {
+  onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
+    (sharedResults.has(result) ? result : undefined),
+  jsonMessageReplacer(this: unknown, key: string, value: unknown): unknown {
+    if (key === 'payload' && value !== null && typeof value === 'object' && sharedResults.has(value)) {
+      let json = sharedJson.get(value);
+      if (json === undefined) {
+        json = JSON.stringify(value);
+        sharedJson.set(value, json);
+      }
+      pendingJson = json;
+      return MARKER;
+    }
+    if (key === 'payload') pendingJson = null; // a message with its own payload: nothing to swap
+    return value;
+  },
+  /** Wraps a ws socket's send so that a marked message gets its shared payload JSON. */
+  patchSocket(socket: { send: (data: unknown, ...rest: unknown[]) => void }): void {
+    const send = socket.send.bind(socket);
+    socket.send = (data: unknown, ...rest: unknown[]) => {
+      if (pendingJson !== null && typeof data === 'string' && data.endsWith(MARKED_END)) {
+        data = `${data.slice(0, data.length - MARKED_END.length)},"payload":${pendingJson}}`;
+        pendingJson = null;
+      }
+      send(data, ...rest);
+    };
+  },
+};

@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 import { LiveHub } from '../live/hub.js';
-import { sharedSubscribe } from '../live/shared-execution.js';
+import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
@@ -77,11 +77,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
   });
 
+  // Before graphql-ws's own listener: shared subscription results go out serialised once.
+  wss.on('connection', (socket) => sharedSerialization.patchSocket(socket as never));
   const wsCleanup = useServer({
     schema,
     ...security.wsHooks(schema), // authenticates connection_init; same operation limits as HTTP
     // Identical subscriptions (same operation, variables and role) share one execution per event.
     subscribe: sharedSubscribe((c) => { const p = (c as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
+    onNext: sharedSerialization.onNext as never,
+    jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
     // The socket lets log streams notice a slow client (bufferedAmount) and tell it to resume.
     context: (ctx) => ({ ...newContext(randomUUID(), Security.wsPrincipal(ctx.extra)), socket: ctx.extra.socket }),
     onError: (_ctx, _id, _payload, errors) => { logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error'); },
