@@ -4,9 +4,9 @@ import { createSourceEventStream, execute, print, type DocumentNode, type Execut
  * graphql-ws `subscribe` that executes each event once per distinct operation instead of
  * once per subscriber. When several subscribers receive the *same* event object (a live
  * log batch is one object shared by everyone following the run), and ask the same
- * operation with the same variables under the same principal, they get one shared result;
- * only its serialisation on each socket stays per subscriber. Events that are not shared
- * objects simply miss the cache and execute as usual.
+ * operation with the same variables under the same principal, they get one shared result,
+ * which `sharedSerialization` below also turns into JSON only once. Events that are not
+ * shared objects simply miss the cache and execute as usual.
  */
 const docKeys = new WeakMap<DocumentNode, string>();
 const results = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
