@@ -2,30 +2,18 @@
 // one native run printing RATE lines/s for SECONDS; each line carries its emission time.
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
 import { fork } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { parseConfig } from '../dist/src/config/index.js';
-import { startServer } from '../dist/src/server/index.js';
+import { startBenchGateway } from './gateway.mjs';
 
 const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, procs: { type: 'string', default: '4' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), PROCS = Number(values.procs);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-fanout-'));
-const config = parseConfig({ server: { port: 0, playground: false }, database: { url: `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws` },
-  // The bench is its own admin, and opens far more sockets than the per-IP default allows.
-  auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0 } });
-const server = await startServer(config, { logger: pino({ level: 'silent' }) });
-const gql = async (query, variables) => {
-  const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const b = await r.json();
-  if (b.errors) throw new Error(JSON.stringify(b.errors));
-  return b.data;
-};
+const { server, gql, close, dir } = await startBenchGateway('fanout');
 // Emitter: every 10 ms, RATE/100 lines stamped with the emission time (ms).
 const script = `const per=${Math.max(1, Math.round(RATE / 100))},end=Date.now()+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now();let s='';for(let i=0;i<per;i++)s+=now+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
 // The emitter waits for GO: every subscriber is connected and subscribed before the first line.
@@ -81,6 +69,5 @@ const out = {
 };
 console.log(JSON.stringify(out, null, 2));
 for (const k of kids) k.kill();
-await server.close();
-fs.rmSync(dir, { recursive: true, force: true });
+await close();
 process.exit(0);

@@ -1,29 +1,14 @@
 // Resume: CYCLES disconnect/reconnect cycles of one graphql-ws client mid-stream on a native run
 // printing lines; each reconnect passes afterSeq = the last lastSeq received. Counts gaps and
 // duplicates over the union. Run: npm run build:server && node bench/resume.mjs [--cycles 1000]
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
-import pino from 'pino';
 import WebSocket from 'ws';
-import { parseConfig } from '../dist/src/config/index.js';
-import { startServer } from '../dist/src/server/index.js';
+import { startBenchGateway } from './gateway.mjs';
 
 const { values } = parseArgs({ options: { cycles: { type: 'string', default: '1000' } } });
 const CYCLES = Number(values.cycles);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-resume-'));
-const config = parseConfig({ server: { port: 0, playground: false }, database: { url: `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws` },
-  // The bench is its own admin, and opens far more sockets than the per-IP default allows.
-  auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0 } });
-const server = await startServer(config, { logger: pino({ level: 'silent' }) });
-const gql = async (query, variables) => {
-  const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const b = await r.json();
-  if (b.errors) throw new Error(JSON.stringify(b.errors));
-  return b.data;
-};
+const { server, gql, close } = await startBenchGateway('resume');
 // ~2,000 lines/s until stopped: long enough for every cycle to land mid-stream.
 const command = `node -e "let n=0;const t=setInterval(()=>{let s='';for(let i=0;i<20;i++)s+='line '+(n++)+'\\\\n';process.stdout.write(s)},10);setTimeout(()=>clearInterval(t),${Math.max(20, CYCLES / 6)}*1000)"`;
 const build = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'resume', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
@@ -63,6 +48,5 @@ console.log(JSON.stringify({
   cycles, seconds: (Date.now() - t0) / 1000, storedLines: stored.log.lastSeq, runState: stored.state, linesReceived: lines,
   gaps, duplicates: dups, missingAtEnd: stored.log.lastSeq - afterSeq, finalCompleted, runEndedBeforeAllCycles: completedEarly > 0,
 }, null, 2));
-await server.close();
-fs.rmSync(dir, { recursive: true, force: true });
+await close();
 process.exit(0);
