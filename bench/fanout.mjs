@@ -1,6 +1,8 @@
 // Live fan-out: N graphql-ws subscribers (in client processes, one socket each, 127.0.0.1) on
 // one native run printing RATE lines/s for SECONDS; each line carries its emission time.
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
+// --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
+// frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
@@ -11,17 +13,20 @@ import { startBenchGateway } from './gateway.mjs';
 const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, procs: { type: 'string', default: '4' },
+  server: { type: 'string', default: 'gateway' }, 'full-every': { type: 'string', default: '20' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), PROCS = Number(values.procs);
-const { server, gql, close, dir } = await startBenchGateway('fanout');
-// Emitter: every 10 ms, RATE/100 lines stamped with the emission time (ms).
-const script = `const per=${Math.max(1, Math.round(RATE / 100))},end=Date.now()+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now();let s='';for(let i=0;i<per;i++)s+=now+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
+const BARE = values.server === 'bare';
+const { server, gql, close, dir } = BARE ? await startBareServer() : await startBenchGateway('fanout');
+// Emitter: lines stamped with their emission time (ms).
+// Every 10 ms it prints the lines due by then (RATE/s from the start), so timer drift does not lower the rate.
+const script = `const t0=Date.now(),end=t0+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now(),due=Math.floor((Math.min(now,end)-t0)*${RATE}/1000);let s='';while(n<due)s+=now+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
 // The emitter waits for GO: every subscriber is connected and subscribed before the first line.
 const go = path.join(dir, 'GO');
 const command = `while [ ! -f ${go} ]; do sleep 0.05; done; node -e "${script.replace(/"/g, '\\"')}"`;
-const build = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'fanout', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+const build = BARE ? null : await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'fanout', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
 const rssBase = process.memoryUsage().rss;
-const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
+const runId = BARE ? 'bare' : (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
 
 const wsUrl = server.url.replace(/^http/, 'ws');
 const per = Math.ceil(N / PROCS);
@@ -33,7 +38,7 @@ setTimeout(() => { if (!fs.existsSync(go)) fs.writeFileSync(go, ''); }, 30000).u
 const rssTimer = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 100);
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
   const count = Math.min(per, N - k * per);
-  const child = fork(new URL('./fanout-client.mjs', import.meta.url), { env: { ...process.env, URL: wsUrl, RUN_ID: runId, COUNT: String(count) } });
+  const child = fork(new URL('./fanout-client.mjs', import.meta.url), { env: { ...process.env, URL: wsUrl, RUN_ID: runId, COUNT: String(count), OFFSET: String(k * per), FULL_EVERY: values['full-every'] } });
   kids.push(child);
   child.on('message', (m) => {
     if (m.ready !== undefined) {
@@ -46,23 +51,31 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
   child.on('exit', (code) => { if (code) reject(new Error(`client ${k} exited ${code}`)); });
 })));
 clearInterval(rssTimer);
-const stored = (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
+const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
 
-const hist = new Map();
-for (const r of results) for (const [ms, n] of r.hist) hist.set(ms, (hist.get(ms) ?? 0) + n);
-const sorted = [...hist].sort((a, b) => a[0] - b[0]);
-const total = sorted.reduce((s, [, n]) => s + n, 0);
-const pct = (p) => { let acc = 0; for (const [ms, n] of sorted) { acc += n; if (acc >= total * p) return ms; } return NaN; };
+function percentiles(key) {
+  const hist = new Map();
+  for (const r of results) for (const [ms, n] of r[key]) hist.set(ms, (hist.get(ms) ?? 0) + n);
+  const sorted = [...hist].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((s, [, n]) => s + n, 0);
+  const pct = (p) => { let acc = 0; for (const [ms, n] of sorted) { acc += n; if (acc >= total * p) return ms; } return NaN; };
+  return { total, p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1)?.[0] };
+}
+const all = percentiles('hist');
+const exact = percentiles('fullHist');
 const subs = results.flatMap((r) => r.subs);
 const behind = subs.filter((s) => s.fellBehind);
 // Lost: lines a subscriber neither received nor was told to resume from (fellBehind gives lastSeq).
 const lost = subs.reduce((s, x) => s + x.gaps + (x.fellBehind ? 0 : Math.max(0, stored.log.lastSeq - x.last)), 0);
 const out = {
   subscribers: N, clientProcesses: PROCS, linesPerSecond: RATE, seconds: SECONDS, storedLines: stored.log.lastSeq, runState: stored.state,
-  delivered: total, completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
+  server: BARE ? 'bare ws (ceiling)' : 'buildgate', delivered: all.total, completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
   fellBehindAtSeqMedian: behind.length ? behind.map((s) => s.resumeAfter).sort((a, b) => a - b)[Math.floor(behind.length / 2)] : null,
-  errors: subs.filter((s) => s.error).length, gaps: subs.reduce((s, x) => s + x.gaps, 0), duplicates: subs.reduce((s, x) => s + x.dups, 0), lost,
-  latencyMs: { p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1)?.[0] },
+  errors: subs.filter((s) => s.error).length, errorSample: [...new Set(subs.filter((s) => s.error).map((s) => s.error))].slice(0, 3), gaps: subs.reduce((s, x) => s + x.gaps, 0), duplicates: subs.reduce((s, x) => s + x.dups, 0), lost,
+  // every line, counted at its batch's oldest line's latency (an upper bound)
+  latencyMs: { p50: all.p50, p99: all.p99, max: all.max },
+  // exact per-line latency of the fully checked subscribers (every full-every-th)
+  latencyExactMs: { lines: exact.total, p50: exact.p50, p99: exact.p99, max: exact.max },
   gatewayRssMiB: { base: +(rssBase / 2 ** 20).toFixed(1), peak: +(rssPeak / 2 ** 20).toFixed(1) },
   gatewayRssPerSubscriberKiB: +((rssPeak - rssBase) / N / 1024).toFixed(1),
   cpus: os.cpus().length,
@@ -71,3 +84,50 @@ console.log(JSON.stringify(out, null, 2));
 for (const k of kids) k.kill();
 await close();
 process.exit(0);
+
+/** The ceiling: ws only, one frame built per batch and written as is to every socket. */
+async function startBareServer() {
+  const { WebSocketServer } = await import('ws');
+  const { createServer } = await import('node:http');
+  const bdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-bare-'));
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const sockets = new Set();
+  let seq = 0;
+  wss.on('connection', (ws) => ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if (m.type === 'connection_init') ws.send('{"type":"connection_ack"}');
+    if (m.type === 'subscribe') sockets.add(ws);
+  }));
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  const goFile = path.join(bdir, 'GO');
+  const wait = setInterval(() => {
+    if (!fs.existsSync(goFile)) return;
+    clearInterval(wait);
+    const end = Date.now() + SECONDS * 1000;
+    let pending = [];
+    // Lines as the engine's child prints them (100 per 10 ms), sent every 25 ms like its log writer.
+    const t0 = Date.now();
+    const emitDue = () => { const now = Date.now(); const due = Math.floor((Math.min(now, end) - t0) * RATE / 1000); while (seq < due) { seq++; pending.push(`{"seq":${seq},"text":"${now} line ${seq}"}`); } };
+    const emit = setInterval(emitDue, 10);
+    const flush = setInterval(() => {
+      const ended = Date.now() >= end;
+      if (ended) emitDue();
+      if (pending.length) {
+        const frame = Buffer.from(`{"id":"1","type":"next","payload":{"data":{"runLog":{"lines":[${pending.join(',')}],"lastSeq":${seq},"fellBehind":false}}}}`);
+        pending = [];
+        for (const ws of sockets) ws.send(frame, { binary: false });
+      }
+      if (ended) {
+        clearInterval(emit); clearInterval(flush);
+        for (const ws of sockets) ws.send('{"id":"1","type":"complete"}');
+      }
+    }, 25);
+  }, 20);
+  const url = `http://127.0.0.1:${http.address().port}/graphql`;
+  return {
+    dir: bdir, gql: null,
+    server: { url, stored: () => ({ state: 'SUCCESS', log: { lastSeq: seq } }) },
+    close: async () => { for (const ws of wss.clients) ws.terminate(); await new Promise((r) => http.close(r)); fs.rmSync(bdir, { recursive: true, force: true }); },
+  };
+}

@@ -35,7 +35,13 @@ class RunFeed {
       }
     };
     const subs = [
-      hub.listen('RUN_LOG', id, (e) => each(this.log, e.lines)),
+      // Chunks of at most a page: LogStream hands a chunk on whole, as the one array every
+      // subscriber got, so even a batch larger than a page keeps one execution for all.
+      hub.listen('RUN_LOG', id, (e) => {
+        const page = hub.settings.pageLines;
+        if (e.lines.length <= page) each(this.log, e.lines);
+        else for (let i = 0; i < e.lines.length; i += page) each(this.log, e.lines.slice(i, i + page));
+      }),
       hub.listen('RUN_UPDATED', id, (e) => each(this.run, e.run)),
       hub.listen('STEP_UPDATED', id, (e) => each(this.step, e.step)),
     ];

@@ -10,9 +10,8 @@ import { createSourceEventStream, execute, print, type DocumentNode, type Execut
  */
 const docKeys = new WeakMap<DocumentNode, string>();
 const results = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
-/** Shared results (no errors) and their JSON, serialised once for all sockets. */
+/** Shared results (no errors): serialised once for all sockets. */
 const sharedResults = new WeakSet<object>();
-const sharedJson = new WeakMap<object, string>();
 
 function operationKey(args: ExecutionArgs, principalKey: (ctx: unknown) => string): string {
   let doc = docKeys.get(args.document);
@@ -66,42 +65,60 @@ export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
 }
 
 /**
- * Serialise a shared result once for every socket. graphql-ws stringifies each `next`
- * message per subscriber; `onNext` hands it the shared result itself as the payload, the
- * replacer swaps that payload for a marker (remembering its cached JSON), and the socket's
- * `send` puts the JSON in place of the marker. stringify and send run back to back
- * synchronously, so the remembered JSON always belongs to the message being sent.
+ * Serialise a shared result once for every socket, and write its bytes to every socket
+ * without copying them. graphql-ws stringifies each `next` message per subscriber; `onNext`
+ * hands it the shared result itself as the payload, the replacer swaps that payload for a
+ * marker (remembering the result's encoded JSON), and the socket's `send` sends the message
+ * as two fragments of one websocket text message (RFC 6455 §5.4): the subscriber's own
+ * `{"id":…,"type":"next"` and then the shared bytes `,"payload":…}`, the same Buffer for
+ * every socket. stringify and send run back to back synchronously, so the remembered bytes
+ * always belong to the message being sent.
  */
 const MARKER = '__buildgate_shared_payload__';
 /** graphql-ws writes {id, type, payload} in this order: the marker can only be the message's end. */
 const MARKED_END = `,"payload":${JSON.stringify(MARKER)}}`;
-let pendingJson: string | null = null;
+const sharedTails = new WeakMap<object, Buffer>();
+let pendingTail: Buffer | null = null;
+
+type WsSend = (data: unknown, options?: unknown, cb?: unknown) => void;
+interface WsLike { send: WsSend; _socket?: { cork(): void; uncork(): void } | null }
 
 export const sharedSerialization = {
   onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
     (sharedResults.has(result) ? result : undefined),
   jsonMessageReplacer(this: unknown, key: string, value: unknown): unknown {
     if (key === 'payload' && value !== null && typeof value === 'object' && sharedResults.has(value)) {
-      let json = sharedJson.get(value);
-      if (json === undefined) {
-        json = JSON.stringify(value);
-        sharedJson.set(value, json);
+      let tail = sharedTails.get(value);
+      if (tail === undefined) {
+        tail = Buffer.from(`,"payload":${JSON.stringify(value)}}`);
+        sharedTails.set(value, tail);
       }
-      pendingJson = json;
+      pendingTail = tail;
       return MARKER;
     }
-    if (key === 'payload') pendingJson = null; // a message with its own payload: nothing to swap
+    if (key === 'payload') pendingTail = null; // a message with its own payload: nothing to swap
     return value;
   },
-  /** Wraps a ws socket's send so that a marked message gets its shared payload JSON. */
-  patchSocket(socket: { send: (data: unknown, ...rest: unknown[]) => void }): void {
-    const send = socket.send.bind(socket);
+  /** Wraps a ws socket's send so that a marked message goes out with its shared bytes. */
+  patchSocket(socket: WsLike): void {
+    const send = socket.send.bind(socket) as WsSend;
     socket.send = (data: unknown, ...rest: unknown[]) => {
-      if (pendingJson !== null && typeof data === 'string' && data.endsWith(MARKED_END)) {
-        data = `${data.slice(0, data.length - MARKED_END.length)},"payload":${pendingJson}}`;
-        pendingJson = null;
+      if (pendingTail === null || typeof data !== 'string' || !data.endsWith(MARKED_END)) {
+        send(data, ...rest);
+        return;
       }
-      send(data, ...rest);
+      const tail = pendingTail;
+      pendingTail = null;
+      const cb = rest.find((r) => typeof r === 'function');
+      // Corked, the two frames leave in one write: one syscall per socket per batch.
+      const raw = socket._socket;
+      raw?.cork();
+      try {
+        send(data.slice(0, data.length - MARKED_END.length), { binary: false, fin: false });
+        send(tail, { binary: false, fin: true }, cb);
+      } finally {
+        raw?.uncork();
+      }
     };
   },
 };

@@ -1,14 +1,36 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, parse } from 'graphql';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { sharedSerialization, sharedSubscribe } from '../../src/live/shared-execution.js';
 
 const schema = buildSchema('type Query { x: String } type Subscription { tick: String }');
 
-function socket() {
-  const sent: string[] = [];
-  const s = { send: (d: unknown) => { sent.push(String(d)); } };
-  sharedSerialization.patchSocket(s);
-  return { s, sent };
+// Real websockets: the server side patched as buildgate patches it, the client a plain ws
+// client that sees whole messages (the shared bytes go out as a second fragment).
+let wss: WebSocketServer;
+const serverSockets: WebSocket[] = [];
+beforeAll(async () => {
+  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  wss.on('connection', (ws) => { sharedSerialization.patchSocket(ws as never); serverSockets.push(ws); });
+  await new Promise((r) => wss.once('listening', r));
+});
+afterAll(async () => {
+  for (const ws of wss.clients) ws.terminate();
+  await new Promise((r) => wss.close(r));
+});
+
+async function socket() {
+  const received: string[] = [];
+  const waiters: Array<() => void> = [];
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  client.on('message', (d, isBinary) => { expect(isBinary).toBe(false); received.push(String(d)); waiters.shift()?.(); });
+  const before = serverSockets.length;
+  await new Promise((r) => client.once('open', r));
+  while (serverSockets.length === before) await new Promise((r) => setTimeout(r, 5));
+  const s = serverSockets[serverSockets.length - 1]!;
+  const next = () => new Promise<string>((r) => { const n = received.length; waiters.push(() => r(received[n]!)); });
+  return { s, next, client };
 }
 const message = (payload: unknown) => JSON.stringify({ id: '1', type: 'next', payload }, sharedSerialization.jsonMessageReplacer);
 
@@ -23,14 +45,19 @@ describe('shared serialisation of subscription results', () => {
     const ra = (await a.next()).value;
     const rb = (await b.next()).value;
     expect(ra).toBe(rb); // one execution for both
-    const x = socket();
-    const y = socket();
+    const x = await socket();
+    const y = await socket();
+    const gotX = x.next();
+    const gotY = y.next();
     x.s.send(message(sharedSerialization.onNext(null, '1', null, null, ra) ?? ra));
     y.s.send(message(sharedSerialization.onNext(null, '1', null, null, rb) ?? rb));
-    for (const out of [x.sent[0]!, y.sent[0]!]) expect(JSON.parse(out)).toEqual({ id: '1', type: 'next', payload: { data: { tick: 'hello' } } });
+    for (const out of [await gotX, await gotY]) expect(JSON.parse(out)).toEqual({ id: '1', type: 'next', payload: { data: { tick: 'hello' } } });
     // A payload of its own whose text is the marker itself goes out unchanged.
     const own = { data: { tick: '__buildgate_shared_payload__' } };
+    const gotOwn = x.next();
     x.s.send(message(own));
-    expect(JSON.parse(x.sent[1]!)).toEqual({ id: '1', type: 'next', payload: own });
+    expect(JSON.parse(await gotOwn)).toEqual({ id: '1', type: 'next', payload: own });
+    x.client.close();
+    y.client.close();
   });
 });
