@@ -65,9 +65,10 @@ for (let i = 0; i < Number(COUNT); i++) {
         }
         return;
       }
+      // lastSeq and fellBehind close the message: searched from its end
       const first = buf.indexOf(SEQ);
-      const lastSeq = intAt(buf, buf.indexOf(LAST) + LAST.length);
-      if (buf.indexOf(BEHIND) >= 0) { s.fellBehind = true; s.resumeAfter = lastSeq; }
+      const lastSeq = intAt(buf, buf.lastIndexOf(LAST) + LAST.length);
+      if (buf.lastIndexOf(BEHIND) >= 0) { s.fellBehind = true; s.resumeAfter = lastSeq; }
       if (first < 0) return;
       const firstSeq = intAt(buf, first + SEQ.length);
       const lastLineSeq = intAt(buf, buf.lastIndexOf(SEQ) + SEQ.length);

@@ -4,6 +4,7 @@
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
 import { fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,7 @@ const script = `const t0=Date.now(),end=t0+${SECONDS * 1000};let n=0;const t=set
 const go = path.join(dir, 'GO');
 const command = `while [ ! -f ${go} ]; do sleep 0.05; done; node -e "${script.replace(/"/g, '\\"')}"`;
 const build = BARE ? null : await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'fanout', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+globalThis.gc?.();
 const rssBase = process.memoryUsage().rss;
 const runId = BARE ? 'bare' : (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
 
@@ -33,9 +35,17 @@ const per = Math.ceil(N / PROCS);
 const kids = [];
 const readyBy = new Map();
 let rssPeak = 0;
+let rssSubscribed = 0;
+let subscribedAt = 0;
+// How late the gateway's event loop runs timers while it streams (it shares this process).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 // Start anyway after 30 s: subscribers that could not connect by then count as failed.
 setTimeout(() => { if (!fs.existsSync(go)) fs.writeFileSync(go, ''); }, 30000).unref();
-const rssTimer = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 100);
+const rssTimer = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  if (rssSubscribed && !loopStarted) { loopStarted = true; loopDelay.enable(); }
+}, 100);
+let loopStarted = false;
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
   const count = Math.min(per, N - k * per);
   const child = fork(new URL('./fanout-client.mjs', import.meta.url), { env: { ...process.env, URL: wsUrl, RUN_ID: runId, COUNT: String(count), OFFSET: String(k * per), FULL_EVERY: values['full-every'] } });
@@ -43,7 +53,16 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
   child.on('message', (m) => {
     if (m.ready !== undefined) {
       readyBy.set(k, m.ready);
-      if ([...readyBy.values()].reduce((a, b) => a + b, 0) >= N && !fs.existsSync(go)) setTimeout(() => fs.writeFileSync(go, ''), 1000);
+      if ([...readyBy.values()].reduce((a, b) => a + b, 0) >= N && !subscribedAt) {
+        subscribedAt = Date.now();
+        // Every socket is connected: wait until the gateway holds every subscription, then,
+        // with nothing flowing yet, take the memory a subscriber holds.
+        const settle = setInterval(() => {
+          if (!BARE && server.services.live.feeds.stats().subscribers < N) return;
+          clearInterval(settle);
+          setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; fs.writeFileSync(go, ''); }, 500);
+        }, 50);
+      }
     }
     if (m.done) resolve(m);
   });
@@ -76,8 +95,12 @@ const out = {
   latencyMs: { p50: all.p50, p99: all.p99, max: all.max },
   // exact per-line latency of the fully checked subscribers (every full-every-th)
   latencyExactMs: { lines: exact.total, p50: exact.p50, p99: exact.p99, max: exact.max },
-  gatewayRssMiB: { base: +(rssBase / 2 ** 20).toFixed(1), peak: +(rssPeak / 2 ** 20).toFixed(1) },
-  gatewayRssPerSubscriberKiB: +((rssPeak - rssBase) / N / 1024).toFixed(1),
+  gatewayRssMiB: { base: +(rssBase / 2 ** 20).toFixed(1), subscribed: +(rssSubscribed / 2 ** 20).toFixed(1), peak: +(rssPeak / 2 ** 20).toFixed(1) },
+  // held by a subscriber (all subscribed, before the first line, after a GC when --expose-gc)
+  gatewayRssPerSubscriberKiB: +((rssSubscribed - rssBase) / N / 1024).toFixed(1),
+  // while streaming, including buffers and garbage not yet collected
+  gatewayRssPeakPerSubscriberKiB: +((rssPeak - rssBase) / N / 1024).toFixed(1),
+  eventLoopDelayMs: { p50: +(loopDelay.percentile(50) / 1e6).toFixed(1), p99: +(loopDelay.percentile(99) / 1e6).toFixed(1), max: +(loopDelay.max / 1e6).toFixed(1) },
   cpus: os.cpus().length,
 };
 console.log(JSON.stringify(out, null, 2));

@@ -103,6 +103,11 @@ export const configSchema = z.strictObject({
     maxLogLineLength: z.coerce.number().int().min(80).default(8192),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+    /**
+     * Longest a log line waits before it is stored and streamed (a full batch goes at once).
+     * Short batches keep live viewers close; the ingestion rate is set by full batches.
+     */
+    logFlushMs: z.coerce.number().int().min(1).max(1000).default(10),
     registry: z.strictObject({
       host: z.string().default('127.0.0.1:5000'),
       insecure: bool(true),

@@ -129,7 +129,7 @@ export class Engine {
   }
 
   private logOpts(secrets: string[]) {
-    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, secrets };
+    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
   }
 
   private async setStep(runKey: string, stepId: number, patch: Record<string, unknown>) {

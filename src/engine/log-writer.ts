@@ -117,7 +117,7 @@ export class LogWriter {
   ) {
     this.nextSeq = lastSeq + 1;
     this.write = store.dialect === 'sqlite' ? sqliteWriter(store) : postgresWriter(store);
-    this.flushMs = opts.flushMs ?? 25;
+    this.flushMs = opts.flushMs ?? 10;
     this.maxBatch = opts.maxBatch ?? 4096;
     this.highWater = opts.highWater ?? 65536;
   }

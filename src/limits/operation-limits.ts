@@ -5,6 +5,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 
 /** Rejections become validation errors of the request (HTTP 400), never exceptions. */
@@ -21,6 +22,12 @@ export class OperationLimits {
   readonly rules: ValidationRule[];
   private readonly maxTokens: number;
   private readonly suggestions: boolean;
+  /**
+   * Valid documents by query text. Validation depends only on the text, the schema and these
+   * rules, so a subscription that a thousand clients open is parsed and validated once (the
+   * same document object also lets live/shared-execution print it once).
+   */
+  private readonly valid = new LRUCache<string, { schema: GraphQLSchema; document: DocumentNode }>({ max: 1000 });
 
   constructor(config: Config) {
     const l = config.limits;
@@ -47,6 +54,8 @@ export class OperationLimits {
   /** Parses and validates a graphql-ws operation; errors come back as a list to send, not thrown. */
   check(schema: GraphQLSchema, query: unknown): { document: DocumentNode } | { errors: GraphQLError[] } {
     if (typeof query !== 'string') return { errors: [new GraphQLError('query must be a string', { extensions: { code: 'BAD_REQUEST' } })] };
+    const known = this.valid.get(query);
+    if (known?.schema === schema) return { document: known.document };
     let document: DocumentNode;
     try {
       document = parse(query, { maxTokens: this.maxTokens });
@@ -55,7 +64,10 @@ export class OperationLimits {
       return { errors: [new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
     const errors = validate(schema, document, [...specifiedRules, ...this.rules]);
-    if (errors.length === 0) return { document };
+    if (errors.length === 0) {
+      this.valid.set(query, { schema, document });
+      return { document };
+    }
     return {
       errors: errors.map((e) => new GraphQLError(this.suggestions ? e.message : e.message.replace(SUGGESTION, ''), {
         extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },

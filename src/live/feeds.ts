@@ -7,11 +7,15 @@ export interface FeedHandle {
   onLog(fn: (lines: LogLineData[]) => void): void;
   onRun(fn: (run: RunData) => void): void;
   onStep(fn: (step: StepRunData) => void): void;
+  /** The provider's getLogs, shared with identical reads of this feed's other subscribers (see RunFeed.readLog). */
+  readLog(args: LogReadArgs): Promise<LogPageData>;
   /** Idempotent; the last release of a feed stops its listeners and poller. */
   release(): void;
 }
 
 type Fn<T> = (v: T) => void;
+export interface LogReadArgs { stepKey: string | null; afterSeq: number; limit: number }
+export type LogPageData = Awaited<ReturnType<NonNullable<Provider['getLogs']>>>;
 
 /**
  * Everything live about one run, shared by all its local subscribers: one listener per topic
@@ -26,8 +30,11 @@ class RunFeed {
   readonly ready: Promise<void>;
   readonly poller: Poller | null;
   private readonly offs: Array<() => void>;
+  /** Bumped whenever a subscriber starts listening for lines. */
+  private listeners = 0;
+  private readonly reads = new Map<string, Promise<LogPageData>>();
 
-  constructor(hub: LiveHub, provider: Provider, runKey: string, onError: (e: Error) => void) {
+  constructor(hub: LiveHub, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
     const id = `${provider.id}:${runKey}`;
     const each = <T>(set: Set<Fn<T>>, v: T) => {
       for (const f of set) {
@@ -50,6 +57,29 @@ class RunFeed {
     // The native engine publishes as it goes; anything else is polled, once for all subscribers.
     this.poller = provider.kind === 'NATIVE' ? null : new Poller(provider, runKey, hub);
     if (this.poller) void this.ready.then(() => this.poller?.start(), () => undefined);
+  }
+
+  addLogListener(fn: Fn<LogLineData[]>): void {
+    this.listeners++;
+    this.log.add(fn);
+  }
+
+  /**
+   * When a run ends, every subscriber reads the store once more after the same last seq: one
+   * read serves them all. A read is shared only by subscribers that were already listening
+   * when it was asked for (the key carries the listener count), so none can miss a line that
+   * was published before it listened and committed after the read.
+   */
+  readLog(args: LogReadArgs): Promise<LogPageData> {
+    const key = `${this.listeners}|${args.stepKey ?? ''}|${args.afterSeq}|${args.limit}`;
+    let read = this.reads.get(key);
+    if (!read) {
+      read = this.provider.getLogs!(this.runKey, args);
+      this.reads.set(key, read);
+      const forget = () => { this.reads.delete(key); };
+      read.then(forget, forget);
+    }
+    return read;
   }
 
   close() {
@@ -78,9 +108,10 @@ export class Feeds {
     let released = false;
     const add = <T>(set: Set<Fn<T>>, fn: Fn<T>) => { set.add(fn); mine.push(() => set.delete(fn)); };
     const handle: FeedHandle = {
-      onLog: (fn) => add(f.log, fn),
+      onLog: (fn) => { f.addLogListener(fn); mine.push(() => f.log.delete(fn)); },
       onRun: (fn) => add(f.run, fn),
       onStep: (fn) => add(f.step, fn),
+      readLog: (args) => f.readLog(args),
       release: () => {
         if (released) return;
         released = true;

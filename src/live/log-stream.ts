@@ -158,8 +158,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
       }
       // replay / final: read from storage after the last delivered line
       this.reread = false;
-      const { provider, runKey, stepKey } = this.args;
-      const page = await provider.getLogs!(runKey, { stepKey, afterSeq: this.lastSeq, limit: this.hub.settings.pageLines });
+      const page = await this.handle!.readLog({ stepKey: this.args.stepKey, afterSeq: this.lastSeq, limit: this.hub.settings.pageLines });
       if (this.finished) return DONE;
       if (this.firstRead && page.lines.length === 0 && page.lastSeq < this.lastSeq) this.lastSeq = page.lastSeq; // afterSeq past the end: live only
       this.firstRead = false;

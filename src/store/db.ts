@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
 import pg from 'pg';
 
@@ -142,6 +143,30 @@ export function openStore(url: string, opts: { pgSchema?: string } = {}): Store 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', url, sqlite, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query afresh; better-sqlite3 statements are reusable,
+ * and Kysely runs one query at a time on its single connection, so a statement is never used
+ * by two queries at once. Preparing costs more than running a small indexed read.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database {
+  const statements = new LRUCache<string, SQLite.Statement>({ max });
+  const prepare = (source: string) => {
+    let stmt = statements.get(source);
+    if (!stmt) {
+      stmt = sqlite.prepare(source);
+      statements.set(source, stmt);
+    }
+    return stmt;
+  };
+  return new Proxy(sqlite, {
+    get: (target, key) => {
+      if (key === 'prepare') return prepare;
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
