@@ -21,7 +21,9 @@ if (values.db === 'postgres') {
   const c = new pg.Client({ connectionString: PG_URL }); await c.connect(); await c.query(`create schema ${pgSchema}`); await c.end();
   dbUrl = PG_URL;
 }
-const config = parseConfig({ server: { port: 0, playground: false }, database: { url: dbUrl }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws`, maxConcurrentRuns: 1 } });
+const config = parseConfig({ server: { port: 0, playground: false }, database: { url: dbUrl }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws`, maxConcurrentRuns: 1 },
+  // The bench is its own admin (the embedded default makes anonymous callers viewers), unthrottled.
+  auth: { anonymous: 'admin' }, limits: { mutationsPerMinute: 0 } });
 const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
 const gql = async (query, variables) => {
   const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });

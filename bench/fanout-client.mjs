@@ -9,7 +9,7 @@
 // for all of its lines, an upper bound).
 import WebSocket from 'ws';
 
-const { URL: url, RUN_ID: runId, COUNT, FULL_EVERY = '20', OFFSET = '0' } = process.env;
+const { URL: url, RUN_ID: runId, COUNT, FULL_EVERY = '100', OFFSET = '0' } = process.env;
 const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq text } lastSeq fellBehind } }';
 const fullEvery = Number(FULL_EVERY);
 const hist = new Map(); // latency ms -> lines (all subscribers; oldest-line bound for the light ones)
@@ -86,5 +86,5 @@ for (let i = 0; i < Number(COUNT); i++) {
 const t = setInterval(() => process.send?.({ ready }), 200);
 await Promise.all(subs.map((x) => x.done));
 clearInterval(t);
-process.send?.({ done: true, hist: [...hist], fullHist: [...fullHist], subs: subs.map(({ done: _d, ...r }) => r) });
-setTimeout(() => process.exit(0), 100);
+// Exit once the (large) report is handed to the parent, not on a timer: a busy parent reads it late.
+process.send({ done: true, hist: [...hist], fullHist: [...fullHist], subs: subs.map(({ done: _d, ...r }) => r) }, () => process.exit(0));

@@ -14,7 +14,7 @@ import { startBenchGateway } from './gateway.mjs';
 const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, procs: { type: 'string', default: '4' },
-  server: { type: 'string', default: 'gateway' }, 'full-every': { type: 'string', default: '20' },
+  server: { type: 'string', default: 'gateway' }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), PROCS = Number(values.procs);
 const BARE = values.server === 'bare';
@@ -46,6 +46,8 @@ const rssTimer = setInterval(() => {
   if (rssSubscribed && !loopStarted) { loopStarted = true; loopDelay.enable(); }
 }, 100);
 let loopStarted = false;
+const phase = (m) => { if (process.env.BENCH_DEBUG) console.error(`[fanout +${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`); };
+const t0 = Date.now();
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
   const count = Math.min(per, N - k * per);
   const child = fork(new URL('./fanout-client.mjs', import.meta.url), { env: { ...process.env, URL: wsUrl, RUN_ID: runId, COUNT: String(count), OFFSET: String(k * per), FULL_EVERY: values['full-every'] } });
@@ -60,14 +62,15 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
         const settle = setInterval(() => {
           if (!BARE && server.services.live.feeds.stats().subscribers < N) return;
           clearInterval(settle);
+          phase('all subscribed');
           setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; fs.writeFileSync(go, ''); }, 500);
         }, 50);
       }
     }
-    if (m.done) resolve(m);
+    if (m.done) { phase(`client ${k} done`); resolve(m); }
   });
   child.on('error', reject);
-  child.on('exit', (code) => { if (code) reject(new Error(`client ${k} exited ${code}`)); });
+  child.on('exit', (code) => { phase(`client ${k} exited ${code}`); if (code) reject(new Error(`client ${k} exited ${code}`)); });
 })));
 clearInterval(rssTimer);
 const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
@@ -129,7 +132,7 @@ async function startBareServer() {
     clearInterval(wait);
     const end = Date.now() + SECONDS * 1000;
     let pending = [];
-    // Lines as the engine's child prints them (100 per 10 ms), sent every 25 ms like its log writer.
+    // Lines as the engine's child prints them, sent every flush-ms like its log writer (engine.logFlushMs).
     const t0 = Date.now();
     const emitDue = () => { const now = Date.now(); const due = Math.floor((Math.min(now, end) - t0) * RATE / 1000); while (seq < due) { seq++; pending.push(`{"seq":${seq},"text":"${now} line ${seq}"}`); } };
     const emit = setInterval(emitDue, 10);
@@ -145,7 +148,7 @@ async function startBareServer() {
         clearInterval(emit); clearInterval(flush);
         for (const ws of sockets) ws.send('{"id":"1","type":"complete"}');
       }
-    }, 25);
+    }, Number(values['flush-ms']));
   }, 20);
   const url = `http://127.0.0.1:${http.address().port}/graphql`;
   return {
