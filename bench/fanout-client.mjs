@@ -34,7 +34,7 @@ for (let i = 0; i < Number(COUNT); i++) {
   const s = { full, lines: 0, last: 0, gaps: 0, dups: 0, fellBehind: false, completed: false, resumeAfter: null, error: undefined };
   subs.push(s);
   s.done = new Promise((resolve) => {
-    const ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
+    const ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
     let acked = false;
     const end = (err) => { if (err !== undefined && !s.completed) s.error ??= err; resolve(); ws.close(); };
     ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));

@@ -38,6 +38,21 @@ export const configSchema = z.strictObject({
     /** When set: upstream cache and subscription fan-out go through Redis. */
     url: z.string().optional(),
   }).prefault({}),
+  /** Live delivery (subscriptions); see LiveSettings in src/live/hub.ts. */
+  live: z.strictObject({
+    /** Live log lines queued per subscriber; past it the subscriber gets fellBehind with the seq to resume after. */
+    maxBufferedLines: z.coerce.number().int().min(100).default(20_000),
+    /** Bytes unsent on a subscriber's websocket past which it counts as behind. */
+    maxSocketBufferedBytes: z.coerce.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    /** Most lines per log event and per store read while replaying. */
+    pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** Poll interval of a watched upstream run while it runs (ms). */
+    pollMs: z.coerce.number().int().min(50).default(1000),
+    /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). */
+    pollIdleMs: z.coerce.number().int().min(50).default(5000),
+    /** Poll interval of a watched upstream build's run list (ms). */
+    listPollMs: z.coerce.number().int().min(50).default(10_000),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

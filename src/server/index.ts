@@ -58,7 +58,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config.log.level);
   const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
   await migrateToLatest(store.db, store.dialect);
-  const live = new LiveHub({ onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
+  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `buildgate:${createHash('sha256').update(`${config.database.url}|${opts.pgSchema ?? ''}`).digest('hex').slice(0, 12)}:`);
   const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger);

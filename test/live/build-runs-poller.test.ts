@@ -18,8 +18,7 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
       id: 'quay-list', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
       options: { token: up.token, repositories: ['demo/web'] },
     }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
-    gw = await startGateway({ extraProviders: [quay] });
-    Object.assign(gw.server.services.live.settings, { listPollMs: 100 });
+    gw = await startGateway({ extraProviders: [quay], config: { live: { listPollMs: 100 } } });
   });
   afterAll(async () => { await gw?.close(); await up?.close(); });
 

@@ -18,8 +18,7 @@ describe('upstream runs are polled once however many subscribers watch them', ()
       id: 'quay-live', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
       options: { token: up.token, repositories: ['demo/web'] },
     }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
-    gw = await startGateway({ extraProviders: [quay] });
-    Object.assign(gw.server.services.live.settings, { pollMs: 100, pollIdleMs: 100 });
+    gw = await startGateway({ extraProviders: [quay], config: { live: { pollMs: 100, pollIdleMs: 100 } } });
   });
   afterAll(async () => { await gw?.close(); await up?.close(); });
 

@@ -108,3 +108,24 @@ describe('runLog: replay, then live, exactly once', () => {
     await waitUntil(async () => gw.server.services.live.feeds.stats(), (s) => s.feeds === 0, 5000);
   });
 });
+
+describe('runLog: a stored batch larger than a page', () => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startGateway({ config: { live: { pageLines: 100 } } }); });
+  afterAll(async () => { await gw?.close(); });
+
+  it('reaches live subscribers in events of at most live.pageLines lines, each line once, in order', async () => {
+    // 5,000 lines at once: the log writer stores them in batches of thousands.
+    const buildId = await createShellBuild(gw, 'burst', 'sleep 0.5; seq 1 5000');
+    const runId = await startRun(gw, buildId);
+    const results = await Promise.all(Array.from({ length: 4 }, () => followLog(gw.ws(), { runId })));
+    const end = await storedEnd(gw, runId);
+    expect(end.state).toBe('DONE');
+    expect(end.lastSeq).toBeGreaterThanOrEqual(5000);
+    for (const r of results) {
+      expect(r.completed).toBe(true);
+      expect(r.seqs).toEqual(range(end.lastSeq));
+      expect(Math.max(...r.batches.map((b) => b.lines.length))).toBeLessThanOrEqual(100);
+    }
+  });
+});

@@ -70,6 +70,12 @@ describe('the buildgate process', () => {
     const code = await new Promise<number | null>((resolve) => p.on('exit', resolve));
     expect(code).toBe(2);
     expect(err).toContain('server.port');
+    // Live delivery settings are configuration too (BUILDGATE_LIVE__POLL_MS → live.pollMs).
+    const q = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, NODE_OPTIONS: '', BUILDGATE_LIVE__POLL_MS: '5' } });
+    let err2 = '';
+    q.stderr!.on('data', (d) => { err2 += d; });
+    expect(await new Promise<number | null>((resolve) => q.on('exit', resolve))).toBe(2);
+    expect(err2).toContain('live.pollMs');
   });
 
   it('prints the SDL (npx buildgate schema) identical to schema/schema.graphql', async () => {
