@@ -14,6 +14,7 @@ const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runI
 const fullEvery = Number(FULL_EVERY);
 const hist = new Map(); // latency ms -> lines (all subscribers; oldest-line bound for the light ones)
 const fullHist = new Map(); // latency ms -> lines, exact per line (full subscribers only)
+const bySecond = new Map(); // emission second (epoch) -> latency ms -> lines (full subscribers only)
 const add = (h, ms, n) => h.set(ms, (h.get(ms) ?? 0) + n);
 const SEQ = Buffer.from('"seq":');
 const TEXT = Buffer.from('"text":"');
@@ -61,6 +62,9 @@ for (let i = 0; i < Number(COUNT); i++) {
             if (!(t > 0)) continue; // the step's own lines carry no stamp
             add(hist, now - t, 1);
             add(fullHist, now - t, 1);
+            const sec = Math.floor(t / 1000);
+            if (!bySecond.has(sec)) bySecond.set(sec, new Map());
+            add(bySecond.get(sec), now - t, 1);
           }
         }
         return;
@@ -87,4 +91,4 @@ const t = setInterval(() => process.send?.({ ready }), 200);
 await Promise.all(subs.map((x) => x.done));
 clearInterval(t);
 // Exit once the (large) report is handed to the parent, not on a timer: a busy parent reads it late.
-process.send({ done: true, hist: [...hist], fullHist: [...fullHist], subs: subs.map(({ done: _d, ...r }) => r) }, () => process.exit(0));
+process.send({ done: true, hist: [...hist], fullHist: [...fullHist], bySecond: [...bySecond].map(([sec, h]) => [sec, [...h]]), subs: subs.map(({ done: _d, ...r }) => r) }, () => process.exit(0));

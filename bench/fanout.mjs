@@ -78,6 +78,9 @@ const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $i
 function percentiles(key) {
   const hist = new Map();
   for (const r of results) for (const [ms, n] of r[key]) hist.set(ms, (hist.get(ms) ?? 0) + n);
+  return summarise(hist);
+}
+function summarise(hist) {
   const sorted = [...hist].sort((a, b) => a[0] - b[0]);
   const total = sorted.reduce((s, [, n]) => s + n, 0);
   const pct = (p) => { let acc = 0; for (const [ms, n] of sorted) { acc += n; if (acc >= total * p) return ms; } return NaN; };
@@ -85,6 +88,15 @@ function percentiles(key) {
 }
 const all = percentiles('hist');
 const exact = percentiles('fullHist');
+// Exact latency by second of the run: the first second includes the gateway's warm-up.
+const seconds = new Map();
+for (const r of results) for (const [sec, h] of r.bySecond) {
+  const m = seconds.get(sec) ?? new Map();
+  for (const [ms, n] of h) m.set(ms, (m.get(ms) ?? 0) + n);
+  seconds.set(sec, m);
+}
+const firstSecond = Math.min(...seconds.keys());
+const bySecond = [...seconds].sort((a, b) => a[0] - b[0]).map(([sec, h]) => { const x = summarise(h); return { second: sec - firstSecond, p50: x.p50, p99: x.p99 }; });
 const subs = results.flatMap((r) => r.subs);
 const behind = subs.filter((s) => s.fellBehind);
 // Lost: lines a subscriber neither received nor was told to resume from (fellBehind gives lastSeq).
@@ -98,6 +110,7 @@ const out = {
   latencyMs: { p50: all.p50, p99: all.p99, max: all.max },
   // exact per-line latency of the fully checked subscribers (every full-every-th)
   latencyExactMs: { lines: exact.total, p50: exact.p50, p99: exact.p99, max: exact.max },
+  latencyExactBySecondMs: bySecond.map((x) => `${x.second}: ${x.p50}/${x.p99}`).join(', '),
   gatewayRssMiB: { base: +(rssBase / 2 ** 20).toFixed(1), subscribed: +(rssSubscribed / 2 ** 20).toFixed(1), peak: +(rssPeak / 2 ** 20).toFixed(1) },
   // held by a subscriber (all subscribed, before the first line, after a GC when --expose-gc)
   gatewayRssPerSubscriberKiB: +((rssSubscribed - rssBase) / N / 1024).toFixed(1),

@@ -68,6 +68,9 @@ describe('authorization: roles and provider scopes, checked before anything runs
   it('an operator runs builds but does not change them; an admin does everything', async () => {
     const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, operator);
     expect(run.json.errors).toBeUndefined();
+    // Let it finish: its log lines must not land while later tests compare row counts.
+    const id = run.json.data.runBuild.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + id + '") { state } }' }, viewer)).json.data.run.state === 'DONE');
     const upd = await post(gw.url, { query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { name } }', variables: { id: buildId, i: SHELL_BUILD('target') } }, admin);
     expect(upd.json.data.updateBuild.name).toBe('target');
   });
