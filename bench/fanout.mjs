@@ -1,5 +1,6 @@
 // Live fan-out: N graphql-ws subscribers (in client processes, one socket each, 127.0.0.1) on
-// one native run printing RATE lines/s for SECONDS; each line carries its emission time.
+// one native run printing RATE lines/s for WARMUP + SECONDS; each line of the last SECONDS carries
+// its emission time (the warm-up lines carry 0: delivered and checked, not in the latency figures).
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
@@ -13,15 +14,15 @@ import { startBenchGateway } from './gateway.mjs';
 
 const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
-  seconds: { type: 'string', default: '5' }, procs: { type: 'string', default: '4' },
+  seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, procs: { type: 'string', default: '4' },
   server: { type: 'string', default: 'gateway' }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
 } });
-const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), PROCS = Number(values.procs);
+const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), WARMUP = Number(values.warmup), PROCS = Number(values.procs);
 const BARE = values.server === 'bare';
 const { server, gql, close, dir } = BARE ? await startBareServer() : await startBenchGateway('fanout');
 // Emitter: lines stamped with their emission time (ms).
 // Every 10 ms it prints the lines due by then (RATE/s from the start), so timer drift does not lower the rate.
-const script = `const t0=Date.now(),end=t0+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now(),due=Math.floor((Math.min(now,end)-t0)*${RATE}/1000);let s='';while(n<due)s+=now+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
+const script = `const t0=Date.now(),warm=t0+${WARMUP * 1000},end=warm+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now(),due=Math.floor((Math.min(now,end)-t0)*${RATE}/1000),st=now<warm?0:now;let s='';while(n<due)s+=st+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
 // The emitter waits for GO: every subscriber is connected and subscribed before the first line.
 const go = path.join(dir, 'GO');
 const command = `while [ ! -f ${go} ]; do sleep 0.05; done; node -e "${script.replace(/"/g, '\\"')}"`;
@@ -102,12 +103,12 @@ const behind = subs.filter((s) => s.fellBehind);
 // Lost: lines a subscriber neither received nor was told to resume from (fellBehind gives lastSeq).
 const lost = subs.reduce((s, x) => s + x.gaps + (x.fellBehind ? 0 : Math.max(0, stored.log.lastSeq - x.last)), 0);
 const out = {
-  subscribers: N, clientProcesses: PROCS, linesPerSecond: RATE, seconds: SECONDS, storedLines: stored.log.lastSeq, runState: stored.state,
-  server: BARE ? 'bare ws (ceiling)' : 'buildgate', delivered: all.total, completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
+  subscribers: N, clientProcesses: PROCS, linesPerSecond: RATE, warmupSeconds: WARMUP, seconds: SECONDS, storedLines: stored.log.lastSeq, runState: stored.state,
+  server: BARE ? 'bare ws (reference)' : 'buildgate', delivered: subs.reduce((n, x) => n + x.lines, 0), completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
   fellBehindAtSeqMedian: behind.length ? behind.map((s) => s.resumeAfter).sort((a, b) => a - b)[Math.floor(behind.length / 2)] : null,
   errors: subs.filter((s) => s.error).length, errorSample: [...new Set(subs.filter((s) => s.error).map((s) => s.error))].slice(0, 3), gaps: subs.reduce((s, x) => s + x.gaps, 0), duplicates: subs.reduce((s, x) => s + x.dups, 0), lost,
-  // every line, counted at its batch's oldest line's latency (an upper bound)
-  latencyMs: { p50: all.p50, p99: all.p99, max: all.max },
+  // every line after the warm-up, counted at its batch's oldest line's latency (an upper bound)
+  latencyMs: { lines: all.total, p50: all.p50, p99: all.p99, max: all.max },
   // exact per-line latency of the fully checked subscribers (every full-every-th)
   latencyExactMs: { lines: exact.total, p50: exact.p50, p99: exact.p99, max: exact.max },
   latencyExactBySecondMs: bySecond.map((x) => `${x.second}: ${x.p50}/${x.p99}`).join(', '),
@@ -143,11 +144,12 @@ async function startBareServer() {
   const wait = setInterval(() => {
     if (!fs.existsSync(goFile)) return;
     clearInterval(wait);
-    const end = Date.now() + SECONDS * 1000;
+    const warm = Date.now() + WARMUP * 1000;
+    const end = warm + SECONDS * 1000;
     let pending = [];
     // Lines as the engine's child prints them, sent every flush-ms like its log writer (engine.logFlushMs).
     const t0 = Date.now();
-    const emitDue = () => { const now = Date.now(); const due = Math.floor((Math.min(now, end) - t0) * RATE / 1000); while (seq < due) { seq++; pending.push(`{"seq":${seq},"text":"${now} line ${seq}"}`); } };
+    const emitDue = () => { const now = Date.now(); const due = Math.floor((Math.min(now, end) - t0) * RATE / 1000); while (seq < due) { seq++; pending.push(`{"seq":${seq},"text":"${now < warm ? 0 : now} line ${seq}"}`); } };
     const emit = setInterval(emitDue, 10);
     const flush = setInterval(() => {
       const ended = Date.now() >= end;
