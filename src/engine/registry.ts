@@ -51,7 +51,7 @@ export function parseRegistry(url: string, insecureDefault: boolean): Omit<Regis
   return { host, scheme: insecureDefault ? 'http' : 'https', insecure: insecureDefault };
 }
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string; raw: Buffer }
 
 export class RegistryClient {
   private auth: string | null = null;
@@ -115,43 +115,69 @@ export class RegistryClient {
 
   /**
    * Deletes a tag; false when it was not there. Registries that cannot delete by tag
-   * (docker-registry 2.x) get the manifest deleted by digest, which also removes every
-   * other tag of that same digest. The registry must allow deletes
+   * (docker-registry 2.x) get the manifest deleted by digest, which would also remove every
+   * other tag of that digest: those tags are put back right after, from the same manifest
+   * bytes (their blobs stay, so they are pullable again at once; between the two calls a
+   * pull of them may miss). The registry must allow deletes
    * (`storage.delete.enabled: true` for docker-registry).
    */
   async deleteTag(repository: string, tag: string): Promise<boolean> {
     const byTag = await this.request('DELETE', `/v2/${repository}/manifests/${tag}`, {}, repository, 'delete');
     if (byTag.status === 202 || byTag.status === 200) return true;
-    const m = await this.manifest(repository, tag);
-    if (!m) return false;
-    const r = await this.request('DELETE', `/v2/${repository}/manifests/${m.digest}`, {}, repository, 'delete');
-    if (r.status === 202 || r.status === 200) return true;
+    const digest = await this.digestOf(repository, tag);
+    if (!digest) return false;
+    const siblings: string[] = [];
+    for (const other of await this.listTags(repository)) {
+      if (other !== tag && (await this.digestOf(repository, other)) === digest) siblings.push(other);
+    }
+    const manifest = siblings.length ? await this.request('GET', `/v2/${repository}/manifests/${digest}`, { accept: MANIFEST_TYPES }, repository) : null;
+    if (manifest && manifest.status !== 200) throw this.fail(`manifest ${repository}@${digest}`, manifest);
+    const r = await this.request('DELETE', `/v2/${repository}/manifests/${digest}`, {}, repository, 'delete');
     if (r.status === 404) return false;
-    throw this.fail(`delete ${repository}:${tag}`, r);
+    if (r.status !== 202 && r.status !== 200) throw this.fail(`delete ${repository}:${tag}`, r);
+    for (const other of siblings) {
+      const contentType = String(manifest!.headers['content-type'] ?? '').split(';')[0]!;
+      const put = await this.request('PUT', `/v2/${repository}/manifests/${other}`, { 'content-type': contentType }, repository, 'push', manifest!.raw);
+      if (put.status !== 201) throw this.fail(`put back ${repository}:${other} (it shared ${tag}'s manifest)`, put);
+    }
+    return true;
+  }
+
+  /** The digest a tag points at (HEAD), null when the registry does not know the tag. */
+  private async digestOf(repository: string, reference: string): Promise<string | null> {
+    const r = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_TYPES }, repository);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw this.fail(`manifest ${repository}:${reference}`, r);
+    const digest = String(r.headers['docker-content-digest'] ?? '');
+    if (digest) return digest;
+    return (await this.manifest(repository, reference))?.digest ?? null;
   }
 
   private async request(method: Method, pathAndQuery: string, headers: Record<string, string>,
-    repository?: string, action = 'pull'): Promise<Reply> {
-    let r = await this.send(method, pathAndQuery, headers);
+    repository?: string, action = 'pull', body?: Buffer): Promise<Reply> {
+    let r = await this.send(method, pathAndQuery, headers, body);
     if (r.status === 401) {
       this.auth = await this.authorize(String(r.headers['www-authenticate'] ?? ''), repository, action);
-      if (this.auth) r = await this.send(method, pathAndQuery, headers);
+      if (this.auth) r = await this.send(method, pathAndQuery, headers, body);
     }
     return r;
   }
 
-  private async send(method: Method, pathAndQuery: string, headers: Record<string, string>): Promise<Reply> {
+  private async send(method: Method, pathAndQuery: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
     const url = `${this.target.scheme}://${this.target.host}${pathAndQuery}`;
     try {
       const r = await got(url, {
         method,
         headers: this.auth ? { ...headers, authorization: this.auth } : headers,
+        body,
+        // Bytes, not text: a manifest put back must hash to the same digest.
+        responseType: 'buffer',
         throwHttpErrors: false,
         retry: { limit: 0 },
         timeout: { request: this.timeoutMs },
         https: { rejectUnauthorized: !this.target.insecure },
       });
-      return { status: r.statusCode, headers: r.headers, body: r.body };
+      return { status: r.statusCode, headers: r.headers, body: r.body.toString('utf8'), raw: r.body };
     } catch (e) {
       const code = (e as { code?: string }).code ?? (e as Error).message;
       throw new Error(`registry ${this.target.host} is unreachable (${code})`);
@@ -168,7 +194,8 @@ export class RegistryClient {
     if (!params.realm) return null;
     const realm = new URL(params.realm);
     if (params.service) realm.searchParams.set('service', params.service);
-    const scope = repository ? `repository:${repository}:${action === 'delete' ? 'delete,pull' : 'pull'}` : params.scope;
+    const actions = action === 'delete' ? 'delete,pull' : action === 'push' ? 'pull,push' : 'pull';
+    const scope = repository ? `repository:${repository}:${actions}` : params.scope;
     if (scope) realm.searchParams.set('scope', scope);
     try {
       const r = await got(realm, {

@@ -54,26 +54,46 @@ describe('RegistryClient against a real docker-registry', () => {
     expect(await client.created('base/busybox', 'no-such-tag')).toBeNull();
   });
 
-  it('deletes a tag, after which it is gone; deleting it again reports false', async () => {
-    // A tag of its own, so the other tests keep theirs.
+  /** Tags busybox's manifest as repository:tag (mounting its blobs there first when needed). */
+  async function tagCopy(repository: string, tag: string) {
     const m = await client.manifest('base/busybox', '1');
     const body = await (await fetch(`http://${reg.host}/v2/base/busybox/manifests/${m!.digest}`, { headers: { accept: m!.mediaType } })).text();
-    const put = await fetch(`http://${reg.host}/v2/base/copy/manifests/to-delete`, { method: 'PUT', headers: { 'content-type': m!.mediaType }, body });
+    const put = () => fetch(`http://${reg.host}/v2/${repository}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': m!.mediaType }, body });
     // Blobs are per repository: the PUT succeeds only if they were mounted; push them first.
-    if (put.status !== 201) {
+    if ((await put()).status !== 201) {
       for (const d of [m!.configDigest!, ...JSON.parse(body).layers.map((l: { digest: string }) => l.digest)]) {
-        const r = await fetch(`http://${reg.host}/v2/base/copy/blobs/uploads/?mount=${d}&from=base/busybox`, { method: 'POST' });
+        const r = await fetch(`http://${reg.host}/v2/${repository}/blobs/uploads/?mount=${d}&from=base/busybox`, { method: 'POST' });
         expect(r.status).toBe(201);
       }
-      const again = await fetch(`http://${reg.host}/v2/base/copy/manifests/to-delete`, { method: 'PUT', headers: { 'content-type': m!.mediaType }, body });
-      expect(again.status).toBe(201);
+      expect((await put()).status).toBe(201);
     }
+    return m!.digest;
+  }
+
+  it('deletes a tag, after which it is gone; deleting it again reports false', async () => {
+    // A tag of its own, so the other tests keep theirs.
+    await tagCopy('base/copy', 'to-delete');
     expect(await client.listTags('base/copy')).toEqual(['to-delete']);
     expect(await client.deleteTag('base/copy', 'to-delete')).toBe(true);
     expect(await client.listTags('base/copy')).toEqual([]);
     expect(await client.manifest('base/copy', 'to-delete')).toBeNull();
     expect(await client.deleteTag('base/copy', 'to-delete')).toBe(false);
     expect(await client.listTags('base/busybox')).toEqual(['1']);
+  });
+
+  it('deleting a tag keeps the other tags of the same image (docker-registry deletes by digest)', async () => {
+    const digest = await tagCopy('base/shared', 'run-7');
+    await tagCopy('base/shared', 'latest');
+    await tagCopy('base/shared', 'stable');
+    expect((await client.listTags('base/shared')).sort()).toEqual(['latest', 'run-7', 'stable']);
+    expect(await client.deleteTag('base/shared', 'run-7')).toBe(true);
+    expect((await client.listTags('base/shared')).sort()).toEqual(['latest', 'stable']);
+    expect(await client.manifest('base/shared', 'run-7')).toBeNull();
+    for (const t of ['latest', 'stable']) {
+      const m = await client.manifest('base/shared', t);
+      expect(m?.digest).toBe(digest); // the same bytes, put back
+      expect(m?.size).toBeGreaterThan(500_000);
+    }
   });
 
   it('says clearly when the registry is down', async () => {
