@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { notFound } from '../errors.js';
 import type { LogLineData, Provider } from '../providers/types.js';
 import type { FeedHandle } from './feeds.js';
@@ -47,6 +48,8 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private finished = false;
   private wakeFn: (() => void) | null = null;
   private handle: FeedHandle | null = null;
+  /** Events handed out since this stream last waited for anything (see next()). */
+  private unbroken = 0;
 
   private constructor(private readonly hub: LiveHub, private readonly args: LogStreamArgs) {
     this.lastSeq = args.afterSeq;
@@ -141,6 +144,16 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   }
 
   async next(): Promise<IteratorResult<LogBatchData>> {
+    // A subscriber catching up (a backlog of live batches, or a long replay from SQLite, whose
+    // reads resolve at once) would otherwise hand out events, and graphql-ws write them, in
+    // one unbroken chain of microtasks: the event loop would not read sockets, pongs or the
+    // build's output until every such subscriber is done (a backlog at 10,000 subscribers
+    // stalled it for 18 s and keep-alive then closed half the sockets). Every few events, let
+    // it turn.
+    if (++this.unbroken > 4) {
+      this.unbroken = 0;
+      await nextTurn();
+    }
     for (;;) {
       if (this.finished) return DONE;
       if (this.endAfterThis) { this.finish(); return DONE; }
@@ -154,6 +167,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
         if (lines.length) { this.gapRetried = false; return this.batch(lines); }
         if (this.runEnded) { this.phase = 'final'; continue; }
         await new Promise<void>((r) => { this.wakeFn = r; });
+        this.unbroken = 0;
         continue;
       }
       // replay / final: read from storage after the last delivered line
