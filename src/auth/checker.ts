@@ -22,6 +22,16 @@ function providersNamed(args: Record<string, unknown>): string[] {
   return [...out];
 }
 
+/**
+ * The providers a credential may see among `ids`: all of them when it is not scoped. Lists
+ * that name no provider (`builds`, `providers`, `buildsChanged`) narrow through this, so a
+ * scoped key sees only its providers' objects, as it may only name theirs.
+ */
+export function visibleProviders<T extends string>(principal: Principal | undefined, ids: readonly T[]): T[] {
+  const scope = principal?.providers;
+  return scope ? ids.filter((id) => scope.includes(id)) : [...ids];
+}
+
 function deny(message: string): never {
   throw new BuildgateError(ErrorCode.FORBIDDEN, message);
 }

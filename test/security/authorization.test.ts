@@ -85,6 +85,37 @@ describe('authorization: roles and provider scopes, checked before anything runs
     expect((await post(gw.url, { query: '{ providers { providerId } }' }, scopedOp)).json.errors).toBeUndefined();
   });
 
+  it('lists that name no provider show a scoped key only its providers', async () => {
+    const all = (await post(gw.url, { query: '{ builds { totalCount } providers { providerId } }' }, viewer)).json.data;
+    expect(all.builds.totalCount).toBeGreaterThan(0);
+    expect(all.providers.map((p: { providerId: string }) => p.providerId)).toContain('native');
+    // scopedOp is scoped to quay-prod, which this gateway does not have: nothing of native shows.
+    const scoped = await post(gw.url, { query: '{ builds { totalCount edges { node { id } } } providers { providerId } }' }, scopedOp);
+    expect(scoped.json.errors).toBeUndefined();
+    expect(scoped.json.data).toEqual({ builds: { totalCount: 0, edges: [] }, providers: [] });
+  });
+
+  it('buildsChanged sends a scoped key only its providers\' changes', async () => {
+    const url = gw.url.replace(/^http/, 'ws');
+    const watch = (authorization: string) => {
+      const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0 });
+      const seen: unknown[] = [];
+      const ready = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+      client.subscribe({ query: 'subscription { buildsChanged { kind build { name } } }' }, { next: (v) => { seen.push(v); }, error: () => undefined, complete: () => undefined });
+      return { client, seen, ready };
+    };
+    const all = watch(viewer.authorization!);
+    const scoped = watch(scopedOp.authorization!);
+    await Promise.all([all.ready, scoped.ready]);
+    await new Promise((r) => setTimeout(r, 200)); // both subscriptions registered
+    await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('scope-watch') } }, admin);
+    await waitFor(async () => all.seen.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(scoped.seen).toEqual([]);
+    await all.client.dispose();
+    await scoped.client.dispose();
+  });
+
   it('subscriptions: a scoped key is refused before the stream opens', async () => {
     const scopedKey = scopedOp.authorization!;
     const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: scopedKey }, retryAttempts: 0 });

@@ -5,6 +5,7 @@ import type { BuildChangePayload } from '../../live/hub.js';
 import type { BuildData, BuildSort, SortOrder } from '../../providers/types.js';
 import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
 import { Connection, connectionFrom, PagingArgs } from '../common/connection.js';
+import { visibleProviders } from '../../auth/checker.js';
 import type { Context } from '../context.js';
 import { ImageTag } from '../image-tag/image-tag.type.js';
 import { Provider } from '../provider/provider.type.js';
@@ -51,7 +52,7 @@ function checkSizes(value: unknown, max: number, path = 'input'): void {
 @Resolver(() => Build)
 export class BuildResolver {
   @Authorized('viewer')
-  @Query(() => BuildConnection, { description: 'Builds of one or more providers (all when `providers` is omitted), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
+  @Query(() => BuildConnection, { description: 'Builds of one or more providers (when `providers` is omitted: all that the credential may see), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
   async builds(
     @Ctx() ctx: Context,
     @Args() paging: PagingArgs,
@@ -61,7 +62,7 @@ export class BuildResolver {
     @Arg('order', () => SortOrderEnum, { defaultValue: 'ASC', description: 'Sort direction.' }) order: SortOrder = 'ASC',
   ) {
     const { registry, config } = ctx.services;
-    const ids = providers?.length ? providers : registry.all().filter((p) => p.capabilities.has('BUILD_LIST')).map((p) => p.id);
+    const ids = providers?.length ? providers : visibleProviders(ctx.principal, registry.all().filter((p) => p.capabilities.has('BUILD_LIST')).map((p) => p.id));
     for (const id of ids) registry.get(id); // unknown id → NOT_FOUND
     return connectionFrom(paging, config.limits.maxPageSize,
       (page) => mergedBuildPage(ctx, ids, page, { filter: filter ?? undefined, sort, order }),
@@ -124,8 +125,8 @@ export class BuildResolver {
   @Authorized('viewer')
   @Subscription(() => BuildChange, {
     topics: 'BUILDS_CHANGED',
-    filter: ({ payload, args }: { payload: BuildChangePayload; args: { providers?: string[] | null } }) =>
-      !args.providers?.length || args.providers.includes(payload.providerId),
+    filter: ({ payload, args, context }: { payload: BuildChangePayload; args: { providers?: string[] | null }; context: Context }) =>
+      (!args.providers?.length || args.providers.includes(payload.providerId)) && visibleProviders(context.principal, [payload.providerId]).length > 0,
     description: 'Build definitions created, updated or deleted (optionally of some providers only).',
   })
   async buildsChanged(

@@ -3,6 +3,7 @@ import { notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import { Build, BuildStep } from '../build/build.type.js';
 import { Node } from '../common/node.js';
+import { visibleProviders } from '../../auth/checker.js';
 import type { Context } from '../context.js';
 import { ImageTag } from '../image-tag/image-tag.type.js';
 import { Provider } from '../provider/provider.type.js';
@@ -72,9 +73,10 @@ export class NodeResolver {
 @Resolver(() => Provider)
 export class ProviderResolver {
   @Authorized('viewer')
-  @Query(() => [Provider], { description: 'Configured provider instances with their capabilities and health.' })
+  @Query(() => [Provider], { description: 'Configured provider instances (those the credential may see) with their capabilities and health.' })
   providers(@Ctx() ctx: Context) {
-    return ctx.services.registry.all().map((p) => Provider.from(p));
+    const visible = new Set(visibleProviders(ctx.principal, ctx.services.registry.all().map((p) => p.id)));
+    return ctx.services.registry.all().filter((p) => visible.has(p.id)).map((p) => Provider.from(p));
   }
 
   @Authorized('viewer')
