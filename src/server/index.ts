@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -77,6 +77,31 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
   });
 
+  /** What a client sees of an error, over HTTP (Apollo) and graphql-ws alike. */
+  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = String(formatted.extensions?.code ?? '');
+    // INTERNAL_SERVER_ERROR is Apollo's label for unexpected errors: never pass their messages on.
+    if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, message: redactInputEcho(formatted.message) };
+    const original = error instanceof GraphQLError ? error.originalError ?? error : error;
+    if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
+    logger.error({ err: original }, 'internal error');
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+  /**
+   * graphql-ws sends graphql-js errors as they are; give them the codes Apollo gives them over
+   * HTTP (a variable that does not coerce: BAD_USER_INPUT; other request errors: validation)
+   * and the same formatting, so echoed input is redacted and internal errors masked here too.
+   */
+  const formatWsError = (e: GraphQLError): GraphQLFormattedError => {
+    let f = e.toJSON();
+    if (!f.extensions?.code) {
+      // graphql-js words variable coercion errors this way (their originalError is the scalar's own complaint)
+      if (/^Variable "\$[^"]+" got invalid value/.test(e.message)) f = { ...f, extensions: { ...f.extensions, code: ErrorCode.BAD_USER_INPUT } };
+      else if (!e.originalError) f = { ...f, extensions: { ...f.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
+    }
+    return formatError(f, e);
+  };
+
   // Before graphql-ws's own listener: shared subscription results go out serialised once.
   wss.on('connection', (socket) => sharedSerialization.patchSocket(socket as never));
   const wsCleanup = useServer({
@@ -84,11 +109,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ...security.wsHooks(schema), // authenticates connection_init; same operation limits as HTTP
     // Identical subscriptions (same operation, variables and role) share one execution per event.
     subscribe: sharedSubscribe((c) => { const p = (c as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
-    onNext: sharedSerialization.onNext as never,
+    onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
+      ? { ...result, errors: result.errors.map(formatWsError) }
+      : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
     jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
     // The socket lets log streams notice a slow client (bufferedAmount) and tell it to resume.
     context: (ctx) => ({ ...newContext(randomUUID(), Security.wsPrincipal(ctx.extra)), socket: ctx.extra.socket }),
-    onError: (_ctx, _id, _payload, errors) => { logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error'); },
+    onError: (_ctx, _id, _payload, errors) => {
+      logger.warn({ errors: errors.map((e) => redactInputEcho(e.message)) }, 'subscription error');
+      return errors.map(formatWsError);
+    },
   }, wss);
 
   const partialErrorsPlugin: ApolloServerPlugin<Context> = {
@@ -115,15 +145,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // The CLI handles SIGINT/SIGTERM and calls close(); Apollo's own handler would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => {
-      const code = String(formatted.extensions?.code ?? '');
-      // INTERNAL_SERVER_ERROR is Apollo's label for unexpected errors: never pass their messages on.
-      if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, message: redactInputEcho(formatted.message) };
-      const original = error instanceof GraphQLError ? error.originalError ?? error : error;
-      if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
-      logger.error({ err: original }, 'internal error');
-      return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
-    },
+    formatError,
     plugins: [
       ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),

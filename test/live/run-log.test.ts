@@ -98,6 +98,11 @@ describe('runLog: replay, then live, exactly once', () => {
     expect(unknownProvider.errors[0]!.extensions!.code).toBe('NOT_FOUND');
     const badSeq = await followLog(client, { runId: Buffer.from('bg1|native|BuildRun|1').toString('base64url'), afterSeq: -3 });
     expect(badSeq.errors[0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    // A variable that does not coerce: BAD_USER_INPUT as over HTTP, its value not echoed back.
+    const uncoerced = await followLog(client, { runId: buildId, afterSeq: 'pw-Hunter2-xyz' as unknown as number });
+    expect(uncoerced.errors[0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(uncoerced.errors[0]!.message).toContain('$afterSeq');
+    expect(JSON.stringify(uncoerced.errors)).not.toContain('Hunter2');
     // Same client, same socket: a valid subscription still works.
     const runId = await startRun(gw, buildId);
     const ok = await followLog(client, { runId });
