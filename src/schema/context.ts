@@ -7,6 +7,7 @@ import type { BuildData, RunData } from '../providers/types.js';
 import type { LiveHub } from '../live/hub.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
+import type { Store } from '../store/db.js';
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   live: LiveHub;
   logger: Logger;
   audit: AuditLog;
+  /** The gateway's own store (API keys; builds and runs go through their providers). */
+  store: Store;
 }
 
 /** Per-request state: loaders cache per request so one query never asks twice. */

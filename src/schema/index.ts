@@ -10,9 +10,10 @@ import { QuayResolver } from './quay/quay.resolver.js';
 import { ZadigResolver } from './zadig/zadig.resolver.js';
 import type { Topics } from '../live/hub.js';
 import { AuditResolver } from '../audit/audit.resolver.js';
+import { ApiKeyResolver } from '../auth/api-keys.resolver.js';
 import { assertEveryRootFieldAuthorized, auditMutations, authChecker } from '../auth/checker.js';
 
-export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver, ZadigResolver, QuayResolver, LiveResolver, AuditResolver] as const;
+export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderResolver, ZadigResolver, QuayResolver, LiveResolver, AuditResolver, ApiKeyResolver] as const;
 
 /** Builds the executable schema; the same call emits schema/schema.graphql. */
 export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchema> {
@@ -27,7 +28,7 @@ export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchem
   auditMutations(schema);
   // type-graphql leaves the root types undescribed; they head the playground's docs.
   schema.getQueryType()!.description = 'Read builds, runs, steps, logs, image tags, build records and providers, whichever build system holds them.';
-  schema.getMutationType()!.description = 'Change build definitions and start, cancel or remove runs.';
+  schema.getMutationType()!.description = 'Change build definitions, start, cancel or remove runs, manage API keys.';
   schema.getSubscriptionType()!.description = 'Live changes over graphql-ws (same URL as HTTP).';
   return schema;
 }

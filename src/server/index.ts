@@ -64,7 +64,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
-  const services: Services = { config, registry, live, logger, audit: security.audit };
+  const services: Services = { config, registry, live, logger, audit: security.audit, store };
   const schema = await createSchema(live.pubSub);
 
   const app = express();

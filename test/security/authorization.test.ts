@@ -9,7 +9,7 @@ const ZADIG_INPUT = { name: 'z', infrastructure: 'KUBERNETES', buildOs: 'focal',
 const ZADIG_TEMPLATE = { name: 'z', templateName: 't', targetServices: [{ serviceName: 's', serviceModule: 'm', repoInfo: [], inputs: [] }] };
 
 /** Every mutation of the schema, with arguments that would succeed (or reach the provider) if allowed. */
-function mutations(ids: { build: string; run: string }): Array<{ name: string; role: 'operator' | 'admin'; query: string; variables: object }> {
+function mutations(ids: { build: string; run: string; key?: string }): Array<{ name: string; role: 'operator' | 'admin'; query: string; variables: object }> {
   return [
     { name: 'createBuild', role: 'admin', query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('new') } },
     { name: 'updateBuild', role: 'admin', query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', variables: { id: ids.build, i: SHELL_BUILD('renamed') } },
@@ -21,6 +21,8 @@ function mutations(ids: { build: string; run: string }): Array<{ name: string; r
     { name: 'updateZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { updateZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
     { name: 'createZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
     { name: 'updateZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
+    { name: 'createApiKey', role: 'admin', query: 'mutation { createApiKey(input: { role: ADMIN }) { key } }', variables: {} },
+    { name: 'revokeApiKey', role: 'admin', query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', variables: { id: ids.key ?? '' } },
     { name: 'requestQuayBuild', role: 'operator', query: 'mutation($id: ID!) { requestQuayBuild(buildId: $id, input: { archiveUrl: "https://example.com/a.tar.gz" }) { id } }', variables: { id: ids.build } },
   ];
 }
@@ -28,12 +30,14 @@ function mutations(ids: { build: string; run: string }): Array<{ name: string; r
 describe('authorization: roles and provider scopes, checked before anything runs', () => {
   let gw: TestGateway;
   let admin: Auth; let operator: Auth; let viewer: Auth; let scopedOp: Auth;
-  let buildId: string; let runId: string;
+  let buildId: string; let runId: string; let operatorKeyId: string;
 
   beforeAll(async () => {
     gw = await strictGateway();
     admin = (await createKey(gw, 'admin')).auth;
-    operator = (await createKey(gw, 'operator')).auth;
+    const op = await createKey(gw, 'operator');
+    operator = op.auth;
+    operatorKeyId = op.id;
     viewer = (await createKey(gw, 'viewer')).auth;
     scopedOp = (await createKey(gw, 'operator', ['quay-prod'])).auth;
     buildId = (await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('target') } }, admin)).json.data.createBuild.id;
@@ -51,7 +55,7 @@ describe('authorization: roles and provider scopes, checked before anything runs
   const who = (role: string) => (role === 'viewer' ? viewer : role === 'operator' ? operator : scopedOp);
   for (const [caller, label] of [['viewer', 'a viewer'], ['operator', 'an operator'], ['scoped', 'an operator scoped to another provider']] as const) {
     it(`${label}: every mutation above its role is FORBIDDEN and the store is unchanged`, async () => {
-      for (const m of mutations({ build: buildId, run: runId })) {
+      for (const m of mutations({ build: buildId, run: runId, key: operatorKeyId })) {
         const allowed = caller === 'operator' && m.role === 'operator';
         if (allowed) continue;
         const before = await storeCounts(gw);
@@ -142,6 +146,40 @@ describe('authorization: roles and provider scopes, checked before anything runs
     expect(r.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(await storeCounts(gw)).toEqual(before);
     await client.dispose();
+  });
+
+  it('an unscoped admin manages API keys over GraphQL: shown once, works at once, revoked at once', async () => {
+    const created = await post(gw.url, { query: 'mutation($i: ApiKeyInput!) { createApiKey(input: $i) { key apiKey { id role name providers revokedAt } } }', variables: { i: { role: 'OPERATOR', name: 'ci' } } }, admin);
+    expect(created.json.errors).toBeUndefined();
+    const { key, apiKey } = created.json.data.createApiKey;
+    expect(key).toMatch(new RegExp(`^bgk_${apiKey.id}_[A-Za-z0-9_-]{43}$`));
+    expect(apiKey).toMatchObject({ role: 'OPERATOR', name: 'ci', providers: null, revokedAt: null });
+    // Listed without the key; the audit entry does not carry it either.
+    const listed = await post(gw.url, { query: '{ apiKeys { id role name createdAt revokedAt } auditLog(first: 5) { edges { node { operation arguments } } } }' }, admin);
+    expect(listed.json.data.apiKeys.map((k: { id: string }) => k.id)).toContain(apiKey.id);
+    expect(JSON.stringify(listed.json)).not.toContain(key.split('_')[2]);
+    // It works as an operator: runs builds, may not change them.
+    const as = { authorization: `Bearer ${key}` };
+    const started = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, as);
+    expect(started.json.errors).toBeUndefined();
+    // Let it finish: its log lines must not land while row counts are compared.
+    const newRun = started.json.data.runBuild.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + newRun + '") { state } }' }, admin)).json.data.run.state === 'DONE');
+    expect((await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, as)).json.errors[0].extensions.code).toBe('FORBIDDEN');
+    // Revoked: refused on the very next request.
+    const revoked = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', variables: { id: apiKey.id } }, admin);
+    expect(revoked.json.data.revokeApiKey.revokedAt).not.toBeNull();
+    const after = await post(gw.url, { query: '{ builds { totalCount } }' }, as);
+    expect(after.status).toBe(401);
+    expect(after.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    // Unknown id, bad scope: stable codes; a scoped admin may not manage keys at all.
+    expect((await post(gw.url, { query: 'mutation { revokeApiKey(id: "nope") { id } }' }, admin)).json.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: VIEWER, providers: ["Not A Provider"] }) { key } }' }, admin)).json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const scopedAdmin = (await createKey(gw, 'admin', ['native'])).auth;
+    const before = await storeCounts(gw);
+    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: ADMIN }) { key } }' }, scopedAdmin)).json.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await post(gw.url, { query: '{ apiKeys { id } }' }, scopedAdmin)).json.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(await storeCounts(gw)).toEqual(before);
   });
 
   it('the audit log records who, what, target, outcome, with secrets removed', async () => {
