@@ -146,6 +146,13 @@ export const configSchema = z.strictObject({
     cacheTtlMs: z.coerce.number().int().min(0).default(5000),
     timeoutMs: z.coerce.number().int().min(1).default(10000),
     retries: z.coerce.number().int().min(0).default(2),
+    /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
+    breaker: z.strictObject({
+      volumeThreshold: z.coerce.number().int().min(1).default(5),
+      errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
+      resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+      rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
+    }).prefault({}),
   })).default([]),
 });
 

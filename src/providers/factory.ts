@@ -1,6 +1,7 @@
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { Provider } from './types.js';
+import type { BreakerOptions } from './upstream/client.js';
 
 /** What the config file says about one upstream provider instance (validated generically). */
 export interface ProviderInstanceConfig {
@@ -16,6 +17,8 @@ export interface ProviderInstanceConfig {
   timeoutMs: number;
   /** Retries for idempotent calls. */
   retries: number;
+  /** Circuit breaker of this instance (defaults in UpstreamClient). */
+  breaker?: BreakerOptions;
 }
 
 /** Shared services handed to every provider. */

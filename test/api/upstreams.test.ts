@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { measureUpstreamCalls } from '../../bench/upstream-calls.js';
 import { ConfigError } from '../../src/config/index.js';
 import { startDemoUpstreams, type DemoUpstreams } from '../../src/demo/upstreams.js';
+import { startFakeQuay } from '../fakes/quay.js';
 import { collect, startGateway, type TestGateway } from '../support/gateway.js';
 
 /**
@@ -253,6 +254,24 @@ describe('configuration and cache', () => {
     await expect(startGateway({ config: { providers: [good, bad] } })).rejects.toThrow(/providers\[1\]\.options\.token/);
     const unknown = { ...demo.instances[3]!, id: 'codearts-bad', options: { ...demo.instances[3]!.options, tokn: 'x' } };
     await expect(startGateway({ config: { providers: [unknown] } })).rejects.toThrow(/providers\[0\]\.options: .*tokn/);
+  });
+
+  it('each provider instance has its own circuit breaker settings (providers[i].breaker)', async () => {
+    const up = await startFakeQuay();
+    up.fake.fault({ status: 503, times: Infinity });
+    const instance = (id: string) => ({ id, kind: 'QUAY' as const, baseUrl: up.url, retries: 0, cacheTtlMs: 0, options: { token: up.token, repositories: ['demo/web'] } });
+    // Same upstream, same failures: only the instance configured to open after 2 failing calls opens.
+    const gw = await startGateway({ config: { providers: [{ ...instance('quay-touchy'), breaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 } }, instance('quay-default')] } });
+    try {
+      const list = '{ builds(providers: ["quay-touchy", "quay-default"]) { totalCount } }';
+      for (let i = 0; i < 2; i++) expect((await gw.gql(list)).errors?.length).toBeGreaterThan(0);
+      const health = (await gw.gql<{ providers: Array<{ providerId: string; health: { circuitState: string } }> }, object>('{ providers { providerId health { circuitState } } }')).data!.providers;
+      const state = Object.fromEntries(health.map((p) => [p.providerId, p.health.circuitState]));
+      expect(state).toMatchObject({ 'quay-touchy': 'OPEN', 'quay-default': 'CLOSED' });
+    } finally {
+      await gw.close();
+      await up.close();
+    }
   });
 
   it('BuildsList over 50 builds per provider makes the fewest upstream calls each API allows, and none again within the TTL (Redis cache)', async () => {

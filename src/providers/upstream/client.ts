@@ -335,6 +335,6 @@ export function clientForInstance(
 ): UpstreamClient {
   return new UpstreamClient({
     providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, retries: instance.retries,
-    cacheTtlMs: instance.cacheTtlMs, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
+    cacheTtlMs: instance.cacheTtlMs, breaker: instance.breaker, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
   });
 }
