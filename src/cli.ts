@@ -8,6 +8,8 @@ import { LiveHub } from './live/hub.js';
 import { createSchema } from './schema/index.js';
 import { startServer } from './server/index.js';
 import { registerKeyCommands } from './auth/keys-cli.js';
+import { startAgent } from './engine/agents.js';
+import { createLogger } from './server/logger.js';
 
 const program = new Command('buildgate').description('GraphQL gateway over many build systems');
 
@@ -41,6 +43,33 @@ program.command('serve')
       const timer = setTimeout(() => { server.services.logger.error('shutdown timed out'); process.exit(1); }, config.server.shutdownGraceSec * 1000 + 2000);
       timer.unref();
       server.close().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program.command('agent')
+  .description('Run builds for a gateway with engine.runOn: agents: take native runs from the queues of these build servers (default: builds without buildServerHost)')
+  .option('-c, --config <file>', 'YAML config file: the same store and redis.url as the gateway')
+  .option('-q, --queue <buildServerHost...>', 'build servers whose runs this agent takes ("default": builds without one)')
+  .action(async (opts: { config?: string; queue?: string[] }) => {
+    let config;
+    try {
+      config = loadConfig({ file: opts.config });
+      if (!config.redis.url) throw new ConfigError('redis.url: a build agent takes runs from queues on Redis');
+    } catch (e) {
+      if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
+      throw e;
+    }
+    const logger = createLogger(config.log.level).child({ part: 'agent' });
+    const agent = await startAgent(config, { buildServerHosts: opts.queue ?? [], logger });
+    console.error(`buildgate agent is up: taking runs from ${agent.queues.join(', ')}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'agent shutting down');
+      agent.close().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -123,6 +123,11 @@ export const configSchema = z.strictObject({
      * Short batches keep live viewers close; the ingestion rate is set by full batches.
      */
     logFlushMs: z.coerce.number().int().min(1).max(1000).default(10),
+    /**
+     * Where native runs execute: in this process, or on build agents (`buildgate agent`) that
+     * take them from a BullMQ queue per build server (`buildServerHost`) on `redis.url`.
+     */
+    runOn: z.enum(['process', 'agents']).default('process'),
     registry: z.strictObject({
       host: z.string().default('127.0.0.1:5000'),
       insecure: bool(true),
@@ -154,6 +159,10 @@ export const configSchema = z.strictObject({
       rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
     }).prefault({}),
   })).default([]),
+}).superRefine((c, ctx) => {
+  if (c.engine.runOn === 'agents' && !c.redis.url) {
+    ctx.addIssue({ code: 'custom', path: ['engine', 'runOn'], message: 'agents take runs from queues on Redis: set redis.url' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -20,6 +20,18 @@ const PROVIDER = 'native';
 interface Active { controller: AbortController; done: Promise<void>; canceled: boolean }
 
 /**
+ * Where runs go when build agents execute them (`engine.runOn: agents`): a queue per build
+ * server (`buildServerHost`), and a way to ask whichever agent runs a run to cancel it.
+ */
+export interface RunDispatch {
+  add(runId: number, buildServerHost: string | null): Promise<void>;
+  /** Takes a run off its queue before an agent picks it up; false when it is no longer waiting. */
+  remove(runId: number, buildServerHost: string | null): Promise<boolean>;
+  requestCancel(runKey: string): void;
+}
+const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+
+/**
  * The native build engine: runs a build's enabled steps in order in a workspace of its
  * own, at most `maxConcurrentRuns` at once (others QUEUED, first in first out), storing
  * every state change and log line as it happens and publishing it to the live hub.
@@ -30,6 +42,8 @@ export class Engine {
   private readonly active = new Map<number, Active>();
   private readonly env: StepEnvironment;
   private stopped = false;
+  /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
+  private dispatch: RunDispatch | null = null;
 
   constructor(
     private readonly store: Store,
@@ -54,6 +68,8 @@ export class Engine {
    * started and are queued again.
    */
   async recover(): Promise<{ failed: number; requeued: number }> {
+    // Runs on build agents are theirs: a job whose agent died is handed out again by BullMQ.
+    if (this.dispatch) return { failed: 0, requeued: 0 };
     const stale = await this.runs.runsInState(['RUNNING', 'QUEUED']);
     let failed = 0;
     let requeued = 0;
@@ -62,20 +78,65 @@ export class Engine {
         const build = await this.builds.get(run.buildKey);
         if (build) { this.enqueue(Number(run.key), build); requeued++; continue; }
       }
-      const reason = 'buildgate stopped while this run was running; the run was ended at restart';
-      const writer = new LogWriter(this.store, Number(run.key), Number(run.details?.lastSeq ?? 0), this.logOpts([]));
-      writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
-      await writer.close();
-      const now = Date.now();
-      await this.store.db.updateTable('step_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
-        .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
-      await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
-        .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
-      await this.store.db.updateTable('build_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
-        .where('id', '=', Number(run.key)).execute();
+      await this.failStale(run, 'buildgate stopped while this run was running; the run was ended at restart');
       failed++;
     }
     return { failed, requeued };
+  }
+
+  /** Ends a run whose process is gone as ERROR, with the reason as its last log line. */
+  private async failStale(run: RunData, reason: string): Promise<void> {
+    const writer = new LogWriter(this.store, Number(run.key), Number(run.details?.lastSeq ?? 0), this.logOpts([]));
+    writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
+    await writer.close();
+    const now = Date.now();
+    await this.store.db.updateTable('step_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
+      .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
+    await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
+      .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
+    await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
+  }
+
+  /** From now on runs go to build agents through `dispatch` (a gateway with `engine.runOn: agents`). */
+  useAgents(dispatch: RunDispatch): void {
+    this.dispatch = dispatch;
+  }
+
+  /**
+   * On a build agent: executes a run its queue handed over. A run that is no longer QUEUED
+   * was canceled meanwhile (skipped), or was RUNNING on an agent that died (BullMQ hands a
+   * stalled job out again): that one ends as ERROR, as after a restart.
+   */
+  async runQueued(runId: number): Promise<void> {
+    const run = await this.runs.getRun(String(runId));
+    if (!run) return;
+    if (run.state === 'RUNNING') {
+      await this.failStale(run, 'the build agent running it stopped; the run was ended when its job was handed out again');
+      return;
+    }
+    const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
+    if (!build) return;
+    // Claim it: a cancel that landed first wins.
+    const claimed = await this.store.db.updateTable('build_runs').set({ state: 'RUNNING', begin_time: Date.now() })
+      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const controller = new AbortController();
+    const entry: Active = { controller, canceled: false, done: Promise.resolve() };
+    this.active.set(runId, entry);
+    entry.done = this.execute(runId, build, controller.signal, entry);
+    try {
+      await entry.done;
+    } finally {
+      this.active.delete(runId);
+    }
+  }
+
+  /** On a build agent: cancels the run if this agent is running it. */
+  cancelLocal(runKey: string): void {
+    const active = this.active.get(Number(runKey));
+    if (!active) return;
+    active.canceled = true;
+    active.controller.abort();
   }
 
   /** Creates the run (QUEUED, its step runs WAIT or SKIPPED when disabled) and schedules it. */
@@ -107,7 +168,16 @@ export class Engine {
     });
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
-    this.enqueue(runId, build);
+    if (!this.dispatch) {
+      this.enqueue(runId, build);
+      return run;
+    }
+    try {
+      await this.dispatch.add(runId, build.buildServerHost ?? null);
+    } catch (e) {
+      await this.failStale(run, `could not queue the run for a build agent: ${(e as Error).message}`);
+      throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not queue the run for a build agent: ${(e as Error).message}`, { providerId: PROVIDER });
+    }
     return run;
   }
 
@@ -225,6 +295,7 @@ export class Engine {
   /** Cancels a queued or running run; the running step's process tree is killed. */
   async cancel(runKey: string): Promise<RunData> {
     const runId = Number(runKey);
+    if (this.dispatch) return this.cancelOnAgent(runKey);
     const queued = this.queue.findIndex((q) => q.runId === runId);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
@@ -245,7 +316,8 @@ export class Engine {
   /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag. */
   async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
     const runId = Number(runKey);
-    if (this.active.has(runId) || this.queue.some((q) => q.runId === runId)) {
+    const stored = this.dispatch ? await this.runs.getRun(runKey) : null;
+    if (this.active.has(runId) || this.queue.some((q) => q.runId === runId) || (stored && !TERMINAL.has(stored.state))) {
       throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'a queued or running run cannot be removed; cancel it first');
     }
     const run = await this.runs.getRun(runKey);
@@ -266,6 +338,33 @@ export class Engine {
     });
     await fs.rm(path.resolve(this.config.workDir, `run-${runId}`), { recursive: true, force: true });
     return true;
+  }
+
+  /**
+   * A gateway's cancel of a run on an agent: still QUEUED, it is canceled here (a conditional
+   * update, so an agent claiming it at the same moment cannot both run and lose it) and taken
+   * off its queue; RUNNING, the agents are asked and the answer is awaited (up to 30 s).
+   */
+  private async cancelOnAgent(runKey: string): Promise<RunData> {
+    const runId = Number(runKey);
+    const queued = await this.store.db.updateTable('build_runs').set({ state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })
+      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
+    if (Number(queued.numUpdatedRows) === 1) {
+      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      const run = (await this.runs.getRun(runKey))!;
+      this.live.runUpdated(PROVIDER, run);
+      const build = await this.builds.get(run.buildKey);
+      await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
+      return run;
+    }
+    this.dispatch!.requestCancel(runKey);
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const run = await this.runs.getRun(runKey);
+      if (!run) throw notFound('BuildRun', runKey);
+      if (TERMINAL.has(run.state) || Date.now() > until) return run;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   isActive(runKey: string): boolean {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
 import { LocalBus, RedisBus, type Bus, type Listener } from './bus.js';
@@ -18,10 +19,20 @@ export type Topics = {
   RUN_LOG: [string, LogEvent];
   /** Any run of a build or of a provider changed (list pages); id `<providerId>:<buildKey>` or `<providerId>`. */
   BUILD_RUNS: [string, RunEvent];
+  /** A gateway asks the build agents to cancel a native run (id: the provider id). */
+  RUN_CANCEL: [string, { runKey: string }];
 };
 type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
 
 export const scoped = (providerId: string, key: string) => `${providerId}:${key}`;
+
+/**
+ * The Redis namespace of one deployment: gateways and agents sharing a store share it (live
+ * channels, run queues); unrelated deployments on one Redis do not.
+ */
+export function redisNamespace(databaseUrl: string, pgSchema?: string): string {
+  return `buildgate:${createHash('sha256').update(`${databaseUrl}|${pgSchema ?? ''}`).digest('hex').slice(0, 12)}`;
+}
 
 /** Limits of live delivery. */
 export interface LiveSettings {

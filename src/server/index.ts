@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
-import { LiveHub } from '../live/hub.js';
+import { LiveHub, redisNamespace } from '../live/hub.js';
 import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
@@ -60,8 +60,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await migrateToLatest(store.db, store.dialect);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
-  if (config.redis.url) await live.useRedis(config.redis.url, `buildgate:${createHash('sha256').update(`${config.database.url}|${opts.pgSchema ?? ''}`).digest('hex').slice(0, 12)}:`);
-  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger);
+  if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
+  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import { createCache } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { startDemoUpstreams, type DemoUpstreams } from '../demo/upstreams.js';
+import { AgentDispatch } from '../engine/agents.js';
 import { Engine } from '../engine/engine.js';
 import { stepExecutors } from '../engine/steps/index.js';
-import type { LiveHub } from '../live/hub.js';
+import { redisNamespace, type LiveHub } from '../live/hub.js';
 import type { ProviderInstanceConfig } from '../providers/factory.js';
 import { createUpstreamProvider } from '../providers/index.js';
 import { NativeProvider } from '../providers/native/index.js';
@@ -21,10 +22,13 @@ export interface CreatedProviders {
 }
 
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger): Promise<CreatedProviders> {
+export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
   const upstream = await createUpstreams(config, logger);
   const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
+  const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live) : null;
+  if (agents) engine.useAgents(agents);
   native.attachEngine(engine);
   const recovered = await engine.recover();
   if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
@@ -32,7 +36,7 @@ export async function createProviders(config: Config, store: Store, live: LiveHu
     const n = await seedDemoBuilds(native);
     if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');
   }
-  return { providers: [native, ...upstream.providers], native, engine, close: upstream.close };
+  return { providers: [native, ...upstream.providers], native, engine, close: async () => { await agents?.close(); await upstream.close(); } };
 }
 
 /**

@@ -1,0 +1,114 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { LiveHub, redisNamespace } from '../live/hub.js';
+import { NativeProvider } from '../providers/native/index.js';
+import { openStore, type Store } from '../store/db.js';
+import { migrateToLatest } from '../store/migrations.js';
+import { Engine, type RunDispatch } from './engine.js';
+import { stepExecutors } from './steps/index.js';
+
+/**
+ * Build agents (`engine.runOn: agents`): the gateway puts each native run on a BullMQ queue
+ * named after its build's `buildServerHost` ("default" when it has none); `buildgate agent`
+ * processes on any machine that reaches the store and Redis take runs from their queues and
+ * execute them with the same engine. States and log lines go to the shared store and, through
+ * the Redis live channels, to every gateway's subscribers; a cancel reaches the agent running
+ * the run on a Redis channel.
+ */
+
+/** BullMQ queue names may not hold ':' (build server hosts often do: host:port). */
+export function runQueueName(buildServerHost: string | null | undefined): string {
+  return `runs.${(buildServerHost || 'default').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/** One Redis connection as BullMQ wants it (blocking commands must not time out). */
+const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: null });
+
+/** The gateway side: queues runs, takes waiting ones back, asks agents to cancel. */
+export class AgentDispatch implements RunDispatch {
+  private readonly queues = new Map<string, Queue>();
+  private readonly connection: Redis;
+
+  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub) {
+    this.connection = connect(redisUrl);
+  }
+
+  private queue(host: string | null): Queue {
+    const name = runQueueName(host);
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.namespace });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async add(runId: number, host: string | null): Promise<void> {
+    // jobId from the run id (BullMQ refuses all-digit ids): queuing the same run twice is a no-op. One attempt: a run is not retried behind the user's back.
+    await this.queue(host).add('run', { runId }, { jobId: `run-${runId}`, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 });
+  }
+
+  async remove(runId: number, host: string | null): Promise<boolean> {
+    const job = await this.queue(host).getJob(`run-${runId}`);
+    if (!job || !(await job.isWaiting() || await job.isDelayed())) return false;
+    await job.remove();
+    return true;
+  }
+
+  requestCancel(runKey: string): void {
+    this.live.pubSub.publish('RUN_CANCEL', 'native', { runKey });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.connection.quit().catch(() => undefined);
+  }
+}
+
+export interface RunningAgent {
+  /** The queues it takes runs from. */
+  queues: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a build agent: the engine of this machine, fed by the named queues. */
+export async function startAgent(config: Config, opts: { buildServerHosts: string[]; logger: Logger; pgSchema?: string }): Promise<RunningAgent> {
+  const redisUrl = config.redis.url;
+  if (!redisUrl) throw new Error('a build agent needs redis.url (its queues and the live channels)');
+  const { logger } = opts;
+  const store: Store = openStore(config.database.url, { pgSchema: opts.pgSchema });
+  await migrateToLatest(store.db, store.dialect);
+  const namespace = redisNamespace(config.database.url, opts.pgSchema);
+  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
+  await live.useRedis(redisUrl, `${namespace}:`);
+  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
+  const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const cancels = live.listen('RUN_CANCEL', 'native', (e) => engine.cancelLocal(e.runKey));
+  await cancels.ready;
+  const connection = connect(redisUrl);
+  const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
+  const workers = queues.map((name) => {
+    const w = new Worker(name, async (job) => engine.runQueued(Number((job.data as { runId: number }).runId)), {
+      connection, prefix: namespace, concurrency: config.engine.maxConcurrentRuns,
+    });
+    w.on('failed', (job, err) => logger.error({ err, runId: job?.data?.runId }, 'run failed unexpectedly on this agent'));
+    return w;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  logger.info({ queues }, 'build agent ready');
+  return {
+    queues,
+    async close() {
+      // Stop taking runs, end the running ones, then let go of the connections.
+      await Promise.all(workers.map((w) => w.pause(true).catch(() => undefined)));
+      await engine.shutdown();
+      await Promise.all(workers.map((w) => w.close()));
+      cancels.off();
+      await live.close();
+      await connection.quit().catch(() => undefined);
+      await store.close();
+    },
+  };
+}
