@@ -15,7 +15,7 @@ import { stepExecutors } from './steps/index.js';
  * processes on any machine that reaches the store and Redis take runs from their queues and
  * execute them with the same engine. States and log lines go to the shared store and, through
  * the Redis live channels, to every gateway's subscribers; a cancel reaches the agent running
- * the run on a Redis channel.
+ * the run (and removeRun the agent holding its workspace) on a Redis channel.
  */
 
 /** BullMQ queue names may not hold ':' (build server hosts often do: host:port). */
@@ -57,8 +57,8 @@ export class AgentDispatch implements RunDispatch {
     return true;
   }
 
-  requestCancel(runKey: string): void {
-    this.live.pubSub.publish('RUN_CANCEL', 'native', { runKey });
+  request(action: 'cancel' | 'removeWorkspace', runKey: string): void {
+    this.live.pubSub.publish('AGENT_REQUEST', 'native', { action, runKey });
   }
 
   async close(): Promise<void> {
@@ -85,8 +85,11 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   await live.useRedis(redisUrl, `${namespace}:`);
   const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
-  const cancels = live.listen('RUN_CANCEL', 'native', (e) => engine.cancelLocal(e.runKey));
-  await cancels.ready;
+  const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
+    if (e.action === 'cancel') engine.cancelLocal(e.runKey);
+    else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));
+  });
+  await requests.ready;
   const connection = connect(redisUrl);
   const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
   const workers = queues.map((name) => {
@@ -105,7 +108,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
       await Promise.all(workers.map((w) => w.pause(true).catch(() => undefined)));
       await engine.shutdown();
       await Promise.all(workers.map((w) => w.close()));
-      cancels.off();
+      requests.off();
       await live.close();
       await connection.quit().catch(() => undefined);
       await store.close();

@@ -27,7 +27,8 @@ export interface RunDispatch {
   add(runId: number, buildServerHost: string | null): Promise<void>;
   /** Takes a run off its queue before an agent picks it up; false when it is no longer waiting. */
   remove(runId: number, buildServerHost: string | null): Promise<boolean>;
-  requestCancel(runKey: string): void;
+  /** Asks the agents: cancel this run if you run it / delete its workspace if you have it. */
+  request(action: 'cancel' | 'removeWorkspace', runKey: string): void;
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 
@@ -336,8 +337,14 @@ export class Engine {
       await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
       await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
     });
-    await fs.rm(path.resolve(this.config.workDir, `run-${runId}`), { recursive: true, force: true });
+    await this.removeWorkspace(runKey);
+    this.dispatch?.request('removeWorkspace', runKey); // it lives on the agent that ran it
     return true;
+  }
+
+  /** Deletes a run's workspace on this machine, if it is here. */
+  async removeWorkspace(runKey: string): Promise<void> {
+    await fs.rm(path.resolve(this.config.workDir, `run-${Number(runKey)}`), { recursive: true, force: true });
   }
 
   /**
@@ -357,7 +364,7 @@ export class Engine {
       await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
       return run;
     }
-    this.dispatch!.requestCancel(runKey);
+    this.dispatch!.request('cancel', runKey);
     const until = Date.now() + 30_000;
     for (;;) {
       const run = await this.runs.getRun(runKey);

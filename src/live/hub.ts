@@ -19,8 +19,8 @@ export type Topics = {
   RUN_LOG: [string, LogEvent];
   /** Any run of a build or of a provider changed (list pages); id `<providerId>:<buildKey>` or `<providerId>`. */
   BUILD_RUNS: [string, RunEvent];
-  /** A gateway asks the build agents to cancel a native run (id: the provider id). */
-  RUN_CANCEL: [string, { runKey: string }];
+  /** A gateway asks the build agents to cancel a native run, or to delete its workspace (id: the provider id). */
+  AGENT_REQUEST: [string, { action: 'cancel' | 'removeWorkspace'; runKey: string }];
 };
 type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
 

@@ -141,7 +141,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 /** Brings the store to the newest schema version; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error, results } = await new Migrator({ db, provider, migrationTableName: 'bg_migrations', migrationLockTableName: 'bg_migrations_lock' }).migrateToLatest();
+  // Kysely looks for its migration tables in every schema unless told which: a store in one
+  // PostgreSQL schema would take another schema's tables for its own (seen with parallel tests).
+  const schema = dialect === 'postgres' ? String((await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s) : undefined;
+  const { error, results } = await new Migrator({
+    db, provider, migrationTableName: 'bg_migrations', migrationLockTableName: 'bg_migrations_lock', ...(schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Store migration ${failed} failed: ${(error as Error).message ?? String(error)}`);

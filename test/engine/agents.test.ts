@@ -59,6 +59,10 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
     const runKey = Buffer.from(runId, 'base64url').toString().split('|').at(-1)!;
     expect(fs.existsSync(path.join(dir, `run-${runKey}`))).toBe(true);
     expect(fs.existsSync(path.join(gw.server.services.config.engine.workDir, `run-${runKey}`))).toBe(false);
+    // removeRun deletes its records here and its workspace on the agent.
+    const rm = await gw.gql<{ removeRun: string }, { id: string }>('mutation($id: ID!) { removeRun(id: $id) }', { id: runId });
+    expect(rm.errors).toBeUndefined();
+    await waitUntil(async () => fs.existsSync(path.join(dir, `run-${runKey}`)), (exists) => !exists, 10000);
   });
 
   it('a build with a buildServerHost waits for an agent of that server', async () => {
