@@ -1,5 +1,7 @@
 // Native engine benchmarks on the real path: GraphQL runBuild over HTTP → engine → SHELL
 // step → log writer → store. Run: npm run bench:engine [-- --lines 1000000 --runs 200 --db sqlite|postgres]
+// --agents: the gateway queues runs (engine.runOn: agents, BullMQ on Redis) and a build agent
+// (started here, same machine) executes them: the same figures through the queue.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,8 +10,10 @@ import pino from 'pino';
 import pg from 'pg';
 import { parseConfig } from '../dist/src/config/index.js';
 import { startServer } from '../dist/src/server/index.js';
+import { startAgent } from '../dist/src/engine/agents.js';
 
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '200' }, db: { type: 'string', default: 'sqlite' } } });
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '200' }, db: { type: 'string', default: 'sqlite' }, agents: { type: 'boolean', default: false } } });
+const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LINES = Number(values.lines);
 const RUNS = Number(values.runs);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-bench-'));
@@ -21,10 +25,12 @@ if (values.db === 'postgres') {
   const c = new pg.Client({ connectionString: PG_URL }); await c.connect(); await c.query(`create schema ${pgSchema}`); await c.end();
   dbUrl = PG_URL;
 }
-const config = parseConfig({ server: { port: 0, playground: false }, database: { url: dbUrl }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws`, maxConcurrentRuns: 1 },
+const agentsMode = values.agents ? { redis: { url: REDIS_URL } } : {};
+const config = parseConfig({ ...agentsMode, server: { port: 0, playground: false }, database: { url: dbUrl }, log: { level: 'silent' }, demo: { seed: false }, engine: { workDir: `${dir}/ws`, maxConcurrentRuns: 1, runOn: values.agents ? 'agents' : 'process' },
   // The bench is its own admin (the embedded default makes anonymous callers viewers), unthrottled.
   auth: { anonymous: 'admin' }, limits: { mutationsPerMinute: 0 } });
 const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
+const agent = values.agents ? await startAgent(parseConfig({ ...agentsMode, database: { url: dbUrl }, log: { level: 'silent' }, engine: { workDir: `${dir}/agent-ws`, maxConcurrentRuns: 1 } }), { buildServerHosts: [], pgSchema, logger: pino({ level: 'silent' }) }) : null;
 const gql = async (query, variables) => {
   const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
   const b = await r.json();
@@ -62,7 +68,7 @@ const ingest = {
   secondsUntilAllStored: stepMs / 1000, linesPerSecond: Math.round(Number(stored.n) / (stepMs / 1000)),
   triggerToDoneSeconds: (t1 - t0) / 1000, peakRssMB: Math.round(peakRss / 1048576), rssBeforeMB: Math.round(rssBefore / 1048576),
 };
-console.log(JSON.stringify({ bench: 'log-ingestion', ...ingest }));
+console.log(JSON.stringify({ bench: 'log-ingestion', runOn: values.agents ? 'agents' : 'process', ...ingest }));
 
 // 2. Trigger → first step RUNNING latency (HTTP request sent → step begin_time stored).
 const quickId = await create('latency', 'true');
@@ -74,8 +80,9 @@ for (let i = 0; i < RUNS; i++) {
   const s = await db.selectFrom('step_runs').select('begin_time').where('run_id', '=', Number(r.key)).executeTakeFirst();
   lat.push(Number(s.begin_time) - start);
 }
-console.log(JSON.stringify({ bench: 'trigger-latency', db: values.db, runs: RUNS, p50ms: pct(lat, 50), p99ms: pct(lat, 99), maxMs: Math.max(...lat) }));
+console.log(JSON.stringify({ bench: 'trigger-latency', runOn: values.agents ? 'agents' : 'process', db: values.db, runs: RUNS, p50ms: pct(lat, 50), p99ms: pct(lat, 99), maxMs: Math.max(...lat) }));
 
+await agent?.close();
 await server.close();
 if (pgSchema) { const c = new pg.Client({ connectionString: PG_URL }); await c.connect(); await c.query(`drop schema ${pgSchema} cascade`); await c.end(); }
 fs.rmSync(dir, { recursive: true, force: true });
