@@ -128,6 +128,8 @@ export const configSchema = z.strictObject({
      * take them from a BullMQ queue per build server (`buildServerHost`) on `redis.url`.
      */
     runOn: z.enum(['process', 'agents']).default('process'),
+    /** A build agent silent for this long loses its runs: the next agent ends them as ERROR (BullMQ lock and stall check). */
+    agentStallMs: z.coerce.number().int().min(1000).default(30_000),
     registry: z.strictObject({
       host: z.string().default('127.0.0.1:5000'),
       insecure: bool(true),

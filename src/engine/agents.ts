@@ -95,6 +95,8 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const workers = queues.map((name) => {
     const w = new Worker(name, async (job) => engine.runQueued(Number((job.data as { runId: number }).runId)), {
       connection, prefix: namespace, concurrency: config.engine.maxConcurrentRuns,
+      // A dead agent's lock runs out after agentStallMs; a live agent's stall check then hands its job out once more.
+      lockDuration: config.engine.agentStallMs, stalledInterval: config.engine.agentStallMs, maxStalledCount: 1,
     });
     w.on('failed', (job, err) => logger.error({ err, runId: job?.data?.runId }, 'run failed unexpectedly on this agent'));
     return w;

@@ -106,3 +106,46 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
     await expect(startGateway({ config: { engine: { runOn: 'agents' } } })).rejects.toThrow(/engine\.runOn: .*redis\.url/);
   });
 });
+
+describe('a build agent killed in the middle of a run (CLI agent, SQLite file shared on one machine)', () => {
+  let gw: TestGateway;
+  let other: RunningAgent | null = null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-agent-kill-'));
+  beforeAll(async () => {
+    gw = await startGateway({ config: { redis: { url: REDIS_URL }, engine: { runOn: 'agents' } } });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await gw?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the next agent ends its run as ERROR with the reason, after engine.agentStallMs', async () => {
+    const dbUrl = gw.server.services.config.database.url;
+    const env = {
+      ...process.env, NODE_OPTIONS: '', BUILDGATE_DATABASE__URL: dbUrl, BUILDGATE_REDIS__URL: REDIS_URL,
+      BUILDGATE_ENGINE__WORK_DIR: path.join(dir, 'a'), BUILDGATE_ENGINE__AGENT_STALL_MS: '2000', BUILDGATE_LOG__LEVEL: 'silent',
+    };
+    // Its own process group, so that kill -9 takes its build step's processes with it.
+    const cli = spawn(process.execPath, [path.resolve('dist/src/cli.js'), 'agent'], { env, detached: true });
+    let err = '';
+    cli.stderr!.on('data', (d) => { err += d; });
+    await waitUntil(async () => err, (e) => e.includes('buildgate agent is up'), 20000);
+    const buildId = await createShellBuild(gw, 'doomed', 'echo started; sleep 60; echo never');
+    const runId = await startRun(gw, buildId);
+    const RUN = 'query($id: ID!) { run(id: $id) { state errorMessage } }';
+    const run = async () => (await gw.gql<{ run: { state: string; errorMessage: string | null } }, { id: string }>(RUN, { id: runId })).data!.run;
+    await waitUntil(run, (r) => r.state === 'RUNNING', 20000);
+    process.kill(-cli.pid!, 'SIGKILL');
+    await new Promise((r) => cli.once('exit', r));
+    expect((await run()).state).toBe('RUNNING'); // nobody has noticed yet
+    const config = parseConfig({ database: { url: dbUrl }, redis: { url: REDIS_URL }, engine: { workDir: path.join(dir, 'b'), agentStallMs: 2000 }, log: { level: 'silent' } });
+    other = await startAgent(config, { buildServerHosts: [], logger: pino({ level: 'silent' }) });
+    const ended = await waitUntil(run, (r) => r.state !== 'RUNNING', 30000);
+    expect(ended.state).toBe('ERROR');
+    expect(ended.errorMessage).toContain('build agent running it stopped');
+    const log = await followLog(gw.ws(), { runId });
+    expect(log.completed).toBe(true);
+    expect(log.batches.flatMap((b) => b.lines.map((l) => l.text)).join('\n')).toContain('build agent running it stopped');
+  }, 60_000);
+});
