@@ -6,11 +6,16 @@ const WINDOW = 20;
 
 const signature = (r: RunData) => `${r.state}|${r.rawState}|${r.beginTime?.getTime() ?? ''}|${r.endTime?.getTime() ?? ''}`;
 
+/** Builds of a provider watched per tick by `buildRunsUpdated(providerId)`: the first page. */
+const PROVIDER_BUILDS = 100;
+
 /**
- * Watches the newest runs of one upstream build for list pages (`buildRunsUpdated(buildId)`),
- * once for all its subscribers: each tick lists the build's latest runs and publishes the
- * new ones and those whose state or times changed, exactly as the native engine's pushes.
- * The first tick only learns the current state.
+ * Watches runs for list pages, once for all subscribers: each tick reads a window of runs and
+ * publishes the new ones and those whose state or times changed, exactly as the native
+ * engine's pushes. The first tick only learns the current state. For one upstream build
+ * (`buildRunsUpdated(buildId)`) the window is its newest runs; for a whole upstream provider
+ * (`buildRunsUpdated(providerId)`) it is the latest run of each of its first 100 builds, what
+ * a builds list shows (one list call plus what `lastRun` costs that provider per build).
  */
 class BuildRunsPoller {
   refs = 0;
@@ -19,7 +24,7 @@ class BuildRunsPoller {
   private known: Map<string, string> | null = null;
   private stopped = false;
 
-  constructor(private readonly provider: Provider, private readonly buildKey: string, private readonly hub: LiveHub) {
+  constructor(private readonly provider: Provider, private readonly read: () => Promise<RunData[]>, private readonly hub: LiveHub) {
     this.schedule(0);
   }
 
@@ -32,12 +37,12 @@ class BuildRunsPoller {
   private async tick() {
     this.ticks++;
     try {
-      const page = await this.provider.listRuns!(this.buildKey, { offset: 0, limit: WINDOW });
+      const runs = await this.read();
       if (this.stopped) return;
-      const now = new Map(page.items.map((r) => [r.key, signature(r)]));
+      const now = new Map(runs.map((r) => [r.key, signature(r)]));
       if (this.known) {
-        // Oldest first, so a list page sees runs appear in the order they were made.
-        for (const r of [...page.items].reverse()) if (this.known.get(r.key) !== now.get(r.key)) this.hub.runUpdated(this.provider.id, r);
+        // Readers give runs oldest first, so a list page sees them appear in the order they were made.
+        for (const r of runs) if (this.known.get(r.key) !== now.get(r.key)) this.hub.runUpdated(this.provider.id, r);
       }
       this.known = now;
     } catch (e) {
@@ -52,18 +57,38 @@ class BuildRunsPoller {
   }
 }
 
-/** One poller per watched upstream build, reference-counted across subscribers. */
+function buildReader(provider: Provider, buildKey: string): (() => Promise<RunData[]>) | null {
+  if (!provider.listRuns || !provider.capabilities.has('RUN_LIST')) return null;
+  return async () => [...(await provider.listRuns!(buildKey, { offset: 0, limit: WINDOW })).items].reverse();
+}
+
+function providerReader(provider: Provider): (() => Promise<RunData[]>) | null {
+  if (!provider.listBuilds || !provider.latestRun) return null;
+  return async () => {
+    const builds = await provider.listBuilds!({ offset: 0, limit: PROVIDER_BUILDS });
+    const latest = await Promise.all(builds.items.map((b) => provider.latestRun!(b.key)));
+    // Not started yet (no begin time) counts as newest.
+    const at = (r: RunData) => r.beginTime?.getTime() ?? Number.MAX_SAFE_INTEGER;
+    return latest.filter((r): r is RunData => r !== null).sort((a, b) => at(a) - at(b));
+  };
+}
+
+/** One poller per watched upstream build or provider, reference-counted across subscribers. */
 export class BuildRunsPollers {
   private readonly map = new Map<string, BuildRunsPoller>();
   constructor(private readonly hub: LiveHub) {}
 
-  /** Starts (or joins) the poller of a build; returns the release function. Native builds need none. */
-  acquire(provider: Provider, buildKey: string): () => void {
-    if (provider.kind === 'NATIVE' || !provider.listRuns || !provider.capabilities.has('RUN_LIST')) return () => undefined;
-    const id = `${provider.id}:${buildKey}`;
+  /**
+   * Starts (or joins) the poller of a build, or with `buildKey` null of a whole provider;
+   * returns the release function. Native runs are pushed and need none.
+   */
+  acquire(provider: Provider, buildKey: string | null): () => void {
+    const read = provider.kind === 'NATIVE' ? null : buildKey !== null ? buildReader(provider, buildKey) : providerReader(provider);
+    if (!read) return () => undefined;
+    const id = buildKey === null ? provider.id : `${provider.id}:${buildKey}`;
     let p = this.map.get(id);
     if (!p) {
-      p = new BuildRunsPoller(provider, buildKey, this.hub);
+      p = new BuildRunsPoller(provider, read, this.hub);
       this.map.set(id, p);
     }
     const poller = p;

@@ -152,12 +152,12 @@ export class StepStateStream extends StateStream<StepRunData> {
  * (`<providerId>`) created or changed, for list pages. Never completes on its own.
  */
 export class BuildRunsStream extends StateStream<RunData> {
-  /** Upstream builds (`buildKey` given) are polled while watched; native runs are pushed. */
+  /** Upstream builds and providers are polled while watched; native runs are pushed. */
   static async open(hub: LiveHub, provider: Provider, buildKey: string | null): Promise<BuildRunsStream> {
     let off = () => undefined as void;
     const s = new BuildRunsStream(() => off(), (r) => RUN_RANK[r.state] ?? 0);
     const l = hub.listen('BUILD_RUNS', buildKey === null ? provider.id : scoped(provider.id, buildKey), (e) => s.offer(e.run));
-    const release = buildKey === null ? () => undefined : hub.buildPollers.acquire(provider, buildKey);
+    const release = hub.buildPollers.acquire(provider, buildKey);
     off = () => { l.off(); release(); };
     await l.ready.catch((e: unknown) => { off(); throw e; });
     s.begin([]);

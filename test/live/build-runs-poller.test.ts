@@ -49,3 +49,38 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
     }
   });
 });
+
+describe('buildRunsUpdated on a whole upstream provider: the latest run of each build is polled while watched', () => {
+  let gw: TestGateway;
+  let up: Awaited<ReturnType<typeof startFakeQuay>>;
+  beforeAll(async () => {
+    up = await startFakeQuay({ phaseMs: 300 });
+    const quay = createQuayProvider({
+      id: 'quay-prov', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
+      options: { token: up.token, repositories: ['demo/web', 'demo/api'] },
+    }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
+    gw = await startGateway({ extraProviders: [quay], config: { live: { listPollMs: 100 } } });
+  });
+  afterAll(async () => { await gw?.close(); await up?.close(); });
+
+  it('shows new runs of any of its builds and their state changes, with one poller for all subscribers', async () => {
+    const live = gw.server.services.live;
+    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 8000);
+    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 8000);
+    await Promise.all([a.ready, b.ready]);
+    await waitUntil(async () => live.buildPollers.stats(), (s) => s.pollers === 1 && s.ticks >= 2, 5000);
+    const onWeb = up.state.addBuild('demo/web', { tags: ['p1'] });
+    const onApi = up.state.addBuild('demo/api', { tags: ['p2'] });
+    await sleep(2500);
+    expect(live.buildPollers.stats().pollers).toBe(1);
+    await gw.close();
+    for (const s of [a, b]) {
+      const events = (await s.events).map((e) => e.data!.buildRunsUpdated);
+      for (const run of [`demo/web/${onWeb.uuid}`, `demo/api/${onApi.uuid}`]) {
+        const mine = events.filter((r) => r.id === toGlobalId('quay-prov', 'BuildRun', run));
+        expect(mine.length).toBeGreaterThanOrEqual(2);
+        expect(mine.at(-1)!.state).toBe('DONE');
+      }
+    }
+  });
+});

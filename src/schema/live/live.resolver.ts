@@ -115,7 +115,7 @@ export class LiveResolver {
 
   @Authorized('viewer')
   @Subscription(() => BuildRun, {
-    description: 'Runs created or changed, of one build or of one provider, for list pages. Native runs are pushed; an upstream build (`buildId`) is polled while watched (`live.listPollMs`); with only `providerId`, upstream runs appear while someone watches them (runUpdated, stepUpdated, runLog).',
+    description: 'Runs created or changed, of one build or of one provider, for list pages. Native runs are pushed; upstream ones are polled while watched, every `live.listPollMs`: for `buildId` its newest runs, for `providerId` the latest run of each of its first 100 builds.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const a = args as { buildId?: string | null; providerId?: string | null };
