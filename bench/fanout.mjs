@@ -4,6 +4,8 @@
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
+// --via-redis: the run executes on this gateway; the subscribers connect to a second replica (its
+// own process, same store and Redis), so every line reaches them through Redis pub/sub.
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -15,11 +17,21 @@ import { startBenchGateway } from './gateway.mjs';
 const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, procs: { type: 'string', default: '4' },
-  server: { type: 'string', default: 'gateway' }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
+  server: { type: 'string', default: 'gateway' }, 'via-redis': { type: 'boolean', default: false }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), WARMUP = Number(values.warmup), PROCS = Number(values.procs);
 const BARE = values.server === 'bare';
-const { server, gql, close, dir } = BARE ? await startBareServer() : await startBenchGateway('fanout');
+const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const VIA_REDIS = values['via-redis'];
+const { server, gql, close, dir } = BARE ? await startBareServer() : await startBenchGateway('fanout', VIA_REDIS ? { redisUrl: REDIS_URL } : {});
+// The replica the subscribers use with --via-redis, and its answers to 'stats'.
+let replica = null;
+let replicaUrl = null;
+const replicaStats = () => new Promise((resolve) => { replica.once('message', resolve); replica.send('stats'); });
+if (VIA_REDIS) {
+  replica = fork(new URL('./replica.mjs', import.meta.url), { env: { ...process.env, DATABASE_URL: server.services.config.database.url, REDIS_URL } });
+  replicaUrl = await new Promise((resolve) => replica.once('message', (m) => resolve(m.url)));
+}
 // Emitter: lines stamped with their emission time (ms).
 // Every 10 ms it prints the lines due by then (RATE/s from the start), so timer drift does not lower the rate.
 const script = `const t0=Date.now(),warm=t0+${WARMUP * 1000},end=warm+${SECONDS * 1000};let n=0;const t=setInterval(()=>{const now=Date.now(),due=Math.floor((Math.min(now,end)-t0)*${RATE}/1000),st=now<warm?0:now;let s='';while(n<due)s+=st+' line '+(n++)+'\\n';process.stdout.write(s);if(now>=end)clearInterval(t)},10)`;
@@ -31,13 +43,14 @@ globalThis.gc?.();
 const rssBase = process.memoryUsage().rss;
 const runId = BARE ? 'bare' : (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
 
-const wsUrl = server.url.replace(/^http/, 'ws');
+const wsUrl = (replicaUrl ?? server.url).replace(/^http/, 'ws');
 const per = Math.ceil(N / PROCS);
 const kids = [];
 const readyBy = new Map();
 let rssPeak = 0;
 let rssSubscribed = 0;
 let subscribedAt = 0;
+let settling = false;
 // How late the gateway's event loop runs timers while it streams (it shares this process).
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 // Start anyway after 30 s: subscribers that could not connect by then count as failed.
@@ -60,9 +73,14 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
         subscribedAt = Date.now();
         // Every socket is connected: wait until the gateway holds every subscription, then,
         // with nothing flowing yet, take the memory a subscriber holds.
-        const settle = setInterval(() => {
-          if (!BARE && server.services.live.feeds.stats().subscribers < N) return;
+        let settle = setInterval(async () => {
+          if (settling) return;
+          settling = true;
+          const held = BARE ? N : VIA_REDIS ? (await replicaStats()).stats.subscribers : server.services.live.feeds.stats().subscribers;
+          settling = false;
+          if (held < N || !settle) return;
           clearInterval(settle);
+          settle = null;
           phase('all subscribed');
           setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; fs.writeFileSync(go, ''); }, 500);
         }, 50);
@@ -104,7 +122,7 @@ const behind = subs.filter((s) => s.fellBehind);
 const lost = subs.reduce((s, x) => s + x.gaps + (x.fellBehind ? 0 : Math.max(0, stored.log.lastSeq - x.last)), 0);
 const out = {
   subscribers: N, clientProcesses: PROCS, linesPerSecond: RATE, warmupSeconds: WARMUP, seconds: SECONDS, storedLines: stored.log.lastSeq, runState: stored.state,
-  server: BARE ? 'bare ws (reference)' : 'buildgate', delivered: subs.reduce((n, x) => n + x.lines, 0), completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
+  server: BARE ? 'bare ws (reference)' : VIA_REDIS ? 'buildgate, subscribers on a second replica via Redis' : 'buildgate', delivered: subs.reduce((n, x) => n + x.lines, 0), completed: subs.filter((s) => s.completed).length, fellBehind: behind.length,
   fellBehindAtSeqMedian: behind.length ? behind.map((s) => s.resumeAfter).sort((a, b) => a - b)[Math.floor(behind.length / 2)] : null,
   errors: subs.filter((s) => s.error).length, errorSample: [...new Set(subs.filter((s) => s.error).map((s) => s.error))].slice(0, 3), gaps: subs.reduce((s, x) => s + x.gaps, 0), duplicates: subs.reduce((s, x) => s + x.dups, 0), lost,
   // every line after the warm-up, counted at its batch's oldest line's latency (an upper bound)
@@ -120,6 +138,13 @@ const out = {
   eventLoopDelayMs: { p50: +(loopDelay.percentile(50) / 1e6).toFixed(1), p99: +(loopDelay.percentile(99) / 1e6).toFixed(1), max: +(loopDelay.max / 1e6).toFixed(1) },
   cpus: os.cpus().length,
 };
+if (VIA_REDIS) {
+  // The replica holds the subscribers: its memory, not this process's, is what they cost
+  // (the per-subscriber figures above are this process's, which runs the build).
+  const r = await replicaStats();
+  out.replicaRssMiB = +(r.rss / 2 ** 20).toFixed(1);
+  replica.send('close');
+}
 console.log(JSON.stringify(out, null, 2));
 for (const k of kids) k.kill();
 await close();

@@ -7,10 +7,12 @@ import pino from 'pino';
 import { parseConfig } from '../dist/src/config/index.js';
 import { startServer } from '../dist/src/server/index.js';
 
-export async function startBenchGateway(name) {
+// opts.databaseUrl: another gateway's store (replicas); opts.redisUrl: fan-out through Redis.
+export async function startBenchGateway(name, opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bg-${name}-`));
   const config = parseConfig({
-    server: { port: 0, playground: false }, database: { url: `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false },
+    ...(opts.redisUrl ? { redis: { url: opts.redisUrl } } : {}),
+    server: { port: 0, playground: false }, database: { url: opts.databaseUrl ?? `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false },
     engine: { workDir: `${dir}/ws` }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0 },
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
