@@ -26,13 +26,36 @@ export function runQueueName(buildServerHost: string | null | undefined): string
 /** One Redis connection as BullMQ wants it (blocking commands must not time out). */
 const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: null });
 
+/** How long a gateway waits for Redis to take a run before the run fails (a Redis that is down must not hang runBuild). */
+const QUEUE_TIMEOUT_MS = 5000;
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${ms / 1000} s`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Logs a failing connection once a minute, not once per reconnect attempt. */
+function throttledWarn(logger: Logger, msg: string): (e: Error) => void {
+  let last = 0;
+  return (e) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    logger.warn({ err: e }, msg);
+  };
+}
+
 /** The gateway side: queues runs, takes waiting ones back, asks agents to cancel. */
 export class AgentDispatch implements RunDispatch {
   private readonly queues = new Map<string, Queue>();
   private readonly connection: Redis;
+  private readonly warn: (e: Error) => void;
 
-  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub) {
-    this.connection = connect(redisUrl);
+  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub, logger: Logger) {
+    this.warn = throttledWarn(logger, 'build agent queues: Redis connection failing');
+    // Not BullMQ's blocking-connection settings: a gateway's calls should fail, not wait forever.
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    this.connection.on('error', this.warn);
   }
 
   private queue(host: string | null): Queue {
@@ -40,18 +63,21 @@ export class AgentDispatch implements RunDispatch {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.connection, prefix: this.namespace });
+      q.on('error', this.warn);
       this.queues.set(name, q);
     }
     return q;
   }
 
   async add(runId: number, host: string | null): Promise<void> {
-    // jobId from the run id (BullMQ refuses all-digit ids): queuing the same run twice is a no-op. One attempt: a run is not retried behind the user's back.
-    await this.queue(host).add('run', { runId }, { jobId: `run-${runId}`, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 });
+    // jobId from the run id (BullMQ refuses all-digit ids): queuing the same run twice is a no-op.
+    // One attempt: a run is not retried behind the user's back. Should the add still land after
+    // the timeout, the agent finds the run ended (ERROR) and skips it.
+    await within(this.queue(host).add('run', { runId }, { jobId: `run-${runId}`, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 }), QUEUE_TIMEOUT_MS, 'queueing the run');
   }
 
   async remove(runId: number, host: string | null): Promise<boolean> {
-    const job = await this.queue(host).getJob(`run-${runId}`);
+    const job = await within(this.queue(host).getJob(`run-${runId}`), QUEUE_TIMEOUT_MS, 'finding the queued run');
     if (!job || !(await job.isWaiting() || await job.isDelayed())) return false;
     await job.remove();
     return true;
@@ -62,8 +88,10 @@ export class AgentDispatch implements RunDispatch {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.connection.quit().catch(() => undefined);
+    // With Redis gone, a queue would wait for it (and for an add that timed out) for a minute.
+    await within(Promise.all([...this.queues.values()].map((q) => q.close())), 2000, 'closing the run queues').catch((e: Error) => this.warn(e));
+    if (this.connection.status === 'ready') await this.connection.quit().catch(() => undefined);
+    else this.connection.disconnect();
   }
 }
 
@@ -91,6 +119,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   });
   await requests.ready;
   const connection = connect(redisUrl);
+  connection.on('error', throttledWarn(logger, 'build agent: Redis connection failing'));
   const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
   const workers = queues.map((name) => {
     const w = new Worker(name, async (job) => engine.runQueued(Number((job.data as { runId: number }).runId)), {
@@ -99,6 +128,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
       lockDuration: config.engine.agentStallMs, stalledInterval: config.engine.agentStallMs, maxStalledCount: 1,
     });
     w.on('failed', (job, err) => logger.error({ err, runId: job?.data?.runId }, 'run failed unexpectedly on this agent'));
+    w.on('error', throttledWarn(logger, `build agent: queue ${name} failing`));
     return w;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
