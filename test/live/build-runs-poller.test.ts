@@ -9,17 +9,19 @@ import { startFakeQuay } from '../fakes/quay.js';
 import { collect, startGateway, type TestGateway } from '../support/gateway.js';
 import { sleep, waitUntil } from './follow.js';
 
+/** A fake Quay and a gateway with one provider instance on it, run lists polled every 100 ms. */
+async function quayGateway(id: string, repositories: string[]): Promise<{ gw: TestGateway; up: Awaited<ReturnType<typeof startFakeQuay>> }> {
+  const up = await startFakeQuay({ phaseMs: 300 });
+  const quay = createQuayProvider({
+    id, kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0, options: { token: up.token, repositories },
+  }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
+  return { gw: await startGateway({ extraProviders: [quay], config: { live: { listPollMs: 100 } } }), up };
+}
+
 describe('buildRunsUpdated on an upstream build: its run list is polled once while watched', () => {
   let gw: TestGateway;
   let up: Awaited<ReturnType<typeof startFakeQuay>>;
-  beforeAll(async () => {
-    up = await startFakeQuay({ phaseMs: 300 });
-    const quay = createQuayProvider({
-      id: 'quay-list', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
-      options: { token: up.token, repositories: ['demo/web'] },
-    }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
-    gw = await startGateway({ extraProviders: [quay], config: { live: { listPollMs: 100 } } });
-  });
+  beforeAll(async () => { ({ gw, up } = await quayGateway('quay-list', ['demo/web'])); });
   afterAll(async () => { await gw?.close(); await up?.close(); });
 
   it('shows a new upstream run and its state changes to two subscribers, with one list read per tick, and stops when they leave', async () => {
@@ -53,14 +55,7 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
 describe('buildRunsUpdated on a whole upstream provider: the latest run of each build is polled while watched', () => {
   let gw: TestGateway;
   let up: Awaited<ReturnType<typeof startFakeQuay>>;
-  beforeAll(async () => {
-    up = await startFakeQuay({ phaseMs: 300 });
-    const quay = createQuayProvider({
-      id: 'quay-prov', kind: 'QUAY', baseUrl: up.url, cacheTtlMs: 0, timeoutMs: 2000, retries: 0,
-      options: { token: up.token, repositories: ['demo/web', 'demo/api'] },
-    }, { cache: new Keyv(), logger: pino({ level: 'silent' }) });
-    gw = await startGateway({ extraProviders: [quay], config: { live: { listPollMs: 100 } } });
-  });
+  beforeAll(async () => { ({ gw, up } = await quayGateway('quay-prov', ['demo/web', 'demo/api'])); });
   afterAll(async () => { await gw?.close(); await up?.close(); });
 
   it('shows new runs of any of its builds and their state changes, with one poller for all subscribers', async () => {
