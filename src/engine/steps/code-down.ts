@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { CodeDownConfig } from '../../providers/types.js';
+import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
 import { resolveInWorkspace } from '../workspace.js';

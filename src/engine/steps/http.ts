@@ -1,7 +1,7 @@
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import got, { RequestError, TimeoutError } from 'got';
-import type { HttpConfig, HttpHeader } from '../../providers/types.js';
+import type { HttpConfig, HttpHeader } from '../../model.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
 import type { StepExecutor } from './types.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { UserTaskConfig } from '../../providers/types.js';
+import type { UserTaskConfig } from '../../model.js';
 import { buildah, describeFailure, removeContainer, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { resolveImage } from '../registry.js';
 import { resolveInWorkspace } from '../workspace.js';
