@@ -260,13 +260,38 @@ export interface LogLineData {
   text: string;
 }
 
-/** Offset paging: every upstream style (pages, since, none) is mapped onto it by the provider. */
-export interface PageArgs { offset: number; limit: number }
-export interface Page<T> { items: T[]; totalCount: number | null; hasMore: boolean }
+/**
+ * Paging. Offset paging is what every upstream style (pages, since, none) maps onto; a source
+ * that can also start after a position (keyset) takes `after` and gives `cursors`, and the
+ * schema then hands out cursors that stay right when rows are added or removed meanwhile.
+ */
+export interface PageArgs {
+  offset: number;
+  limit: number;
+  /** Start after this position (an entry of a previous `Page.cursors`); `offset` counts from there. Sources without keyset ignore it. */
+  after?: string | null;
+  /** Read in the opposite order (for `last`); only asked of sources that give `cursors`. */
+  backward?: boolean;
+  /** false: the caller does not need `totalCount` and the source may skip counting (null). */
+  withTotal?: boolean;
+}
+export interface Page<T> {
+  items: T[];
+  totalCount: number | null;
+  hasMore: boolean;
+  /** Keyset position of each item (same order as `items`), from sources that honour `after`. */
+  cursors?: string[] | null;
+}
 
 export type BuildSort = 'NAME' | 'LAST_RUN_TIME';
 export type SortOrder = 'ASC' | 'DESC';
 export interface BuildFilter { nameContains?: string | null; lastRunStates?: RunState[] | null }
+/**
+ * Arguments of a build list. For builds, `after` is the JSON of `[sortValue, key]` (sortValue:
+ * the lower-cased name for NAME, the latest run's begin or create time in ms, 0 when none, for
+ * LAST_RUN_TIME), so the merged list of several providers can resume after any row.
+ */
+export type BuildListArgs = PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder };
 export type ImageTagSort = 'TAG' | 'IMAGE_SIZE' | 'END_TIME';
 
 export interface BuildInputData {

@@ -111,7 +111,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);
-  const engine = new Engine(store, new BuildStore(store.db), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const engine = new Engine(store, new BuildStore(store), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));

@@ -1,4 +1,5 @@
 import { BuildgateError, ErrorCode, unsupported } from '../errors.js';
+import { batchReads, type BatchReads } from './batch.js';
 import type { Capability, Provider } from './types.js';
 
 type Method = {
@@ -8,6 +9,7 @@ type Method = {
 /** The configured provider instances, by id. Resolvers reach providers only through here. */
 export class ProviderRegistry {
   private readonly byId = new Map<string, Provider>();
+  private readonly batches = new Map<string, BatchReads>();
 
   constructor(providers: Provider[]) {
     for (const p of providers) {
@@ -39,6 +41,13 @@ export class ProviderRegistry {
     const fn = p[name] as unknown;
     if (!p.capabilities.has(capability) || typeof fn !== 'function') throw unsupported(p.id, String(name));
     return (fn as (...a: unknown[]) => unknown).bind(p) as NonNullable<Provider[M]>;
+  }
+
+  /** The provider's batch reads (its own, or the generic one-key-at-a-time fallback). */
+  reads(providerId: string): BatchReads {
+    let r = this.batches.get(providerId);
+    if (!r) this.batches.set(providerId, r = batchReads(this.get(providerId)));
+    return r;
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  */
 
 import type {
-  BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, ImageTagData, ImageTagSort, LogLineData,
+  BuildData, BuildInputData, BuildListArgs, BuildRecordData, BuildStatsData, ImageTagData, ImageTagSort, LogLineData,
   Page, PageArgs, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../model.js';
 
@@ -44,7 +44,7 @@ export interface Provider {
   health(): ProviderHealthData;
   close?(): Promise<void>;
 
-  listBuilds?(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>>;
+  listBuilds?(args: BuildListArgs): Promise<Page<BuildData>>;
   getBuild?(key: string): Promise<BuildData | null>;
   createBuild?(input: BuildInputData): Promise<BuildData>;
   updateBuild?(key: string, input: BuildInputData): Promise<BuildData>;
@@ -62,7 +62,26 @@ export interface Provider {
   getStepRun?(key: string): Promise<StepRunData | null>;
   getLogs?(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }>;
 
-  listImageTags?(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>>;
+  listImageTags?(buildKey: string, args: ImageTagListArgs): Promise<Page<ImageTagData>>;
   getImageTag?(key: string): Promise<ImageTagData | null>;
   getBuildRecord?(runKey: string): Promise<BuildRecordData | null>;
+
+  /*
+   * Batch reads: one call for many keys, one result per key in key order (null: not found;
+   * an Error: that key alone failed). A provider without them is read one key at a time by
+   * `batchReads` (src/providers/batch.ts) with bounded parallelism; a provider whose upstream
+   * can answer many keys at once implements them.
+   */
+  getBuilds?(keys: readonly string[]): Promise<Batch<BuildData | null>>;
+  getRuns?(keys: readonly string[]): Promise<Batch<RunData | null>>;
+  latestRuns?(buildKeys: readonly string[]): Promise<Batch<RunData | null>>;
+  /** The same page (args) of each build's runs, newest first. */
+  listRunsOfBuilds?(buildKeys: readonly string[], args: PageArgs): Promise<Batch<Page<RunData>>>;
+  listStepRunsOfRuns?(runKeys: readonly string[]): Promise<Batch<StepRunData[]>>;
+  getBuildStatsOfBuilds?(buildKeys: readonly string[]): Promise<Batch<BuildStatsData>>;
+  listImageTagsOfBuilds?(buildKeys: readonly string[], args: ImageTagListArgs): Promise<Batch<Page<ImageTagData>>>;
 }
+
+/** Per-key results of a batch read. */
+export type Batch<T> = Array<T | Error>;
+export type ImageTagListArgs = PageArgs & { sort: ImageTagSort; order: SortOrder };

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { BuildgateError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { BuildData, RunData } from '../providers/types.js';
+import type { BuildData, BuildStatsData, ImageTagData, ImageTagListArgs, Page, PageArgs, RunData, StepRunData } from '../providers/types.js';
 import type { LiveHub } from '../live/hub.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
@@ -34,6 +34,13 @@ export interface Context {
   principal: Principal;
 }
 
+/**
+ * Per-request loaders: every key asked for within one tick goes to the provider in one batch
+ * read (src/providers/batch.ts), each key once per request. Pages of runs and image tags are
+ * loaded per (provider, page arguments), so the same `runs(first: 3)` under 50 builds is one
+ * batch. What a page or list brought is primed into the by-key loaders (a run listed is not
+ * read again by id).
+ */
 export class Loaders {
   private readonly map = new Map<string, DataLoader<string, unknown>>();
   constructor(private readonly registry: ProviderRegistry) {}
@@ -47,27 +54,43 @@ export class Loaders {
     return l as DataLoader<string, V>;
   }
 
-  /** Errors are per key: one failing item fails only its own field. */
-  private static each<V>(fn: (key: string) => Promise<V>) {
-    return (keys: readonly string[]) => Promise.all(keys.map((k) => fn(k).catch((e: Error) => e)));
-  }
-
   build(providerId: string): DataLoader<string, BuildData | null> {
-    const get = this.registry.method(providerId, 'getBuild', 'BUILD_GET');
-    return this.get(`build:${providerId}`, Loaders.each((k) => get(k)));
+    return this.get(`build:${providerId}`, (keys) => this.registry.reads(providerId).getBuilds(keys));
   }
 
   run(providerId: string): DataLoader<string, RunData | null> {
-    const get = this.registry.method(providerId, 'getRun', 'RUN_GET');
-    return this.get(`run:${providerId}`, Loaders.each((k) => get(k)));
+    return this.get(`run:${providerId}`, (keys) => this.registry.reads(providerId).getRuns(keys));
   }
 
   latestRun(providerId: string): DataLoader<string, RunData | null> {
-    const p = this.registry.get(providerId);
-    return this.get(`latestRun:${providerId}`, Loaders.each(async (buildKey) => {
-      if (p.latestRun) return p.latestRun(buildKey);
-      if (!p.listRuns || !p.capabilities.has('RUN_LIST')) return null;
-      return (await p.listRuns(buildKey, { offset: 0, limit: 1 })).items[0] ?? null;
-    }));
+    return this.get(`latestRun:${providerId}`, (keys) => this.registry.reads(providerId).latestRuns(keys));
+  }
+
+  /** One page (`args`) of runs of each build asked for. */
+  runs(providerId: string, args: PageArgs): DataLoader<string, Page<RunData>> {
+    return this.get(`runs:${providerId}:${JSON.stringify(args)}`, async (keys) => {
+      const pages = await this.registry.reads(providerId).listRunsOfBuilds(keys, args);
+      const byId = this.run(providerId);
+      for (const p of pages) if (!(p instanceof Error)) for (const r of p.items) byId.prime(r.key, r);
+      return pages;
+    });
+  }
+
+  stepRuns(providerId: string): DataLoader<string, StepRunData[]> {
+    return this.get(`stepRuns:${providerId}`, (keys) => this.registry.reads(providerId).listStepRunsOfRuns(keys));
+  }
+
+  stats(providerId: string): DataLoader<string, BuildStatsData> {
+    return this.get(`stats:${providerId}`, (keys) => this.registry.reads(providerId).getBuildStatsOfBuilds(keys));
+  }
+
+  imageTags(providerId: string, args: ImageTagListArgs): DataLoader<string, Page<ImageTagData>> {
+    return this.get(`imageTags:${providerId}:${JSON.stringify(args)}`, (keys) => this.registry.reads(providerId).listImageTagsOfBuilds(keys, args));
+  }
+
+  /** Builds a list brought are not read again by key within the request. */
+  primeBuilds(providerId: string, builds: BuildData[]): void {
+    const l = this.build(providerId);
+    for (const b of builds) l.prime(b.key, b);
   }
 }

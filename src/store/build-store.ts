@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { BuildStepTable, BuildTable, Database } from './db.js';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { BuildStepTable, BuildTable, Database, PreparedRead, Store } from './db.js';
 import type {
-  BuildData, BuildFilter, BuildInputData, BuildSort, BuildStatsData, BuildStepData, Page, PageArgs, SortOrder, StepConfig, StepType,
+  BuildData, BuildInputData, BuildListArgs, BuildSort, BuildStatsData, BuildStepData, Page, SortOrder, StepConfig, StepType,
 } from '../model.js';
+import { byKey, ids } from './run-store.js';
 import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */
@@ -91,12 +92,59 @@ async function insertSteps(trx: Transaction<Database>, buildId: number, input: B
   }
 }
 
-/** Latest BUILD run per build, as a subquery usable for filters and sorts. */
-const latestRunState = sql<string>`(select r.state from build_runs r where r.build_id = builds.id and r.run_type = 'BUILD' order by r.id desc limit 1)`;
-const latestRunTime = sql<number>`(select coalesce(r.begin_time, r.created_at) from build_runs r where r.build_id = builds.id and r.run_type = 'BUILD' order by r.id desc limit 1)`;
+/*
+ * Reads as prepared statements (constant texts; see PreparedRead): a page of builds is one
+ * statement, their steps one more, a count only when asked; statistics of a page one.
+ */
+const BUILDS_BY_ID: PreparedRead = { name: 'bg_builds_by_id', text: 'select * from builds where id in (select id from {ids:1} k)' };
+const STEPS_OF_BUILDS: PreparedRead = {
+  name: 'bg_steps_of_builds', text: 'select * from build_steps where build_id in (select id from {ids:1} k) order by build_id, step_order, id',
+};
+const LATEST_RUN = `(select x.id from build_runs x where x.build_id = b.id and x.run_type = 'BUILD' order by x.id desc limit 1)`;
+/** The sort value of each build, as the merged list compares it too (see BuildListArgs). */
+const SORT_VALUE: Record<BuildSort, string> = {
+  NAME: 'lower(b.name) collate "C"',
+  LAST_RUN_TIME: `coalesce((select coalesce(r.begin_time, r.created_at) from build_runs r where r.id = ${LATEST_RUN}), 0)`,
+};
+/** $1 name pattern, $2 latest-run states (JSON/array), $3 + $4 start after [sort value, id], $5 limit, $6 offset. */
+const FILTERED = `from (select b.*, ${'{sort}'} as sort_value, (select r.state from build_runs r where r.id = ${LATEST_RUN}) as last_state from builds b) b
+  where ($1::text is null or lower(b.name) like $1::text escape '\\')
+    and ($2::text[] is null or b.last_state in (select value from {list:2}))`;
+const listBuilds = (sort: BuildSort, order: SortOrder): PreparedRead => ({
+  name: `bg_builds_${sort}_${order}`.toLowerCase(),
+  text: `select b.* ${FILTERED.replace('{sort}', SORT_VALUE[sort])}
+    and ($3::${sort === 'NAME' ? 'text' : 'bigint'} is null or (b.sort_value, b.id) ${order === 'ASC' ? '>' : '<'} ($3::${sort === 'NAME' ? 'text' : 'bigint'}, $4::bigint))
+    order by b.sort_value ${order}, b.id ${order} limit $5 offset $6`,
+});
+const LIST_BUILDS = Object.fromEntries((['NAME', 'LAST_RUN_TIME'] as const).flatMap((sort) =>
+  (['ASC', 'DESC'] as const).map((order) => [`${sort}_${order}`, listBuilds(sort, order)]))) as Record<`${BuildSort}_${SortOrder}`, PreparedRead>;
+const COUNT_BUILDS: PreparedRead = { name: 'bg_builds_count', text: `select count(*) as n ${FILTERED.replace('{sort}', '0')}` };
+/** Statistics of many builds in one statement: aggregates over their BUILD runs, tag counts, the latest run. */
+const STATS: PreparedRead = {
+  name: 'bg_build_stats',
+  text: `select b.id as build_id, a.n, a.running, a.done, a.error, a.time_avg, a.size_avg,
+      (select count(*) from image_tags t where t.build_id = b.id) as tag_count,
+      l.begin_time as l_begin, l.end_time as l_end, l.image_size as l_size
+    from {ids:1} b
+    left join (select build_id, count(*) as n,
+        sum(case when state = 'RUNNING' then 1 else 0 end) as running,
+        sum(case when state = 'DONE' then 1 else 0 end) as done,
+        sum(case when state = 'ERROR' then 1 else 0 end) as error,
+        avg(case when state = 'DONE' and end_time is not null and begin_time is not null then (end_time - begin_time) / 1000.0 end) as time_avg,
+        avg(case when state = 'DONE' then image_size end) as size_avg
+      from build_runs where build_id in (select id from {ids:1} k) and run_type = 'BUILD' group by build_id) a on a.build_id = b.id
+    left join build_runs l on l.id = ${LATEST_RUN}`,
+};
+interface StatsRow {
+  build_id: number; n: number | null; running: number | null; done: number | null; error: number | null; time_avg: number | string | null;
+  size_avg: number | string | null; tag_count: number; l_begin: number | null; l_end: number | null; l_size: number | null;
+}
 
 export class BuildStore {
-  constructor(private readonly db: Kysely<Database>, private readonly now: () => number = Date.now) {}
+  private readonly db: Kysely<Database>;
+  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {
+    this.db = store.db;
+  }
 
   async create(input: BuildInputData): Promise<BuildData> {
     const id = await this.db.transaction().execute(async (trx) => {
@@ -136,12 +184,20 @@ export class BuildStore {
   }
 
   async get(key: string): Promise<BuildData | null> {
-    const id = Number(key);
-    if (!Number.isSafeInteger(id)) return null;
-    const row = await this.db.selectFrom('builds').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) return null;
-    const steps = await this.db.selectFrom('build_steps').selectAll().where('build_id', '=', id).orderBy('step_order').execute();
-    return toBuild(row, steps.map(toStep));
+    return (await this.getMany([key]))[0]!;
+  }
+
+  /** Builds by keys with their steps: two statements however many. */
+  async getMany(keys: readonly string[]): Promise<Array<BuildData | null>> {
+    const rows = await this.store.read<Selectable<BuildTable>>(BUILDS_BY_ID, [ids(keys)]);
+    return this.withSteps(keys, rows);
+  }
+
+  private async withSteps(keys: readonly string[], rows: Array<Selectable<BuildTable>>): Promise<Array<BuildData | null>> {
+    const steps = rows.length ? await this.store.read<Selectable<BuildStepTable>>(STEPS_OF_BUILDS, [ids(keys)]) : [];
+    const stepsOf = byKey(keys, steps, (s) => s.build_id);
+    const found = byKey(keys, rows, (r) => r.id);
+    return keys.map((_k, i) => (found[i]![0] ? toBuild(found[i]![0]!, stepsOf[i]!.map(toStep)) : null));
   }
 
   /** Every secret value stored for a build (for masking its log lines). */
@@ -158,67 +214,65 @@ export class BuildStore {
     return out.filter((v): v is string => typeof v === 'string' && v.length >= 3);
   }
 
-  async list(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
-    let q = this.db.selectFrom('builds');
+  /**
+   * A page of builds in one statement (+ one for their steps, + one for the count when asked).
+   * Keyset: `after` is `[sortValue, key]` (see BuildListArgs); `cursors` give each row's.
+   */
+  async list(args: BuildListArgs): Promise<Page<BuildData>> {
     const f = args.filter;
-    if (f?.nameContains) {
-      const needle = `%${f.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      q = q.where(sql<boolean>`lower(builds.name) like ${needle} escape '\\'`);
-    }
-    if (f?.lastRunStates?.length) q = q.where(latestRunState, 'in', f.lastRunStates);
-    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const dir = args.order === 'DESC' ? 'desc' : 'asc';
-    let rowsQ = q.selectAll('builds');
-    rowsQ = args.sort === 'LAST_RUN_TIME'
-      ? rowsQ.orderBy(sql`coalesce(${latestRunTime}, 0)`, dir).orderBy('builds.id', dir)
-      : rowsQ.orderBy(sql`lower(builds.name)`, dir).orderBy('builds.id', dir);
-    const rows = await rowsQ.limit(args.limit).offset(args.offset).execute();
-    const ids = rows.map((r) => r.id);
-    const steps = ids.length
-      ? await this.db.selectFrom('build_steps').selectAll().where('build_id', 'in', ids).orderBy('step_order').execute()
-      : [];
-    const byBuild = new Map<number, BuildStepData[]>();
-    for (const s of steps) {
-      const list = byBuild.get(Number(s.build_id)) ?? [];
-      list.push(toStep(s));
-      byBuild.set(Number(s.build_id), list);
-    }
-    const totalCount = Number(total.n);
+    const sort = args.sort ?? 'NAME';
+    const order = (args.backward ? (args.order === 'DESC' ? 'ASC' : 'DESC') : args.order ?? 'ASC') as SortOrder;
+    const pattern = f?.nameContains ? `%${f.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const states = f?.lastRunStates?.length ? f.lastRunStates : null;
+    const after = args.after ? parseAfter(args.after, sort) : null;
+    const [rows, count] = await Promise.all([
+      this.store.read<Selectable<BuildTable> & { sort_value: string | number }>(LIST_BUILDS[`${sort}_${order}`],
+        [pattern, states, after?.[0] ?? null, after?.[1] ?? null, args.limit + 1, args.offset]),
+      args.withTotal === false ? null : this.store.read<{ n: number }>(COUNT_BUILDS, [pattern, states]),
+    ]);
+    const page = rows.slice(0, args.limit);
+    const keys = page.map((r) => String(r.id));
+    const items = (await this.withSteps(keys, page)) as BuildData[];
     return {
-      items: rows.map((r) => toBuild(r, byBuild.get(Number(r.id)) ?? [])),
-      totalCount,
-      hasMore: args.offset + rows.length < totalCount,
+      items, hasMore: rows.length > args.limit, totalCount: count ? Number(count[0]?.n ?? 0) : null,
+      cursors: page.map((r) => JSON.stringify([sort === 'NAME' ? String(r.sort_value) : Number(r.sort_value), String(r.id)])),
     };
   }
 
-  async stats(key: string): Promise<BuildStatsData> {
-    const id = Number(key);
-    const agg = await this.db.selectFrom('build_runs')
-      .where('build_id', '=', id).where('run_type', '=', 'BUILD')
-      .select((eb) => [
-        eb.fn.countAll<number>().as('buildCount'),
-        sql<number>`sum(case when state = 'RUNNING' then 1 else 0 end)`.as('runningCount'),
-        sql<number>`sum(case when state = 'DONE' then 1 else 0 end)`.as('doneCount'),
-        sql<number>`sum(case when state = 'ERROR' then 1 else 0 end)`.as('errorCount'),
-        sql<number | null>`avg(case when state = 'DONE' and end_time is not null and begin_time is not null then (end_time - begin_time) / 1000.0 end)`.as('buildTimeAvg'),
-        sql<number | null>`avg(case when state = 'DONE' then image_size end)`.as('imgSizeAvg'),
-      ]).executeTakeFirstOrThrow();
-    const tags = await this.db.selectFrom('image_tags').where('build_id', '=', id)
-      .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const latest = await this.db.selectFrom('build_runs').selectAll()
-      .where('build_id', '=', id).where('run_type', '=', 'BUILD').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  /** Statistics of many builds in one statement (aggregates: right for any number of runs). */
+  async statsOfBuilds(keys: readonly string[]): Promise<BuildStatsData[]> {
+    const rows = await this.store.read<StatsRow>(STATS, [ids(keys)]);
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    return {
-      buildCount: Number(agg.buildCount),
-      runningCount: Number(agg.runningCount ?? 0),
-      doneCount: Number(agg.doneCount ?? 0),
-      errorCount: Number(agg.errorCount ?? 0),
-      tagCount: Number(tags.n),
-      buildTimeAvg: agg.buildTimeAvg === null ? null : Math.round(Number(agg.buildTimeAvg)),
-      imgSizeAvg: agg.imgSizeAvg === null ? null : Math.round(Number(agg.imgSizeAvg)),
-      latestBuildTime: latest?.begin_time && latest.end_time ? Math.round((Number(latest.end_time) - Number(latest.begin_time)) / 1000) : null,
-      latestImgSize: num(latest?.image_size),
-      latestExecTime: latest?.begin_time ? new Date(Number(latest.begin_time)) : null,
-    };
+    return byKey(keys, rows, (r) => r.build_id).map(([r]) => ({
+      buildCount: Number(r?.n ?? 0),
+      runningCount: Number(r?.running ?? 0),
+      doneCount: Number(r?.done ?? 0),
+      errorCount: Number(r?.error ?? 0),
+      tagCount: Number(r?.tag_count ?? 0),
+      buildTimeAvg: r?.time_avg == null ? null : Math.round(Number(r.time_avg)),
+      imgSizeAvg: r?.size_avg == null ? null : Math.round(Number(r.size_avg)),
+      latestBuildTime: r?.l_begin && r.l_end ? Math.round((Number(r.l_end) - Number(r.l_begin)) / 1000) : null,
+      latestImgSize: num(r?.l_size),
+      latestExecTime: r?.l_begin ? new Date(Number(r.l_begin)) : null,
+    }));
+  }
+
+  async stats(key: string): Promise<BuildStatsData> {
+    return (await this.statsOfBuilds([key]))[0]!;
+  }
+
+}
+
+/** `after` of a build list: `[sortValue, key]` whose value fits the sort (anything else starts from the top). */
+function parseAfter(after: string, sort: BuildSort): [string | number, number] | null {
+  try {
+    const v = JSON.parse(after) as unknown;
+    if (!Array.isArray(v) || v.length !== 2) return null;
+    const key = Number(v[1]);
+    if (!Number.isSafeInteger(key)) return null;
+    if (sort === 'NAME' ? typeof v[0] !== 'string' : typeof v[0] !== 'number') return null;
+    return [v[0] as string | number, key];
+  } catch {
+    return null;
   }
 }

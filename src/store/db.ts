@@ -110,10 +110,23 @@ export interface Database {
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * A read written once for both dialects: `$1`, `$2`… are parameters; `{ids:N}` is a table
+ * expression (alias it) with one column `id` holding the ids of parameter N (an array of numbers), so
+ * one statement text serves any number of keys and is prepared once; `{list:N}` is a table
+ * function with one column `value` holding the strings of parameter N.
+ */
+export interface PreparedRead { name: string; text: string }
+
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
   url: string;
+  /** Statements executed so far (Kysely queries and prepared reads): for tests and benchmarks. */
+  readonly statements: { count: number };
+  /** Runs a prepared read (SQLite: statement cache; PostgreSQL: a named statement per connection). */
+  read<T>(q: PreparedRead, params: unknown[]): Promise<T[]>;
   /** Raw handles for the log-ingestion hot path (prepared statements / multi-row inserts). */
   sqlite?: SQLite.Database;
   pgPool?: pg.Pool;
@@ -131,8 +144,16 @@ export function openStore(url: string, opts: { pgSchema?: string } = {}): Store 
     });
     // BIGINT comes back as string by default; our values (ms times, ids) fit in a double.
     pg.types.setTypeParser(20, (v) => Number(v));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', url, pgPool: pool, close: () => db.destroy() };
+    const statements = { count: 0 };
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: countQueries(statements) });
+    const texts = new Map<string, string>();
+    const read = async <T>(q: PreparedRead, params: unknown[]): Promise<T[]> => {
+      let text = texts.get(q.name);
+      if (text === undefined) texts.set(q.name, text = postgresText(q.text));
+      statements.count++;
+      return (await pool.query({ name: q.name, text, values: params })).rows as T[];
+    };
+    return { db, dialect: 'postgres', url, pgPool: pool, statements, read, close: () => db.destroy() };
   }
   if (!url.startsWith('sqlite:')) throw new Error(`database.url must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
   const file = url.slice('sqlite:'.length);
@@ -143,9 +164,32 @@ export function openStore(url: string, opts: { pgSchema?: string } = {}): Store 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', url, sqlite, close: () => db.destroy() };
+  const cached = withStatementCache(sqlite);
+  const statements = { count: 0 };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }), log: countQueries(statements) });
+  const prepared = new Map<string, SQLite.Statement>();
+  const read = async <T>(q: PreparedRead, params: unknown[]): Promise<T[]> => {
+    let stmt = prepared.get(q.name);
+    if (!stmt) prepared.set(q.name, stmt = sqlite.prepare(sqliteText(q.text)));
+    statements.count++;
+    const named: Record<string, unknown> = {};
+    params.forEach((v, i) => { named[`p${i + 1}`] = Array.isArray(v) ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v; });
+    return stmt.all(named) as T[];
+  };
+  return { db, dialect: 'sqlite', url, sqlite, statements, read, close: () => db.destroy() };
 }
+
+const countQueries = (statements: { count: number }) => (e: { level: string }) => { if (e.level === 'query') statements.count++; };
+
+const sqliteText = (text: string) => text
+  .replace(/\{ids:(\d+)\}/g, (_m, n: string) => `(select value as id from json_each(@p${n}))`)
+  .replace(/\{list:(\d+)\}/g, (_m, n: string) => `json_each(@p${n})`)
+  .replace(/\$(\d+)/g, (_m, n: string) => `@p${n}`)
+  .replace(/\s+collate\s+"C"/g, '')
+  .replace(/::[a-z]+(\[\])?/g, '');
+const postgresText = (text: string) => text
+  .replace(/\{ids:(\d+)\}/g, (_m, n: string) => `(select unnest($${n}::bigint[]) as id)`)
+  .replace(/\{list:(\d+)\}/g, (_m, n: string) => `unnest($${n}::text[]) as v(value)`);
 
 /**
  * Kysely's SQLite driver prepares every query afresh; better-sqlite3 statements are reusable,

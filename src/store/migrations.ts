@@ -135,6 +135,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_read_indexes': {
+      async up(db: Kysely<any>) {
+        // Per-build pages and a build's latest run are index seeks however many runs it has.
+        await db.schema.createIndex('build_runs_build_id').on('build_runs').columns(['build_id', 'id']).execute();
+        await db.schema.createIndex('build_runs_build_type_id').on('build_runs').columns(['build_id', 'run_type', 'id']).execute();
+        await db.schema.createIndex('image_tags_run').on('image_tags').column('run_id').execute();
+      },
+    },
   };
 }
 

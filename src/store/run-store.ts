@@ -1,5 +1,5 @@
-import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
-import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from './db.js';
+import { type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { BuildRunTable, Database, ImageTagTable, PreparedRead, StepRunTable, Store } from './db.js';
 import type {
   BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
 } from '../model.js';
@@ -49,9 +49,137 @@ export type StepRunPatch = Partial<Pick<StepRunTable, 'begin_time' | 'end_time' 
 /** A new run as the engine creates it; the build number is taken from the build's counter. */
 export type NewRun = Omit<Insertable<BuildRunTable>, 'id' | 'build_id' | 'build_no' | 'tag_name' | 'state' | 'last_seq'> & { state: RunState };
 
+/** Keys as store ids; a key that is no id matches nothing. */
+export const ids = (keys: readonly string[]) => keys.map(id);
+
+/** Groups rows by a numeric column, in the order of `keys`. */
+export function byKey<R>(keys: readonly string[], rows: R[], col: (r: R) => number | string): R[][] {
+  const groups = new Map<string, R[]>();
+  for (const r of rows) {
+    const k = String(col(r));
+    let g = groups.get(k);
+    if (!g) groups.set(k, g = []);
+    g.push(r);
+  }
+  return keys.map((k) => groups.get(String(id(k))) ?? []);
+}
+
+/*
+ * Batch reads: one statement per level whatever the number of keys (`{ids:N}` takes them
+ * all), each an index seek per key; texts are constant, so each is prepared once.
+ */
+const RUNS_BY_ID: PreparedRead = { name: 'bg_runs_by_id', text: 'select * from build_runs where id in (select id from {ids:1} k)' };
+const LATEST_RUNS: PreparedRead = {
+  name: 'bg_latest_runs',
+  text: `select r.* from {ids:1} b join build_runs r on r.id = (select x.id from build_runs x where x.build_id = b.id and x.run_type = 'BUILD' order by x.id desc limit 1)`,
+};
+/** A page of each build's runs, newest first (backward: oldest first); $2 limit, $3 offset, $4 start after this run id (null: from the start). */
+const runPages = (backward: boolean): PreparedRead => ({
+  name: `bg_run_pages_${backward ? 'asc' : 'desc'}`,
+  text: `select r.* from {ids:1} b join build_runs r on r.id in (select x.id from build_runs x where x.build_id = b.id
+    and ($4::bigint is null or x.id ${backward ? '>' : '<'} $4::bigint) order by x.id ${backward ? 'asc' : 'desc'} limit $2 offset $3)
+    order by r.build_id, r.id ${backward ? 'asc' : 'desc'}`,
+});
+const RUN_PAGES = { desc: runPages(false), asc: runPages(true) };
+const RUN_COUNTS: PreparedRead = {
+  name: 'bg_run_counts',
+  text: 'select build_id, count(*) as n from build_runs where build_id in (select id from {ids:1} k) group by build_id',
+};
+const STEP_RUNS_OF_RUNS: PreparedRead = {
+  name: 'bg_step_runs_of_runs',
+  text: 'select * from step_runs where run_id in (select id from {ids:1} k) order by run_id, step_order, id',
+};
+
+/** Image tags sort on a value that is never null (absent sizes and times first), so keyset and order agree on both dialects. */
+const TAG_SORT: Record<ImageTagSort, { expr: (t: string) => string; type: 'text' | 'bigint' }> = {
+  TAG: { expr: (t) => `${t}.tag collate "C"`, type: 'text' },
+  IMAGE_SIZE: { expr: (t) => `coalesce(${t}.size, -1)`, type: 'bigint' },
+  END_TIME: { expr: (t) => `coalesce(${t}.end_time, -1)`, type: 'bigint' },
+};
+/** A page of each build's image tags; $2 limit, $3 offset, $4 + $5 start after [sort value, id]. */
+const tagPages = (sort: ImageTagSort, order: SortOrder): PreparedRead => {
+  const { expr, type } = TAG_SORT[sort];
+  const dir = order === 'ASC' ? 'asc' : 'desc';
+  return {
+    name: `bg_tag_pages_${sort}_${dir}`.toLowerCase(),
+    text: `select t.*, r.description as run_desc, ${expr('t')} as sort_value from {ids:1} b
+      join image_tags t on t.id in (select x.id from image_tags x where x.build_id = b.id
+        and ($4::${type} is null or (${expr('x')}, x.id) ${dir === 'asc' ? '>' : '<'} ($4::${type}, $5::bigint))
+        order by ${expr('x')} ${dir}, x.id ${dir} limit $2 offset $3)
+      left join build_runs r on r.id = t.run_id
+      order by t.build_id, sort_value ${dir}, t.id ${dir}`,
+  };
+};
+const TAG_PAGES = new Map<string, PreparedRead>();
+const TAG_COUNTS: PreparedRead = {
+  name: 'bg_tag_counts',
+  text: 'select build_id, count(*) as n from image_tags where build_id in (select id from {ids:1} k) group by build_id',
+};
+
 /** Runs, step runs, log lines and image tags of the native store: the engine's writes and everyone's reads. */
 export class RunStore {
-  constructor(readonly db: Kysely<Database>) {}
+  readonly db: Kysely<Database>;
+  constructor(private readonly store: Store) {
+    this.db = store.db;
+  }
+
+  async getRuns(keys: readonly string[]): Promise<Array<RunData | null>> {
+    const rows = await this.store.read<Selectable<BuildRunTable>>(RUNS_BY_ID, [ids(keys)]);
+    return byKey(keys, rows, (r) => r.id).map((g) => (g[0] ? toRun(g[0]) : null));
+  }
+
+  async latestRuns(buildKeys: readonly string[]): Promise<Array<RunData | null>> {
+    const rows = await this.store.read<Selectable<BuildRunTable>>(LATEST_RUNS, [ids(buildKeys)]);
+    return byKey(buildKeys, rows, (r) => r.build_id).map((g) => (g[0] ? toRun(g[0]) : null));
+  }
+
+  /**
+   * The same page of each build's runs in one statement (two with totals). Keyset: `after` is
+   * a run id (runs are ordered by id), so a run started or removed meanwhile moves no other.
+   */
+  async listRunsOfBuilds(buildKeys: readonly string[], page: PageArgs): Promise<Array<Page<RunData>>> {
+    const after = page.after == null ? null : id(page.after);
+    const [rows, counts] = await Promise.all([
+      this.store.read<Selectable<BuildRunTable>>(page.backward ? RUN_PAGES.asc : RUN_PAGES.desc, [ids(buildKeys), page.limit + 1, page.offset, after]),
+      page.withTotal === false ? null : this.store.read<{ build_id: number; n: number }>(RUN_COUNTS, [ids(buildKeys)]),
+    ]);
+    const totals = counts ? new Map(counts.map((c) => [Number(c.build_id), Number(c.n)])) : null;
+    return byKey(buildKeys, rows, (r) => r.build_id).map((g, i) => {
+      const items = g.slice(0, page.limit).map(toRun);
+      return {
+        items, hasMore: g.length > page.limit, cursors: items.map((r) => r.key),
+        totalCount: totals ? totals.get(id(buildKeys[i]!)) ?? 0 : null,
+      };
+    });
+  }
+
+  /** The same page of each build's image tags: one statement (two with totals); keyset on [sort value, id]. */
+  async listImageTagsOfBuilds(buildKeys: readonly string[], args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Array<Page<ImageTagData>>> {
+    const order: SortOrder = args.backward ? (args.order === 'ASC' ? 'DESC' : 'ASC') : args.order;
+    const key = `${args.sort}_${order}`;
+    let q = TAG_PAGES.get(key);
+    if (!q) TAG_PAGES.set(key, q = tagPages(args.sort, order));
+    const after = parseTagAfter(args.after, TAG_SORT[args.sort].type);
+    const [rows, counts] = await Promise.all([
+      this.store.read<Selectable<ImageTagTable> & { run_desc: string | null; sort_value: string | number }>(q,
+        [ids(buildKeys), args.limit + 1, args.offset, after?.[0] ?? null, after?.[1] ?? null]),
+      args.withTotal === false ? null : this.store.read<{ build_id: number; n: number }>(TAG_COUNTS, [ids(buildKeys)]),
+    ]);
+    const totals = counts ? new Map(counts.map((c) => [Number(c.build_id), Number(c.n)])) : null;
+    return byKey(buildKeys, rows, (r) => r.build_id).map((g, i) => {
+      const page = g.slice(0, args.limit);
+      return {
+        items: page.map((r) => toTag(r, r.run_desc)), hasMore: g.length > args.limit,
+        cursors: page.map((r) => JSON.stringify([TAG_SORT[args.sort].type === 'text' ? String(r.sort_value) : Number(r.sort_value), Number(r.id)])),
+        totalCount: totals ? totals.get(id(buildKeys[i]!)) ?? 0 : null,
+      };
+    });
+  }
+
+  async listStepRunsOfRuns(runKeys: readonly string[]): Promise<StepRunData[][]> {
+    const rows = await this.store.read<Selectable<StepRunTable>>(STEP_RUNS_OF_RUNS, [ids(runKeys)]);
+    return byKey(runKeys, rows, (r) => r.run_id).map((g) => g.map(toStepRun));
+  }
 
   /**
    * Creates a run (with the next build number of its build) and its step runs in one
@@ -114,21 +242,15 @@ export class RunStore {
   }
 
   async getRun(key: string): Promise<RunData | null> {
-    const r = await this.db.selectFrom('build_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
-    return r ? toRun(r) : null;
+    return (await this.getRuns([key]))[0]!;
   }
 
   async listRuns(buildKey: string, page: PageArgs): Promise<Page<RunData>> {
-    const q = this.db.selectFrom('build_runs').where('build_id', '=', id(buildKey));
-    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
-    return { items: rows.map(toRun), totalCount: total, hasMore: page.offset + rows.length < total };
+    return (await this.listRunsOfBuilds([buildKey], page))[0]!;
   }
 
   async latestRun(buildKey: string): Promise<RunData | null> {
-    const r = await this.db.selectFrom('build_runs').selectAll().where('build_id', '=', id(buildKey))
-      .where('run_type', '=', 'BUILD').orderBy('id', 'desc').limit(1).executeTakeFirst();
-    return r ? toRun(r) : null;
+    return (await this.latestRuns([buildKey]))[0]!;
   }
 
   async runsInState(states: RunState[]): Promise<RunData[]> {
@@ -137,8 +259,7 @@ export class RunStore {
   }
 
   async listStepRuns(runKey: string): Promise<StepRunData[]> {
-    const rows = await this.db.selectFrom('step_runs').selectAll().where('run_id', '=', id(runKey)).orderBy('step_order').execute();
-    return rows.map(toStepRun);
+    return (await this.listStepRunsOfRuns([runKey]))[0]!;
   }
 
   async getStepRun(key: string): Promise<StepRunData | null> {
@@ -166,14 +287,7 @@ export class RunStore {
   }
 
   async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
-    const q = this.db.selectFrom('image_tags').where('image_tags.build_id', '=', id(buildKey));
-    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const col = args.sort === 'TAG' ? 'image_tags.tag' : args.sort === 'IMAGE_SIZE' ? 'image_tags.size' : 'image_tags.end_time';
-    const dir = args.order === 'ASC' ? 'asc' : 'desc';
-    const rows = await q.leftJoin('build_runs', 'build_runs.id', 'image_tags.run_id')
-      .selectAll('image_tags').select('build_runs.description as run_desc')
-      .orderBy(sql.ref(col), dir).orderBy('image_tags.id', dir).limit(args.limit).offset(args.offset).execute();
-    return { items: rows.map((r) => toTag(r, r.run_desc)), totalCount: total, hasMore: args.offset + rows.length < total };
+    return (await this.listImageTagsOfBuilds([buildKey], args))[0]!;
   }
 
   async getImageTag(key: string): Promise<ImageTagData | null> {
@@ -197,5 +311,16 @@ export class RunStore {
       durationMs: run.beginTime && run.endTime ? run.endTime.getTime() - run.beginTime.getTime() : null,
       errorMessage: run.errorMessage ?? null,
     };
+  }
+}
+
+function parseTagAfter(after: string | null | undefined, type: 'text' | 'bigint'): [string | number, number] | null {
+  if (!after) return null;
+  try {
+    const v = JSON.parse(after) as unknown;
+    if (!Array.isArray(v) || v.length !== 2 || !Number.isSafeInteger(v[1]) || typeof v[0] !== (type === 'text' ? 'string' : 'number')) return null;
+    return [v[0] as string | number, v[1] as number];
+  } catch {
+    return null;
   }
 }

@@ -74,7 +74,7 @@ describe('bad input gets a clear error with a stable code and writes nothing', (
     // step_type longer than its column on PostgreSQL; on SQLite, force a failure through a NUL in JSON is not possible,
     // so use the store directly: insert a build whose second step violates NOT NULL.
     const { BuildStore } = await import('../../src/store/build-store.js');
-    const store = new BuildStore(gw.server.store.db);
+    const store = new BuildStore(gw.server.store);
     await expect(store.create({ name: 'half', steps: [
       { stepOrder: 1, useFlag: true, config: { stepType: 'SHELL', shellType: 'SCRIPT', command: 'a' } },
       { stepOrder: 2, useFlag: true, config: { stepType: null as any } as any },

@@ -5,8 +5,8 @@ import type { Store } from '../../store/db.js';
 import { RunStore } from '../../store/run-store.js';
 import { validateBuildInput } from '../build-rules.js';
 import type {
-  BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
-  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  BuildData, BuildInputData, BuildListArgs, BuildRecordData, BuildStatsData, Capability, ImageTagData, ImageTagListArgs,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, StepRunData,
 } from '../types.js';
 
 export interface NativeOptions { maxSteps: number }
@@ -27,8 +27,8 @@ export class NativeProvider implements Provider {
   private engine: Engine | null = null;
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
-    this.builds = new BuildStore(store.db);
-    this.runs = new RunStore(store.db);
+    this.builds = new BuildStore(store);
+    this.runs = new RunStore(store);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
       'RUN_LIST', 'RUN_GET', 'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD', ...RUN_CAPABILITIES,
@@ -49,7 +49,7 @@ export class NativeProvider implements Provider {
     return { status: 'UP', lastSuccessAt: null, lastErrorAt: null, lastError: null, circuitState: 'CLOSED' };
   }
 
-  listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
+  listBuilds(args: BuildListArgs): Promise<Page<BuildData>> {
     return this.builds.list(args);
   }
 
@@ -70,7 +70,7 @@ export class NativeProvider implements Provider {
   }
 
   async deleteBuild(key: string): Promise<boolean> {
-    const running = await this.runs.listRuns(key, { offset: 0, limit: 1000 });
+    const running = await this.runs.listRuns(key, { offset: 0, limit: 1000, withTotal: false });
     for (const r of running.items) if (r.state === 'RUNNING' || r.state === 'QUEUED') await this.requireEngine().cancel(r.key);
     return this.builds.delete(key);
   }
@@ -115,7 +115,7 @@ export class NativeProvider implements Provider {
     return this.runs.getLogs(runKey, args);
   }
 
-  listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
+  listImageTags(buildKey: string, args: ImageTagListArgs): Promise<Page<ImageTagData>> {
     return this.runs.listImageTags(buildKey, args);
   }
 
@@ -125,6 +125,35 @@ export class NativeProvider implements Provider {
 
   getBuildRecord(runKey: string): Promise<BuildRecordData | null> {
     return this.runs.getBuildRecord(runKey);
+  }
+
+  // Batch reads: one statement per level (src/store), whatever the number of keys.
+  getBuilds(keys: readonly string[]): Promise<Array<BuildData | null>> {
+    return this.builds.getMany(keys);
+  }
+
+  getRuns(keys: readonly string[]): Promise<Array<RunData | null>> {
+    return this.runs.getRuns(keys);
+  }
+
+  latestRuns(buildKeys: readonly string[]): Promise<Array<RunData | null>> {
+    return this.runs.latestRuns(buildKeys);
+  }
+
+  listRunsOfBuilds(buildKeys: readonly string[], args: PageArgs): Promise<Array<Page<RunData>>> {
+    return this.runs.listRunsOfBuilds(buildKeys, args);
+  }
+
+  listStepRunsOfRuns(runKeys: readonly string[]): Promise<StepRunData[][]> {
+    return this.runs.listStepRunsOfRuns(runKeys);
+  }
+
+  getBuildStatsOfBuilds(buildKeys: readonly string[]): Promise<BuildStatsData[]> {
+    return this.builds.statsOfBuilds(buildKeys);
+  }
+
+  listImageTagsOfBuilds(buildKeys: readonly string[], args: ImageTagListArgs): Promise<Array<Page<ImageTagData>>> {
+    return this.runs.listImageTagsOfBuilds(buildKeys, args);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import type { BuildChangePayload } from '../../live/hub.js';
 import type { BuildData, BuildSort, SortOrder } from '../../providers/types.js';
 import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
-import { Connection, connectionFrom, PagingArgs } from '../common/connection.js';
+import { Connection, connectionFrom, PagingArgs, selectsTotalCount } from '../common/connection.js';
 import { visibleProviders } from '../../auth/checker.js';
 import type { Context } from '../context.js';
 import { ImageTag } from '../image-tag/image-tag.type.js';
@@ -12,7 +13,7 @@ import { Provider } from '../provider/provider.type.js';
 import { BuildRun } from '../run/run.type.js';
 import { BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
 import { Build, BuildStats } from './build.type.js';
-import { mergedBuildPage } from './merged-builds.js';
+import { mergedBuilds } from './merged-builds.js';
 
 const BuildConnection = Connection(Build, 'Build');
 const BuildRunConnection = Connection(BuildRun, 'BuildRun');
@@ -55,6 +56,7 @@ export class BuildResolver {
   @Query(() => BuildConnection, { description: 'Builds of one or more providers (when `providers` is omitted: all that the credential may see), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
   async builds(
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Args() paging: PagingArgs,
     @Arg('providers', () => [String], { nullable: true, description: 'Provider instance ids.' }) providers?: string[] | null,
     @Arg('filter', () => BuildFilterInput, { nullable: true, description: 'Filters.' }) filter?: BuildFilterInput | null,
@@ -64,9 +66,8 @@ export class BuildResolver {
     const { registry, config } = ctx.services;
     const ids = providers?.length ? providers : visibleProviders(ctx.principal, registry.all().filter((p) => p.capabilities.has('BUILD_LIST')).map((p) => p.id));
     for (const id of ids) registry.get(id); // unknown id → NOT_FOUND
-    return connectionFrom(paging, config.limits.maxPageSize,
-      (page) => mergedBuildPage(ctx, ids, page, { filter: filter ?? undefined, sort, order }),
-      (item) => Build.from(item.providerId, item.data));
+    const page = await mergedBuilds(ctx, ids, paging, { filter: filter ?? undefined, sort, order }, config.limits.maxPageSize, selectsTotalCount(info));
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: Build.from(e.node.providerId, e.node.data) })) };
   }
 
   @Authorized('viewer')
@@ -151,8 +152,7 @@ export class BuildResolver {
   @FieldResolver(() => BuildStats, { nullable: true, description: 'Run statistics (counts, averages, latest run); null for providers that keep none (no BUILD_STATS capability), so a mixed list needs no per-row errors.' })
   async stats(@Root() b: Build, @Ctx() ctx: Context) {
     if (!ctx.services.registry.get(b.providerId).capabilities.has('BUILD_STATS')) return null;
-    const get = ctx.services.registry.method(b.providerId, 'getBuildStats', 'BUILD_STATS');
-    return BuildStats.from(await get(b.key));
+    return BuildStats.from(await ctx.loaders.stats(b.providerId).load(b.key));
   }
 
   @FieldResolver(() => BuildRun, { nullable: true, description: 'The latest run.' })
@@ -162,21 +162,24 @@ export class BuildResolver {
   }
 
   @FieldResolver(() => BuildRunConnection, { description: 'Runs of this build, newest first.' })
-  async runs(@Root() b: Build, @Ctx() ctx: Context, @Args() paging: PagingArgs) {
-    const list = ctx.services.registry.method(b.providerId, 'listRuns', 'RUN_LIST');
-    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, page), (r) => BuildRun.from(b.providerId, r));
+  async runs(@Root() b: Build, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo, @Args() paging: PagingArgs) {
+    ctx.services.registry.method(b.providerId, 'listRuns', 'RUN_LIST'); // UNSUPPORTED_BY_PROVIDER before anything is read
+    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => ctx.loaders.runs(b.providerId, page).load(b.key),
+      (r) => BuildRun.from(b.providerId, r), { withTotal: selectsTotalCount(info) });
   }
 
   @FieldResolver(() => ImageTagConnection, { description: 'Image tags produced by this build across runs.' })
   async imageTags(
     @Root() b: Build,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Args() paging: PagingArgs,
     @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key (Cocktail default END_TIME).' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
     @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction (Cocktail default DESC).' }) order: SortOrder,
   ) {
-    const list = ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');
-    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, { ...page, sort, order }), (t) => ImageTag.from(b.providerId, t));
+    ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');
+    return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => ctx.loaders.imageTags(b.providerId, { ...page, sort, order }).load(b.key),
+      (t) => ImageTag.from(b.providerId, t), { withTotal: selectsTotalCount(info) });
   }
 
   @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now (BUILD when the provider can start runs).' })

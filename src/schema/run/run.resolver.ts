@@ -88,8 +88,8 @@ export class RunResolver {
 
   @FieldResolver(() => [StepRun], { description: 'Steps of the run in order.' })
   async steps(@Root() r: BuildRun, @Ctx() ctx: Context) {
-    const list = ctx.services.registry.method(r.providerId, 'listStepRuns', 'STEP_RUNS');
-    return (await list(r.key)).map((s) => StepRun.from(r.providerId, s));
+    ctx.services.registry.method(r.providerId, 'listStepRuns', 'STEP_RUNS');
+    return (await ctx.loaders.stepRuns(r.providerId).load(r.key)).map((s) => StepRun.from(r.providerId, s));
   }
 
   @FieldResolver(() => BuildRecord, { nullable: true, description: 'History record of the run (trigger, revision, timings).' })
