@@ -39,7 +39,8 @@ export interface Context {
  * read (src/providers/batch.ts), each key once per request. Pages of runs and image tags are
  * loaded per (provider, page arguments), so the same `runs(first: 3)` under 50 builds is one
  * batch. What a page or list brought is primed into the by-key loaders (a run listed is not
- * read again by id).
+ * read again by id). Each accessor resolves its provider first, so an unknown id fails there
+ * (NOT_FOUND), not inside a batch.
  */
 export class Loaders {
   private readonly map = new Map<string, DataLoader<string, unknown>>();
@@ -55,21 +56,25 @@ export class Loaders {
   }
 
   build(providerId: string): DataLoader<string, BuildData | null> {
-    return this.get(`build:${providerId}`, (keys) => this.registry.reads(providerId).getBuilds(keys));
+    const reads = this.registry.reads(providerId);
+    return this.get(`build:${providerId}`, (keys) => reads.getBuilds(keys));
   }
 
   run(providerId: string): DataLoader<string, RunData | null> {
-    return this.get(`run:${providerId}`, (keys) => this.registry.reads(providerId).getRuns(keys));
+    const reads = this.registry.reads(providerId);
+    return this.get(`run:${providerId}`, (keys) => reads.getRuns(keys));
   }
 
   latestRun(providerId: string): DataLoader<string, RunData | null> {
-    return this.get(`latestRun:${providerId}`, (keys) => this.registry.reads(providerId).latestRuns(keys));
+    const reads = this.registry.reads(providerId);
+    return this.get(`latestRun:${providerId}`, (keys) => reads.latestRuns(keys));
   }
 
   /** One page (`args`) of runs of each build asked for. */
   runs(providerId: string, args: PageArgs): DataLoader<string, Page<RunData>> {
+    const reads = this.registry.reads(providerId);
     return this.get(`runs:${providerId}:${JSON.stringify(args)}`, async (keys) => {
-      const pages = await this.registry.reads(providerId).listRunsOfBuilds(keys, args);
+      const pages = await reads.listRunsOfBuilds(keys, args);
       const byId = this.run(providerId);
       for (const p of pages) if (!(p instanceof Error)) for (const r of p.items) byId.prime(r.key, r);
       return pages;
@@ -77,15 +82,18 @@ export class Loaders {
   }
 
   stepRuns(providerId: string): DataLoader<string, StepRunData[]> {
-    return this.get(`stepRuns:${providerId}`, (keys) => this.registry.reads(providerId).listStepRunsOfRuns(keys));
+    const reads = this.registry.reads(providerId);
+    return this.get(`stepRuns:${providerId}`, (keys) => reads.listStepRunsOfRuns(keys));
   }
 
   stats(providerId: string): DataLoader<string, BuildStatsData> {
-    return this.get(`stats:${providerId}`, (keys) => this.registry.reads(providerId).getBuildStatsOfBuilds(keys));
+    const reads = this.registry.reads(providerId);
+    return this.get(`stats:${providerId}`, (keys) => reads.getBuildStatsOfBuilds(keys));
   }
 
   imageTags(providerId: string, args: ImageTagListArgs): DataLoader<string, Page<ImageTagData>> {
-    return this.get(`imageTags:${providerId}:${JSON.stringify(args)}`, (keys) => this.registry.reads(providerId).listImageTagsOfBuilds(keys, args));
+    const reads = this.registry.reads(providerId);
+    return this.get(`imageTags:${providerId}:${JSON.stringify(args)}`, (keys) => reads.listImageTagsOfBuilds(keys, args));
   }
 
   /** Builds a list brought are not read again by key within the request. */

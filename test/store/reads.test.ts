@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildStore } from '../../src/store/build-store.js';
-import { openStore, type Store } from '../../src/store/db.js';
+import type { Insertable } from 'kysely';
+import { openStore, type BuildRunTable, type Store } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { PG_URL } from '../support/gateway.js';
@@ -54,7 +55,7 @@ describe.each(['sqlite', 'postgres'] as const)('native store batch reads (%s)', 
     // Deterministic pseudo-random runs: states, times and sizes, some without times or sizes.
     let seed = 7;
     const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-    const rows = [];
+    const rows: Array<Insertable<BuildRunTable> & { build_id: number; state: string; begin_time: number | null; end_time: number | null; image_size: number | null }> = [];
     for (let i = 0; i < 3000; i++) {
       const buildId = i % 10 === 0 ? Number(small!.key) : Number(big!.key);
       const state = STATES[Math.floor(rnd() * STATES.length)]!;

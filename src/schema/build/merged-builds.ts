@@ -147,7 +147,9 @@ export async function mergedBuilds(
     return encodeKeyset(JSON.stringify(c));
   };
   let edges = page.map((r) => ({ cursor: cursorOf(r.pos), node: { providerId: r.pos.p, data: r.data } }));
-  const more = all.length > limit;
+  // A provider that failed may still hold rows after the cursor: say so while pages make progress
+  // (a page with no row and only failures ends the walk, with the errors saying why).
+  const more = all.length > limit || (failed.length > 0 && page.length > 0);
   if (backward) edges = edges.reverse();
   return {
     edges,

@@ -1,0 +1,127 @@
+// One server of the read-path benchmark, in a process of its own (started by read-path.mjs):
+//   reference  an Apollo Server 5 serving the same shapes from memory (no buildgate code)
+//   sqlite     buildgate (dist/) on a fresh SQLite file
+//   postgres   buildgate (dist/) on a fresh PostgreSQL schema
+// Each holds the same data: BUILDS builds × 3 runs × 4 step runs. Prints {"url"} on stdout
+// once ready; answers the IPC message "statements" with the store's statement counter.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [kind, buildsArg] = process.argv.slice(2);
+const BUILDS = Number(buildsArg ?? 100);
+const RUNS = 3;
+const STEPS = 4;
+const T0 = 1_760_000_000_000;
+const name = (i) => `build-${String(i).padStart(4, '0')}`;
+
+async function reference() {
+  const { ApolloServer } = await import('@apollo/server');
+  const { startStandaloneServer } = await import('@apollo/server/standalone');
+  const typeDefs = `#graphql
+    enum RunState { QUEUED RUNNING DONE ERROR CANCELED }
+    enum BuildSort { NAME LAST_RUN_TIME }
+    enum SortOrder { ASC DESC }
+    input BuildFilterInput { nameContains: String lastRunStates: [RunState!] }
+    type Query { builds(providers: [String!], filter: BuildFilterInput, sort: BuildSort = NAME, order: SortOrder = ASC, first: Int, after: String): BuildConnection! }
+    type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+    type Provider { id: ID! providerId: String! kind: String! }
+    type BuildStats { buildCount: Int! runningCount: Int! doneCount: Int! errorCount: Int! tagCount: Int! buildTimeAvg: Float }
+    type StepRun { id: ID! title: String state: String! }
+    type BuildRun { id: ID! buildNo: Int state: RunState! rawState: String! beginTime: String runTimeBySec: Float tagName: String steps: [StepRun!]! }
+    type BuildRunEdge { cursor: String! node: BuildRun! }
+    type BuildRunConnection { edges: [BuildRunEdge!]! pageInfo: PageInfo! totalCount: Int }
+    type Build { id: ID! key: String! name: String! provider: Provider! stats: BuildStats lastRun: BuildRun runs(first: Int, after: String): BuildRunConnection! }
+    type BuildEdge { cursor: String! node: Build! }
+    type BuildConnection { edges: [BuildEdge!]! pageInfo: PageInfo! totalCount: Int }
+  `;
+  const provider = { id: 'native', providerId: 'native', kind: 'NATIVE' };
+  let runId = 0;
+  let stepId = 0;
+  const builds = Array.from({ length: BUILDS }, (_v, i) => {
+    const runs = Array.from({ length: RUNS }, (_w, r) => ({
+      id: `run-${++runId}`, buildNo: RUNS - r, state: 'DONE', rawState: 'DONE', beginTime: new Date(T0 + runId * 1000).toISOString(), runTimeBySec: 30, tagName: null,
+      steps: Array.from({ length: STEPS }, (_x, s) => ({ id: `step-${++stepId}`, title: `step ${s + 1}`, state: 'DONE' })),
+    }));
+    return {
+      id: `build-${i + 1}`, key: String(i + 1), name: name(i), provider, runs, lastRun: runs[0],
+      stats: { buildCount: RUNS, runningCount: 0, doneCount: RUNS, errorCount: 0, tagCount: 0, buildTimeAvg: 30 },
+    };
+  });
+  const page = (items, first, after) => {
+    const start = after ? Number(Buffer.from(after, 'base64url').toString()) + 1 : 0;
+    const slice = items.slice(start, start + (first ?? 20));
+    const edges = slice.map((node, i) => ({ cursor: Buffer.from(String(start + i)).toString('base64url'), node }));
+    return { edges, totalCount: items.length, pageInfo: { hasNextPage: start + slice.length < items.length, hasPreviousPage: start > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+  };
+  const resolvers = {
+    Query: { builds: (_r, a) => page(builds, a.first, a.after) },
+    Build: { runs: (b, a) => page(b.runs, a.first, a.after) },
+  };
+  const server = new ApolloServer({ typeDefs, resolvers });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url, statements: () => 0 };
+}
+
+async function buildgate(database) {
+  const pino = (await import('pino')).default;
+  const { parseConfig } = await import('../dist/src/config/index.js');
+  const { startServer } = await import('../dist/src/server/index.js');
+  const { BuildStore } = await import('../dist/src/store/build-store.js');
+  const { RunStore } = await import('../dist/src/store/run-store.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bg-read-${database}-`));
+  let pgSchema;
+  let url = `sqlite:${dir}/b.db`;
+  if (database === 'postgres') {
+    const pg = (await import('pg')).default;
+    url = process.env.BUILDGATE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    pgSchema = `bg_bench_${process.pid}`;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`create schema ${pgSchema}`);
+    await c.end();
+  }
+  const config = parseConfig({
+    server: { port: 0, playground: false }, database: { url }, log: { level: 'silent' }, demo: { seed: false },
+    engine: { workDir: `${dir}/ws` }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, mutationsPerMinute: 0 },
+  });
+  const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
+  const store = new BuildStore(server.store);
+  const runs = new RunStore(server.store);
+  for (let i = 0; i < BUILDS; i++) {
+    const b = await store.create({
+      name: name(i),
+      steps: Array.from({ length: STEPS }, (_v, s) => ({ stepOrder: s + 1, useFlag: true, config: { stepType: 'SHELL', stepTitle: `step ${s + 1}`, shellType: 'COMMAND', command: 'true' } })),
+    });
+    for (let r = 0; r < RUNS; r++) {
+      const id = await runs.createRun(b.key, {
+        run_type: 'BUILD', state: 'QUEUED', description: null, callback_url: null, callback_status: null, image_url: null, image_size: null, image_digest: null,
+        trigger: 'API', triggered_by: null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: T0,
+      }, b.steps, () => null);
+      await runs.updateRun(id, { state: 'DONE', begin_time: T0 + id * 1000, end_time: T0 + id * 1000 + 30_000 });
+      await runs.updateStepRunsInState(id, 'WAIT', { state: 'DONE' });
+    }
+  }
+  const cleanup = async () => {
+    await server.close();
+    if (pgSchema) {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${pgSchema} cascade`);
+      await c.end();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: server.url, statements: () => server.store.statements?.count ?? null, cleanup };
+}
+
+const s = kind === 'reference' ? await reference() : await buildgate(kind);
+process.on('message', async (m) => {
+  if (m === 'statements') process.send({ statements: s.statements(), rss: process.memoryUsage().rss });
+  if (m === 'stop') {
+    await s.cleanup?.();
+    process.exit(0);
+  }
+});
+process.stdout.write(`${JSON.stringify({ url: s.url })}\n`);

@@ -1,0 +1,114 @@
+// Read path: buildgate (SQLite, PostgreSQL) against an Apollo Server 5 serving the same shapes
+// from memory, all in one run. Each server runs in a process of its own; this process is the
+// load generator (keep-alive connections, closed loop). Needs `npm run build:server` first.
+//
+//   node bench/read-path.mjs [--seconds 8] [--warmup 2] [--connections 8] [--builds 100] [--only sqlite,postgres,reference]
+//
+// Prints one table row per (query, server): req/s, p50, p99, ratios to the reference, store
+// statements per request (the store's counter, read before and after over IPC).
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const SECONDS = Number(arg('seconds', 8));
+const WARMUP = Number(arg('warmup', 2));
+const CONNECTIONS = Number(arg('connections', 8));
+const BUILDS = Number(arg('builds', 100));
+const ONLY = arg('only', 'reference,sqlite,postgres').split(',');
+
+const BUILDS_LIST = fs.readFileSync(path.join(here, '../schema/operations/01-builds-list.graphql'), 'utf8');
+const QUERIES = [
+  { name: '600 objects (50 builds × 3 runs × 4 steps)', body: { query: '{ builds(first: 50) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }' } },
+  { name: '600 objects, first: 10', body: { query: '{ builds(first: 10) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }' } },
+  { name: '600 objects, first: 100', body: { query: '{ builds(first: 100) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }' } },
+  { name: 'BuildsList first: 50', body: { query: BUILDS_LIST, variables: { first: 50 } } },
+  { name: '{ __typename }', body: { query: '{ __typename }' } },
+];
+
+function start(kind) {
+  const child = fork(path.join(here, 'read-path-server.mjs'), [kind, String(BUILDS)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve({ kind, child, url: JSON.parse(line).url });
+    });
+    child.on('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+}
+
+const ask = (server) => new Promise((resolve) => {
+  server.child.once('message', resolve);
+  server.child.send('statements');
+});
+
+/** Closed-loop load: CONNECTIONS requests in flight, each sent when the previous answer is in. */
+async function load(url, body, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const payload = JSON.stringify(body);
+  const u = new URL(url);
+  const latencies = [];
+  let errors = 0;
+  let checked = false;
+  const until = performance.now() + seconds * 1000;
+  const one = () => new Promise((resolve) => {
+    const t = performance.now();
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        latencies.push(performance.now() - t);
+        if (res.statusCode !== 200) errors++;
+        else if (!checked) {
+          checked = true;
+          const b = JSON.parse(Buffer.concat(chunks).toString());
+          if (b.errors) { errors++; console.error(JSON.stringify(b.errors).slice(0, 500)); }
+        }
+        resolve();
+      });
+    });
+    req.on('error', () => { errors++; resolve(); });
+    req.end(payload);
+  });
+  const loop = async () => { while (performance.now() < until) await one(); };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { requests: latencies.length, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
+}
+
+const results = [];
+for (const kind of ONLY) {
+  const server = await start(kind);
+  for (const q of QUERIES) {
+    await load(server.url, q.body, WARMUP);
+    const before = await ask(server);
+    const r = await load(server.url, q.body, SECONDS);
+    const after = await ask(server);
+    const statements = kind === 'reference' || after.statements === null ? null : (after.statements - before.statements) / r.requests;
+    results.push({ kind, query: q.name, ...r, statements, rss: after.rss });
+    console.error(`${kind.padEnd(9)} ${q.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${statements === null ? '' : `${statements.toFixed(2)} statements/req`}  errors ${r.errors}`);
+  }
+  server.child.send('stop');
+  await new Promise((r) => server.child.once('exit', r));
+}
+
+console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP} s warm-up, ${BUILDS} builds × 3 runs × 4 steps.\n`);
+console.log('| query | server | req/s | × reference | p50 ms | p99 ms | p99 × reference | statements/request | RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const ref = results.find((x) => x.kind === 'reference' && x.query === r.query);
+  const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '—');
+  console.log(`| ${r.query} | ${r.kind} | ${r.rps.toFixed(0)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.rps, ref?.rps)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.p99, ref?.p99)} | ${r.statements === null ? '—' : r.statements.toFixed(2)} | ${(r.rss / 1e6).toFixed(0)} |`);
+}
