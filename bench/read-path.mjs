@@ -8,6 +8,7 @@
 // statements per request (the store's counter, read before and after over IPC).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,15 @@ const arg = (name, def) => {
   return i > 0 ? process.argv[i + 1] : def;
 };
 const SECONDS = Number(arg('seconds', 8));
+// The load on a shared machine swings: each row's SECONDS are spread over ROUNDS turns that
+// alternate between the servers, so every ratio compares the same moments.
+const ROUNDS = Number(arg('rounds', 4));
 const WARMUP = Number(arg('warmup', 2));
 const CONNECTIONS = Number(arg('connections', 8));
 const BUILDS = Number(arg('builds', 100));
 const ONLY = arg('only', 'reference,sqlite,postgres').split(',');
+const QUERY = arg('query', null); // only the queries whose name contains this
+const PROFILE = arg('profile', null); // directory: the servers write V8 CPU profiles there
 
 const BUILDS_LIST = fs.readFileSync(path.join(here, '../schema/operations/01-builds-list.graphql'), 'utf8');
 const QUERIES = [
@@ -33,7 +39,9 @@ const QUERIES = [
 ];
 
 function start(kind) {
-  const child = fork(path.join(here, 'read-path-server.mjs'), [kind, String(BUILDS)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'read-path-server.mjs'), [kind, String(BUILDS)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -83,28 +91,45 @@ async function load(url, body, seconds) {
   await Promise.all(Array.from({ length: CONNECTIONS }, loop));
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
+  return { latencies, elapsed, errors };
+}
+
+function summary(turns) {
+  const latencies = turns.flatMap((t) => t.latencies).sort((a, b) => a - b);
+  const elapsed = turns.reduce((a, t) => a + t.elapsed, 0);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { requests: latencies.length, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors };
+  return { requests: latencies.length, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors: turns.reduce((a, t) => a + t.errors, 0) };
 }
 
+const servers = [];
+for (const kind of ONLY) servers.push(await start(kind));
 const results = [];
-for (const kind of ONLY) {
-  const server = await start(kind);
-  for (const q of QUERIES) {
-    await load(server.url, q.body, WARMUP);
-    const before = await ask(server);
-    const r = await load(server.url, q.body, SECONDS);
-    const after = await ask(server);
-    const statements = kind === 'reference' || after.statements === null ? null : (after.statements - before.statements) / r.requests;
-    results.push({ kind, query: q.name, ...r, statements, rss: after.rss });
-    console.error(`${kind.padEnd(9)} ${q.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${statements === null ? '' : `${statements.toFixed(2)} statements/req`}  errors ${r.errors}`);
+for (const q of QUERIES.filter((x) => !QUERY || x.name.includes(QUERY))) {
+  const turns = new Map(servers.map((sv) => [sv.kind, []]));
+  const statements = new Map(servers.map((sv) => [sv.kind, 0]));
+  for (const sv of servers) await load(sv.url, q.body, WARMUP);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const sv of servers) {
+      const before = await ask(sv);
+      turns.get(sv.kind).push(await load(sv.url, q.body, SECONDS / ROUNDS));
+      const after = await ask(sv);
+      statements.set(sv.kind, statements.get(sv.kind) + (after.statements ?? 0) - (before.statements ?? 0));
+    }
   }
-  server.child.send('stop');
-  await new Promise((r) => server.child.once('exit', r));
+  for (const sv of servers) {
+    const r = summary(turns.get(sv.kind));
+    const st = sv.kind === 'reference' ? null : statements.get(sv.kind) / r.requests;
+    const { rss } = await ask(sv);
+    results.push({ kind: sv.kind, query: q.name, ...r, statements: st, rss });
+    console.error(`${sv.kind.padEnd(9)} ${q.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${st === null ? '' : `${st.toFixed(2)} statements/req`}  errors ${r.errors}`);
+  }
+}
+for (const sv of servers) {
+  sv.child.send('stop');
+  await new Promise((r) => sv.child.once('exit', r));
 }
 
-console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP} s warm-up, ${BUILDS} builds × 3 runs × 4 steps.\n`);
+console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per row (${ROUNDS} turns alternating between the servers) after ${WARMUP} s warm-up, ${BUILDS} builds × 3 runs × 4 steps; load average (1 min) at the end: ${os.loadavg()[0].toFixed(1)}.\n`);
 console.log('| query | server | req/s | × reference | p50 ms | p99 ms | p99 × reference | statements/request | RSS MB |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {

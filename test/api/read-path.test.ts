@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { startDemoUpstreams, type DemoUpstreams } from '../../src/demo/upstreams.js';
 import { BuildStore } from '../../src/store/build-store.js';
 import { RunStore } from '../../src/store/run-store.js';
-import { BuildsListDocument, type BuildsListQueryVariables } from '../generated/graphql.js';
+import { BuildsListDocument, CreateBuildDocument, DeleteBuildDocument, type BuildsListQueryVariables } from '../generated/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 /**
@@ -32,6 +32,17 @@ async function seed(gw: TestGateway, builds: number, runsPerBuild: number, steps
   return keys;
 }
 
+/** Builds created over GraphQL (their keys). */
+async function createBuilds(gw: TestGateway, names: string[]): Promise<string[]> {
+  const keys: string[] = [];
+  for (const name of names) {
+    const r = await gw.gql(CreateBuildDocument, { input: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } });
+    expect(r.errors).toBeUndefined();
+    keys.push(r.data!.createBuild.id);
+  }
+  return keys;
+}
+
 /** Statements the store ran while `fn` ran. */
 async function statements<T>(gw: TestGateway, fn: () => Promise<T>): Promise<{ n: number; result: T }> {
   const before = gw.server.store.statements.count;
@@ -41,7 +52,6 @@ async function statements<T>(gw: TestGateway, fn: () => Promise<T>): Promise<{ n
 
 describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
   let gw: TestGateway;
-  const list = (v: BuildsListQueryVariables) => gw.gql(BuildsListDocument, v);
   beforeAll(async () => {
     gw = await startGateway({ database });
     await seed(gw, 100, 3, 4);
@@ -69,38 +79,12 @@ describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
     expect(n).toBeLessThanOrEqual(5);
   });
 
-  it('pages of builds see every build exactly once while builds are added and removed between pages', async () => {
-    const original = await seed(gw, 20, 0, 1, 'k');
-    const seen: string[] = [];
-    let after: string | null | undefined = null;
-    let added = 0;
-    for (let page = 0; page < 50; page++) {
-      const r: Awaited<ReturnType<typeof list>> = await list({ providers: ['native'], filter: { nameContains: 'k-' }, first: 3, after });
-      expect(r.errors).toBeUndefined();
-      const names = r.data!.builds.edges.map((e) => e.node.name);
-      seen.push(...names);
-      // Before the next page: a build that sorts before everything shown, and one shown earlier removed.
-      await new BuildStore(gw.server.store).create({ name: `k-000-new-${added++}`, steps: [] });
-      const gone = original.shift();
-      if (gone && page % 2 === 0) await new BuildStore(gw.server.store).delete(gone);
-      if (!r.data!.builds.pageInfo.hasNextPage) break;
-      after = r.data!.builds.pageInfo.endCursor;
-    }
-    const expected = Array.from({ length: 20 }, (_v, i) => `k-${String(i).padStart(3, '0')}`);
-    // In order, none twice (the new ones sort just after k-000, behind the cursor: not seen).
-    expect(seen.filter((s) => !s.includes('new'))).toEqual(expected.filter((name) => seen.includes(name)));
-    expect(new Set(seen).size).toBe(seen.length);
-    // Removed builds were all behind the cursor already: every original one was seen.
-    expect(expected.filter((name) => !seen.includes(name))).toEqual([]);
-  });
-
   it('runs pages with keyset cursors: a run started between pages moves no row', async () => {
     const [key] = await seed(gw, 1, 7, 1, 'r');
     const q = `query($id: ID!, $after: String) { build(id: $id) { runs(first: 3, after: $after) { pageInfo { hasNextPage endCursor } edges { node { buildNo } } } } }`;
     const { toGlobalId } = await import('../../src/ids.js');
     const id = toGlobalId('native', 'Build', key!);
     const p1 = (await gw.gql(q, { id })).data as any;
-    await seed(gw, 0, 0, 0);
     await new RunStore(gw.server.store).createRun(key!, {
       run_type: 'BUILD', state: 'QUEUED', description: null, callback_url: null, callback_status: null, image_url: null, image_size: null, image_digest: null,
       trigger: 'API', triggered_by: null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: Date.now(),
@@ -113,6 +97,38 @@ describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
   });
 });
 
+describe.each(['sqlite', 'postgres'] as const)('native builds paged while they change (%s)', (database) => {
+  let gw: TestGateway;
+  const list = (v: BuildsListQueryVariables) => gw.gql(BuildsListDocument, v);
+  beforeAll(async () => { gw = await startGateway({ database }); });
+  afterAll(async () => { await gw?.close(); });
+
+  it('pages of builds see every build exactly once while builds are added and removed between pages', async () => {
+    const original = await createBuilds(gw, Array.from({ length: 20 }, (_v, i) => `k-${String(i).padStart(3, '0')}`));
+    const seen: string[] = [];
+    let after: string | null | undefined = null;
+    let added = 0;
+    for (let page = 0; page < 50; page++) {
+      const r: Awaited<ReturnType<typeof list>> = await list({ providers: ['native'], filter: { nameContains: 'k-' }, first: 3, after });
+      expect(r.errors).toBeUndefined();
+      const names = r.data!.builds.edges.map((e) => e.node.name);
+      seen.push(...names);
+      // Before the next page: a build that sorts before everything shown, and one shown earlier removed.
+      await createBuilds(gw, [`k-000-new-${added++}`]);
+      const gone = original.shift();
+      if (gone && page % 2 === 0) expect((await gw.gql(DeleteBuildDocument, { id: gone })).errors).toBeUndefined();
+      if (!r.data!.builds.pageInfo.hasNextPage) break;
+      after = r.data!.builds.pageInfo.endCursor;
+    }
+    const expected = Array.from({ length: 20 }, (_v, i) => `k-${String(i).padStart(3, '0')}`);
+    // In order, none twice (the new ones sort just after k-000, behind the cursor: not seen).
+    expect(seen.filter((s) => !s.includes('new'))).toEqual(expected.filter((name) => seen.includes(name)));
+    expect(new Set(seen).size).toBe(seen.length);
+    // Removed builds were all behind the cursor already: every original one was seen.
+    expect(expected.filter((name) => !seen.includes(name))).toEqual([]);
+  });
+});
+
 describe.each(['sqlite', 'postgres'] as const)('merged builds with a provider failing between pages (%s)', (database) => {
   let demo: DemoUpstreams;
   let gw: TestGateway;
@@ -120,7 +136,7 @@ describe.each(['sqlite', 'postgres'] as const)('merged builds with a provider fa
   beforeAll(async () => {
     demo = await startDemoUpstreams({ pace: 'test', instance: { cacheTtlMs: 0, retries: 0, timeoutMs: 600 } });
     gw = await startGateway({ database, config: { providers: demo.instances } });
-    await seed(gw, 6, 1, 1, 'native');
+    await createBuilds(gw, Array.from({ length: 6 }, (_v, i) => `native-${i}`));
   }, 60_000);
   afterEach(() => { for (const f of Object.values(demo.fakes)) f.fake.clearFaults(); });
   afterAll(async () => {
