@@ -3,7 +3,7 @@ import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { AutotagSeqTypeEnum, StepTypeEnum } from '../common/enums.js';
-import { Node } from '../common/node.js';
+import { lazyField, Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from './step-config.type.js';
 
 @ObjectType({ description: 'Automatic tagging of the images a build produces.' })
@@ -75,15 +75,14 @@ export class Build extends Node {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Provider-specific fields, secrets removed.' }) details!: Record<string, unknown> | null;
 
   static from(providerId: string, b: BuildData): Build {
-    return Object.assign(new Build(), {
+    return lazyField(Object.assign(new Build(), {
       id: toGlobalId(providerId, 'Build', b.key), providerId, key: b.key, name: b.name, description: b.description ?? null,
       accountSeq: b.accountSeq ?? null, registryName: b.registryName ?? null, registryProjectId: b.registryProjectId ?? null,
       externalRegistrySeq: b.externalRegistrySeq ?? null, imageName: b.imageName ?? null, tagName: b.tagName ?? null,
       autotag: b.autotag ? Object.assign(new Autotag(), b.autotag) : null, buildServerHost: b.buildServerHost ?? null,
       buildServerTlsVerify: b.buildServerTlsVerify ?? null, hasBuildServerCacrt: !!b.hasBuildServerCacrt,
       hasBuildServerClientCert: !!b.hasBuildServerClientCert, hasBuildServerClientKey: !!b.hasBuildServerClientKey,
-      hostUrl: b.hostUrl ?? null, steps: b.steps ? b.steps.map((s) => BuildStep.from(providerId, b.key, s)) : null,
-      createdAt: b.createdAt ?? null, updatedAt: b.updatedAt ?? null, details: b.details ?? null,
-    });
+      hostUrl: b.hostUrl ?? null, createdAt: b.createdAt ?? null, updatedAt: b.updatedAt ?? null, details: b.details ?? null,
+    }), 'steps', () => (b.steps ? b.steps.map((s) => BuildStep.from(providerId, b.key, s)) : null));
   }
 }

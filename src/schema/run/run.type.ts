@@ -3,7 +3,7 @@ import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildAction, LogLineData, RunData, RunState, StepRunData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
-import { Node } from '../common/node.js';
+import { lazyField, Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
 
 /** Path of the whole-log download of a run (served by src/server/log-download.ts). */
@@ -76,12 +76,12 @@ export class StepRun extends Node {
   @Field(() => StepConfigUnion, { nullable: true, description: 'The step configuration this run used; secrets as has… flags.' }) config!: typeof StepConfigUnion | null;
 
   static from(providerId: string, s: StepRunData): StepRun {
-    return Object.assign(new StepRun(), {
+    return lazyField(Object.assign(new StepRun(), {
       id: toGlobalId(providerId, 'StepRun', s.key), providerId, runKey: s.runKey, key: s.key, stepType: s.stepType,
       stepOrder: s.stepOrder, title: s.title ?? null, state: s.state, rawState: s.rawState, beginTime: s.beginTime,
       endTime: s.endTime, runTimeBySec: seconds(s.beginTime, s.endTime), errorMessage: s.errorMessage ?? null,
-      useFlag: s.useFlag ?? true, config: s.config ? stepConfigView(s.config) : null,
-    });
+      useFlag: s.useFlag ?? true,
+    }), 'config', () => (s.config ? stepConfigView(s.config) : null));
   }
 }
 
