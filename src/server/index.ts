@@ -24,6 +24,7 @@ import { packageRoot } from './package-root.js';
 import { createProviders } from './providers.js';
 import { Security } from '../auth/security.js';
 import type { Principal } from '../auth/principal.js';
+import { visibleProviders } from '../auth/checker.js';
 import { OperationPipeline } from './pipeline.js';
 import { startWsTransport } from './ws-transport.js';
 import { fromGlobalId } from '../ids.js';
@@ -114,14 +115,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', async (_req, res) => {
+  // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
+  app.get('/readyz', async (req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
     try {
       await store.db.selectFrom('builds').select('id').limit(1).execute();
-      res.json({ status: 'ready', providers: registry.all().map((p) => ({ id: p.id, status: p.health().status })) });
     } catch (e) {
-      res.status(503).json({ status: 'store unavailable', error: (e as Error).message });
+      logger.warn({ err: e }, 'readiness: store unavailable');
+      res.status(503).json({ status: 'store unavailable' });
+      return;
     }
+    const viewer = await security.authenticator.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').catch(() => null);
+    if (!viewer || viewer.kind === 'anonymous') { res.json({ status: 'ready' }); return; }
+    const visible = visibleProviders(viewer, registry.all().map((p) => p.id));
+    res.json({ status: 'ready', providers: registry.all().filter((p) => visible.includes(p.id)).map((p) => ({ id: p.id, status: p.health().status })) });
   });
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));
