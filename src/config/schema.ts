@@ -29,6 +29,23 @@ export const configSchema = z.strictObject({
     fieldSuggestions: bool(true),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
+    /** graphql-ws on /graphql (see src/server/ws-transport.ts). */
+    ws: z.strictObject({
+      /**
+       * Browser origins (`https://ci.example`) allowed to open the websocket, beside the
+       * gateway's own origin and loopback origins; `*`: any. Other origins get HTTP 403 before
+       * the upgrade. Requests without an Origin header (not from a browser) are not refused.
+       */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Largest websocket message before connection_init is authenticated (bytes). */
+      maxPayloadBeforeInit: z.coerce.number().int().min(1024).default(64 * 1024),
+      /** Largest websocket message once authenticated (bytes). */
+      maxPayload: z.coerce.number().int().min(1024).default(1024 * 1024),
+      /** Interval of the check that closes sockets whose API key was revoked or JWT expired (ms). */
+      credentialRecheckMs: z.coerce.number().int().min(100).default(5000),
+      /** Validated documents kept for reuse by graphql-ws, in bytes of query text. */
+      documentCacheBytes: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+    }).prefault({}),
   }).prefault({}),
   database: z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
@@ -87,8 +104,15 @@ export const configSchema = z.strictObject({
     batchedRequests: bool(false),
     /** Mutations per credential (or per IP when anonymous) per minute; 0: no limit. */
     mutationsPerMinute: z.coerce.number().int().min(0).default(120),
-    /** graphql-ws connections opened per credential (or IP) per minute; 0: no limit. */
-    wsConnectsPerMinute: z.coerce.number().int().min(0).default(60),
+    /**
+     * graphql-ws connections opened per credential (per IP when anonymous) per minute; 0: no
+     * limit. The default lets a page of 50 live views connect and reconnect several times a minute.
+     */
+    wsConnectsPerMinute: z.coerce.number().int().min(0).default(300),
+    /** Operations (subscriptions and queries in flight) open at once on one graphql-ws socket. */
+    wsOperationsPerSocket: z.coerce.number().int().min(1).default(100),
+    /** Operations open at once over all graphql-ws sockets of one credential (of one IP when anonymous). */
+    wsOperationsPerCredential: z.coerce.number().int().min(1).default(1000),
   }).prefault({}),
   auth: z.strictObject({
     /**

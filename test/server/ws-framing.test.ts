@@ -3,16 +3,17 @@ import { buildSchema, parse } from 'graphql';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { sharedSerialization, sharedSubscribe } from '../../src/live/shared-execution.js';
+import { sendMessage } from '../../src/server/ws-transport.js';
 
 const schema = buildSchema('type Query { x: String } type Subscription { tick: String }');
 
-// Real websockets: the server side patched as buildgate patches it, the client a plain ws
-// client that sees whole messages (the shared bytes go out as a second fragment).
+// Real websockets: the server side sends as buildgate's transport sends, the client a plain
+// ws client that sees whole messages (the shared bytes go out as a second fragment).
 let wss: WebSocketServer;
 const serverSockets: WebSocket[] = [];
 beforeAll(async () => {
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  wss.on('connection', (ws) => { sharedSerialization.patchSocket(ws as never); serverSockets.push(ws); });
+  wss.on('connection', (ws) => { serverSockets.push(ws); });
   await new Promise((r) => wss.once('listening', r));
 });
 afterAll(async () => {
@@ -49,13 +50,13 @@ describe('shared serialisation of subscription results', () => {
     const y = await socket();
     const gotX = x.next();
     const gotY = y.next();
-    x.s.send(message(sharedSerialization.onNext(null, '1', null, null, ra) ?? ra));
-    y.s.send(message(sharedSerialization.onNext(null, '1', null, null, rb) ?? rb));
+    await sendMessage(x.s, message(sharedSerialization.onNext(null, '1', null, null, ra) ?? ra));
+    await sendMessage(y.s, message(sharedSerialization.onNext(null, '1', null, null, rb) ?? rb));
     for (const out of [await gotX, await gotY]) expect(JSON.parse(out)).toEqual({ id: '1', type: 'next', payload: { data: { tick: 'hello' } } });
     // A payload of its own whose text is the marker itself goes out unchanged.
     const own = { data: { tick: '__buildgate_shared_payload__' } };
     const gotOwn = x.next();
-    x.s.send(message(own));
+    await sendMessage(x.s, message(own));
     expect(JSON.parse(await gotOwn)).toEqual({ id: '1', type: 'next', payload: own });
     x.client.close();
     y.client.close();
