@@ -9,7 +9,7 @@ import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { nullIfNotFound } from '../upstream/failures.js';
 import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
 import { parseQuayOptions, type QuayOptions } from './options.js';
-import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
+import { buildListWire, buildViewWire, classifyQuayError, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
 
 /** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
 export interface QuayBuildRequest {
@@ -45,7 +45,7 @@ export class QuayProvider implements Provider {
     this.baseUrl = instance.baseUrl;
     this.options = parseQuayOptions(instance.id, instance.options);
     this.registryHost = new URL(instance.baseUrl).host;
-    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError });
+    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError, classifyError: classifyQuayError });
   }
 
   health(): ProviderHealthData {

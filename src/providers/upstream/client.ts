@@ -57,7 +57,7 @@ export interface UpstreamClientOptions {
    * The upstream's own way of saying "no such object" (or another code) when its HTTP
    * status says something else, from status and the body's code fields. Undefined: by status.
    */
-  classifyError?: (status: number, body: unknown) => ErrorCode | undefined;
+  classifyError?: (status: number, body: unknown, method: string) => ErrorCode | undefined;
   breaker?: BreakerOptions;
   /** First retry delay; doubles each retry (±20% jitter). Default 200 ms. */
   backoffMs?: number;
@@ -342,7 +342,7 @@ export class UpstreamClient {
     const body = res.body;
     if (res.statusCode >= 400 || res.statusCode < 200) {
       throw failureFromResponse({
-        providerId: this.providerId, what, status: res.statusCode, headers: res.headers,
+        providerId: this.providerId, what, method, status: res.statusCode, headers: res.headers,
         raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError, classifyError: this.opts.classifyError,
       });
     }

@@ -31,13 +31,14 @@ function defaultDescribe(body: unknown): string | undefined {
 export interface ResponseFailure {
   providerId: string;
   what: string;
+  method?: string;
   status: number;
   headers: IncomingHttpHeaders;
   raw: string;
   secrets: readonly string[];
   describeError?: (status: number, body: unknown) => string | undefined;
   /** The upstream's own code for this answer when its status alone misleads (e.g. Zadig's 500 for "no such task"). */
-  classifyError?: (status: number, body: unknown) => ErrorCode | undefined;
+  classifyError?: (status: number, body: unknown, method: string) => ErrorCode | undefined;
 }
 
 /** An HTTP answer with a failing status, as an UpstreamError with the right code. */
@@ -61,7 +62,7 @@ export function failureFromResponse(f: ResponseFailure): UpstreamError {
   const msg = (what: string) => `${f.what} ${what} (HTTP ${f.status})${detail}`;
   let own: ErrorCode | undefined;
   try {
-    own = f.classifyError?.(f.status, clean);
+    own = f.classifyError?.(f.status, clean, f.method ?? 'GET');
   } catch {
     own = undefined;
   }
