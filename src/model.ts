@@ -262,7 +262,13 @@ export interface LogLineData {
 
 /** Offset paging: every upstream style (pages, since, none) is mapped onto it by the provider. */
 export interface PageArgs { offset: number; limit: number }
-export interface Page<T> { items: T[]; totalCount: number | null; hasMore: boolean }
+export interface Page<T> {
+  items: T[];
+  totalCount: number | null;
+  hasMore: boolean;
+  /** Items of this page that could not be read, one error naming each; totalCount counts them too. */
+  errors?: readonly Error[];
+}
 
 export type BuildSort = 'NAME' | 'LAST_RUN_TIME';
 export type SortOrder = 'ASC' | 'DESC';

@@ -176,13 +176,16 @@ export const configSchema = z.strictObject({
     options: z.record(z.string(), z.unknown()).default({}),
     cacheTtlMs: z.coerce.number().int().min(0).default(5000),
     timeoutMs: z.coerce.number().int().min(1).default(10000),
+    /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
+    deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-      rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
+      /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */
+      rollingWindowMs: z.coerce.number().int().min(1000).optional(),
     }).prefault({}),
   })).default([]),
 }).superRefine((c, ctx) => {
