@@ -258,6 +258,8 @@ export interface LogLineData {
   stream: LogStream;
   time: Date | null;
   text: string;
+  /** A piece of a long line that continues the previous line (absent: false). */
+  continued?: boolean;
 }
 
 /** Offset paging: every upstream style (pages, since, none) is mapped onto it by the provider. */

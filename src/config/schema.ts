@@ -138,8 +138,11 @@ export const configSchema = z.strictObject({
     workDir: z.string().default('./data/workspaces'),
     maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
     defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
-    /** Longest stored log line; longer lines are split. */
-    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /**
+     * Longest stored log line in UTF-8 bytes (64 KiB, as Tekton); a longer line is stored in
+     * pieces cut between characters, each after the first marked `continued`.
+     */
+    maxLogLineBytes: z.coerce.number().int().min(256).default(64 * 1024),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
     /**

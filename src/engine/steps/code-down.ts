@@ -101,12 +101,10 @@ export const codeDownStep: StepExecutor = async (ctx) => {
       env,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text) => {
-        // progress redraws with \r; only the state each line ends in is worth a log line
-        const shown = text.split('\r').filter((s) => s.trim()).at(-1);
-        if (shown === undefined) return;
-        ctx.log(stream, shown);
-        if (/^(fatal|error|remote):/.test(shown)) problems.push(shown);
+      onLine: (stream, text, partial) => {
+        if (!partial && !text.trim()) return;
+        if (/^(fatal|error|remote):/.test(text)) problems.push(text);
+        return ctx.log(stream, text, partial);
       },
     });
     if (clone.aborted) return { ok: false, error: 'CODE_DOWN step canceled' };
