@@ -253,7 +253,7 @@ export class Engine {
     // Lines the store refused for good make the run ERROR: a DONE run has its whole log.
     await writer.flush();
     let storeError = writer.storageError ? `log storage failed: ${writer.storageError.message}` : null;
-    let state = entry.canceled ? 'CANCELED' : failure || storeError ? 'ERROR' : 'DONE';
+    let state: 'CANCELED' | 'ERROR' | 'DONE' = entry.canceled ? 'CANCELED' : failure || storeError ? 'ERROR' : 'DONE';
     writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}${storeError ? ` (${storeError})` : ''}`);
     try { await writer.close(); } catch (e) {
       storeError = `log storage failed: ${(e as Error).message}`;
