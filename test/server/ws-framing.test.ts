@@ -62,3 +62,43 @@ describe('shared serialisation of subscription results', () => {
     y.client.close();
   });
 });
+
+describe('shared results through the gateway\'s websocket transport', () => {
+  it('every message two subscribers of the same feed receive is one valid graphql-ws message', async () => {
+    const { startGateway } = await import('../support/gateway.js');
+    const { validateMessage } = await import('graphql-ws');
+    const gw = await startGateway();
+    try {
+      const url = gw.url.replace(/^http/, 'ws');
+      const subscribers = await Promise.all([0, 1].map(async () => {
+        const client = new WebSocket(url, 'graphql-transport-ws');
+        const raw: Array<{ text: string; binary: boolean }> = [];
+        client.on('message', (d, binary) => raw.push({ text: String(d), binary }));
+        client.on('close', (c, why) => raw.push({ text: `closed ${c} ${why}`, binary: false }));
+        client.on('unexpected-response', (_q, res) => raw.push({ text: `refused ${res.statusCode}`, binary: false }));
+        await new Promise((r) => client.once('open', r));
+        client.send(JSON.stringify({ type: 'connection_init' }));
+        while (raw.length === 0) await new Promise((r) => setTimeout(r, 10)); // the ack
+        client.send(JSON.stringify({ id: 'feed', type: 'subscribe', payload: { query: 'subscription { buildsChanged { kind build { name } } }' } }));
+        return { client, raw };
+      }));
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 3; i++) {
+        const r = await gw.gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: `framed-${i}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'true' } }] } });
+        expect(r.errors).toBeUndefined();
+      }
+      const deadline = Date.now() + 5000;
+      while (subscribers.some((s) => s.raw.filter((m) => m.text.includes('"next"')).length < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const s of subscribers) {
+        const messages = s.raw.map((m) => { expect(m.binary).toBe(false); return validateMessage(JSON.parse(m.text)); });
+        expect(messages.map((m) => m.type)).toEqual(['connection_ack', 'next', 'next', 'next']);
+        expect(messages.slice(1).map((m) => (m as unknown as { payload: { data: { buildsChanged: { build: { name: string } } } } }).payload.data.buildsChanged.build.name)).toEqual(['framed-0', 'framed-1', 'framed-2']);
+        s.client.close();
+      }
+      // Both got the same bytes of payload: one execution, one serialisation.
+      expect(subscribers[0]!.raw.slice(1).map((m) => m.text)).toEqual(subscribers[1]!.raw.slice(1).map((m) => m.text));
+    } finally {
+      await gw.close();
+    }
+  });
+});
