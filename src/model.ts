@@ -258,6 +258,8 @@ export interface LogLineData {
   stream: LogStream;
   time: Date | null;
   text: string;
+  /** A piece of a long line that continues the previous line (absent: false). */
+  continued?: boolean;
 }
 
 /**
@@ -281,6 +283,8 @@ export interface Page<T> {
   hasMore: boolean;
   /** Keyset position of each item (same order as `items`), from sources that honour `after`. */
   cursors?: string[] | null;
+  /** Items of this page that could not be read, one error naming each; totalCount counts them too. */
+  errors?: readonly Error[];
 }
 
 export type BuildSort = 'NAME' | 'LAST_RUN_TIME';

@@ -180,7 +180,7 @@ export class Engine {
   }
 
   private logOpts(secrets: string[]) {
-    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
+    return { maxLineBytes: this.config.maxLogLineBytes, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
   }
 
   private async setStep(runKey: string, stepId: number, patch: StepRunPatch) {
@@ -225,7 +225,7 @@ export class Engine {
       try {
         result = await this.executors[step.stepType as keyof StepExecutors]({
           runKey, stepRunKey: step.key, workspace, config, signal, tagName: run.tagName,
-          log: (stream, text) => writer.line(sid, stream, text),
+          log: (stream, text, partial) => writer.line(sid, stream, text, partial),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
           env: this.env,
         });
@@ -250,10 +250,15 @@ export class Engine {
       await this.setStep(runKey, sid, { state: 'DONE', end_time: Date.now() });
     }
 
-    const state = entry.canceled ? 'CANCELED' : failure ? 'ERROR' : 'DONE';
-    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}`);
-    let storeError: string | null = null;
-    try { await writer.close(); } catch (e) { storeError = `log storage failed: ${(e as Error).message}`; }
+    // Lines the store refused for good make the run ERROR: a DONE run has its whole log.
+    await writer.flush();
+    let storeError = writer.storageError ? `log storage failed: ${writer.storageError.message}` : null;
+    let state: 'CANCELED' | 'ERROR' | 'DONE' = entry.canceled ? 'CANCELED' : failure || storeError ? 'ERROR' : 'DONE';
+    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}${storeError ? ` (${storeError})` : ''}`);
+    try { await writer.close(); } catch (e) {
+      storeError = `log storage failed: ${(e as Error).message}`;
+      if (state === 'DONE') state = 'ERROR';
+    }
     const end = Date.now();
     if (image && state === 'DONE') {
       await this.runs.addImageTag({

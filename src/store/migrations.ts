@@ -135,7 +135,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
-    '0004_read_indexes': {
+    '0004_log_continued': {
+      async up(db: Kysely<any>) {
+        // 1 on a piece of a long line that continues the previous piece.
+        await db.schema.alterTable('log_lines').addColumn('continued', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    '0005_read_indexes': {
       async up(db: Kysely<any>) {
         // Per-build pages and a build's latest run are index seeks however many runs it has.
         await db.schema.createIndex('build_runs_build_id').on('build_runs').columns(['build_id', 'id']).execute();

@@ -281,7 +281,7 @@ export class RunStore {
     const page = args.tail ? rows.slice(hasMore ? 1 : 0) : rows.slice(0, args.limit);
     const lines: LogLineData[] = page.map((l) => ({
       seq: Number(l.seq), stepKey: l.step_run_id === null ? null : String(l.step_run_id), stream: l.stream as LogStream,
-      time: new Date(Number(l.time)), text: l.text,
+      time: new Date(Number(l.time)), text: l.text, continued: Number(l.continued) === 1,
     }));
     return { lines, lastSeq: Number(run?.last_seq ?? 0), hasMore: args.tail ? false : hasMore };
   }

@@ -52,7 +52,7 @@ export const shellStep: StepExecutor = async (ctx) => {
       cwd: ctx.workspace,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text) => ctx.log(stream, text),
+      onLine: ctx.log,
     });
     if (res.aborted) return { ok: false, error: 'SHELL step canceled' };
     if (res.timedOut) return { ok: false, error: `SHELL step timed out after ${timeoutSec}s` };

@@ -56,16 +56,18 @@ function providerAfter(start: Position | null, providerId: string, asc: boolean)
 async function rowsAfter(
   ctx: Context, providerId: string, start: Position | null, want: number,
   opts: { filter?: BuildFilter; sort: BuildSort; order: SortOrder }, withTotal: boolean,
-): Promise<{ rows: Array<{ pos: Position; data: BuildData }>; totalCount: number | null }> {
+): Promise<{ rows: Array<{ pos: Position; data: BuildData }>; totalCount: number | null; errors: readonly Error[] }> {
   const list = ctx.services.registry.method(providerId, 'listBuilds', 'BUILD_LIST');
   const asc = opts.order === 'ASC';
   const after = providerAfter(start, providerId, asc);
   const rows: Array<{ pos: Position; data: BuildData }> = [];
   let totalCount: number | null = null;
+  let errors: readonly Error[] = [];
   let offset = 0;
   for (let i = 0; i < MAX_SCAN_PAGES; i++) {
     const page: Page<BuildData> = await list({ offset, limit: want, after, withTotal: withTotal && i === 0, ...opts });
-    if (i === 0) totalCount = page.totalCount;
+    // Items the provider could not read (Page.errors) are named once, from the first page.
+    if (i === 0) { totalCount = page.totalCount; errors = page.errors ?? []; }
     ctx.loaders.primeBuilds(providerId, page.items);
     const values = await sortValues(ctx, providerId, page, opts.sort);
     page.items.forEach((data, j) => {
@@ -75,7 +77,7 @@ async function rowsAfter(
     if (rows.length >= want || !page.hasMore || page.items.length === 0) break;
     offset += page.items.length;
   }
-  return { rows: rows.slice(0, want), totalCount };
+  return { rows: rows.slice(0, want), totalCount, errors };
 }
 
 /** Sort values of a page: the provider's own (keyset positions) or computed here the same way. */
@@ -120,14 +122,14 @@ export async function mergedBuilds(
     try {
       return { id, ...(await rowsAfter(ctx, id, startOf(id), limit + 1, { ...opts, order }, withTotal)), error: null };
     } catch (e) {
-      const err = e instanceof BuildgateError ? e : new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `[${id}] ${(e as Error).message}`, { providerId: id });
-      return { id, rows: [], totalCount: null, error: err };
+      return { id, rows: [], totalCount: null, errors: [], error: asProviderError(id, e) };
     }
   }));
   let total: number | null = 0;
   const all: Array<{ pos: Position; data: BuildData }> = [];
   for (const r of results) {
     if (r.error) { ctx.partialErrors.push(r.error); continue; }
+    ctx.partialErrors.push(...r.errors.map((e) => asProviderError(r.id, e)));
     all.push(...r.rows);
     total = total === null || r.totalCount === null ? null : total + r.totalCount;
   }
@@ -161,4 +163,8 @@ export async function mergedBuilds(
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+function asProviderError(providerId: string, e: unknown): BuildgateError {
+  return e instanceof BuildgateError ? e : new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `[${providerId}] ${(e as Error).message}`, { providerId });
 }
