@@ -3,7 +3,7 @@ import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { AutotagSeqTypeEnum, StepTypeEnum } from '../common/enums.js';
-import { lazyField, Node } from '../common/node.js';
+import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from './step-config.type.js';
 
 @ObjectType({ description: 'Automatic tagging of the images a build produces.' })
@@ -69,13 +69,18 @@ export class Build extends Node {
   @Field({ description: 'A build-server client certificate is stored (never returned).' }) hasBuildServerClientCert!: boolean;
   @Field({ description: 'A build-server client key is stored (never returned).' }) hasBuildServerClientKey!: boolean;
   @Field(() => String, { nullable: true, description: 'Registry host URL (Cocktail hostUrl).' }) hostUrl!: string | null;
-  @Field(() => [BuildStep], { nullable: true, description: 'Steps in order (null when the provider has no step model).' }) steps!: BuildStep[] | null;
+  /** The provider's steps; their views are built only when `steps` is selected. */
+  private stepData!: BuildStepData[] | null;
+  @Field(() => [BuildStep], { nullable: true, description: 'Steps in order (null when the provider has no step model).' })
+  get steps(): BuildStep[] | null {
+    return this.stepData ? this.stepData.map((s) => BuildStep.from(this.providerId, this.key, s)) : null;
+  }
   @Field(() => GraphQLDateTime, { nullable: true, description: 'Created.' }) createdAt!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'Last changed.' }) updatedAt!: Date | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Provider-specific fields, secrets removed.' }) details!: Record<string, unknown> | null;
 
   static from(providerId: string, b: BuildData): Build {
-    return lazyField(Object.assign(new Build(), {
+    return Object.assign(new Build(), {
       id: toGlobalId(providerId, 'Build', b.key), providerId, key: b.key, name: b.name, description: b.description ?? null,
       accountSeq: b.accountSeq ?? null, registryName: b.registryName ?? null, registryProjectId: b.registryProjectId ?? null,
       externalRegistrySeq: b.externalRegistrySeq ?? null, imageName: b.imageName ?? null, tagName: b.tagName ?? null,
@@ -83,6 +88,7 @@ export class Build extends Node {
       buildServerTlsVerify: b.buildServerTlsVerify ?? null, hasBuildServerCacrt: !!b.hasBuildServerCacrt,
       hasBuildServerClientCert: !!b.hasBuildServerClientCert, hasBuildServerClientKey: !!b.hasBuildServerClientKey,
       hostUrl: b.hostUrl ?? null, createdAt: b.createdAt ?? null, updatedAt: b.updatedAt ?? null, details: b.details ?? null,
-    }), 'steps', () => (b.steps ? b.steps.map((s) => BuildStep.from(providerId, b.key, s)) : null));
+      stepData: b.steps ?? null,
+    });
   }
 }

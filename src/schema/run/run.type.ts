@@ -1,9 +1,9 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
-import type { BuildAction, LogLineData, RunData, RunState, StepRunData } from '../../providers/types.js';
+import type { BuildAction, LogLineData, RunData, RunState, StepRunData, StepConfig } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
-import { lazyField, Node } from '../common/node.js';
+import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
 
 /** Path of the whole-log download of a run (served by src/server/log-download.ts). */
@@ -73,15 +73,20 @@ export class StepRun extends Node {
   @Field(() => Int, { nullable: true, description: 'Duration in seconds.' }) runTimeBySec!: number | null;
   @Field(() => String, { nullable: true, description: 'Why the step failed.' }) errorMessage!: string | null;
   @Field({ description: 'The step was enabled (useFlag).' }) useFlag!: boolean;
-  @Field(() => StepConfigUnion, { nullable: true, description: 'The step configuration this run used; secrets as has… flags.' }) config!: typeof StepConfigUnion | null;
+  /** The stored config; its view is built only when `config` is selected. */
+  private configData!: StepConfig | null;
+  @Field(() => StepConfigUnion, { nullable: true, description: 'The step configuration this run used; secrets as has… flags.' })
+  get config(): typeof StepConfigUnion | null {
+    return this.configData ? stepConfigView(this.configData) : null;
+  }
 
   static from(providerId: string, s: StepRunData): StepRun {
-    return lazyField(Object.assign(new StepRun(), {
+    return Object.assign(new StepRun(), {
       id: toGlobalId(providerId, 'StepRun', s.key), providerId, runKey: s.runKey, key: s.key, stepType: s.stepType,
       stepOrder: s.stepOrder, title: s.title ?? null, state: s.state, rawState: s.rawState, beginTime: s.beginTime,
       endTime: s.endTime, runTimeBySec: seconds(s.beginTime, s.endTime), errorMessage: s.errorMessage ?? null,
-      useFlag: s.useFlag ?? true,
-    }), 'config', () => (s.config ? stepConfigView(s.config) : null));
+      useFlag: s.useFlag ?? true, configData: s.config ?? null,
+    });
   }
 }
 
