@@ -94,6 +94,13 @@ describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
     const nos = [p1, p2, p3].flatMap((p) => p.build.runs.edges.map((e: any) => e.node.buildNo));
     expect(nos).toEqual([7, 6, 5, 4, 3, 2, 1]);
     expect(p3.build.runs.pageInfo.hasNextPage).toBe(false);
+    // Backward: the oldest two, then the two before them, newest first within a page.
+    const back = `query($id: ID!, $before: String) { build(id: $id) { runs(last: 2, before: $before) { pageInfo { hasPreviousPage startCursor } edges { node { buildNo } } } } }`;
+    const b1 = (await gw.gql(back, { id })).data as any;
+    expect(b1.build.runs.edges.map((e: any) => e.node.buildNo)).toEqual([2, 1]);
+    const b2 = (await gw.gql(back, { id, before: b1.build.runs.pageInfo.startCursor })).data as any;
+    expect(b2.build.runs.edges.map((e: any) => e.node.buildNo)).toEqual([4, 3]);
+    expect(b2.build.runs.pageInfo.hasPreviousPage).toBe(true);
   });
 });
 
