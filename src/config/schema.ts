@@ -34,6 +34,15 @@ export const configSchema = z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
     url: z.string().default('sqlite:./data/buildgate.db'),
   }).prefault({}),
+  /** Secrets at rest (build and step credentials in the store): AES-256-GCM; see docs/production.md. */
+  secrets: z.strictObject({
+    /** base64 of 32 random bytes (`openssl rand -base64 32`); unset: the key file. */
+    key: z.string().optional(),
+    /** Keys values may still be sealed with: after a rotation, until the next start has re-sealed everything. */
+    previousKeys: z.array(z.string()).default([]),
+    /** Key file used when `key` is unset; created (mode 0600) when missing. Default: `secrets.key` beside the SQLite file, else ./data/secrets.key. */
+    keyFile: z.string().optional(),
+  }).prefault({}),
   redis: z.strictObject({
     /** When set: upstream cache and subscription fan-out go through Redis. */
     url: z.string().optional(),
