@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from './db.js';
 
 /**
@@ -34,6 +35,12 @@ function decodeKey(b64: string, what: string): Buffer {
 export class SecretBox {
   readonly keyId: string;
   private readonly keys = new Map<string, Buffer>();
+  /**
+   * Opened values by sealed text (a fresh IV per write makes the sealed text change with the
+   * value, so an entry never goes stale). A decipher costs ~10× the JSON parse it precedes,
+   * and list reads open every step row; the engine holds these values in memory anyway.
+   */
+  private readonly opened = new LRUCache<string, string>({ max: 20_000 });
 
   constructor(key: Buffer, previous: readonly Buffer[] = []) {
     this.keyId = keyId(key);
@@ -53,6 +60,9 @@ export class SecretBox {
   /** Opens a sealed value; a value stored before encryption (plain JSON) is returned as it is. */
   open(stored: string, context: string): string {
     if (!stored.startsWith(PREFIX)) return stored;
+    const cacheKey = `${context}\n${stored}`;
+    const hit = this.opened.get(cacheKey);
+    if (hit !== undefined) return hit;
     const [id, data] = stored.slice(PREFIX.length).split(':', 2) as [string, string | undefined];
     const key = this.keys.get(id);
     if (!key || data === undefined) throw new Error(`a ${context} value is sealed with key ${id}, which is neither secrets.key nor in secrets.previousKeys`);
@@ -60,7 +70,9 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    this.opened.set(cacheKey, plain);
+    return plain;
   }
 
   /** True when the value is sealed with the current key (nothing to do on re-sealing). */
