@@ -1,6 +1,6 @@
 import got from 'got';
 import type { Logger } from 'pino';
-import type { RunData } from '../providers/types.js';
+import type { RunData } from '../model.js';
 import { assertAllowedHost, guardedLookup } from '../net/guard.js';
 import { maskUrlsInText } from '../secrets/mask.js';
 

@@ -135,7 +135,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
-    '0004_secret_envs': {
+    '0004_log_continued': {
+      async up(db: Kysely<any>) {
+        // 1 on a piece of a long line that continues the previous piece.
+        await db.schema.alterTable('log_lines').addColumn('continued', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    '0005_secret_envs': {
       // USER_TASK env values became secrets: move stored values out of the public config into
       // the secrets column (still plain JSON here; sealed by the start that follows) and drop
       // them from run snapshots, which never need them (the engine runs the build's steps).

@@ -1,6 +1,6 @@
-import { derivedForms, maskUrl, unmaskUrl, urlSecrets } from '../../secrets/mask.js';
-import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../build-rules.js';
-import type { HttpHeader, KeyValue, StepConfig, StepType } from '../types.js';
+import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../model.js';
+import type { HttpHeader, KeyValue, StepConfig, StepType } from '../model.js';
+import { derivedForms, maskUrl, unmaskUrl, urlSecrets } from '../secrets/mask.js';
 
 /**
  * Step configs are stored in two JSON columns: the public part and the secrets. Secret

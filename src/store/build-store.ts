@@ -1,9 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { SecretBox } from '../../store/crypto.js';
-import type { BuildStepTable, BuildTable, Database } from '../../store/db.js';
+import type { SecretBox } from './crypto.js';
+import type { BuildStepTable, BuildTable, Database } from './db.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildSort, BuildStatsData, BuildStepData, Page, PageArgs, SortOrder, StepConfig, StepType,
-} from '../types.js';
+} from '../model.js';
 import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, stepSecretValues, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */
