@@ -85,7 +85,9 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     const id = created.data.createBuild.id as string;
     const stepIds = created.data.createBuild.steps.map((s: { id: string }) => s.id);
 
-    const run = await gql('mutation($id: ID!) { runBuild(buildId: $id, callbackUrl: "http://127.0.0.1:9/cb?token=${S.callbackToken}") { id callbackUrl } }', { id });
+    // The callback URL as a variable: the debug log of the operation shows variables (scrubbed).
+    const run = await gql('mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id callbackUrl } }', { id, cb: `http://127.0.0.1:9/cb?token=${S.callbackToken}` });
+    expect(run.data.runBuild.callbackUrl).toBe('http://127.0.0.1:9/cb?token=***');
     const runId = run.data.runBuild.id as string;
     const log = subscribe('subscription($r: ID!) { runLog(runId: $r) { lines { text stream } } }', { r: runId });
     const steps = subscribe('subscription($r: ID!) { stepUpdated(runId: $r) { state errorMessage } }', { r: runId });
