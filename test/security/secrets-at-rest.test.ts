@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import pino from 'pino';
@@ -216,4 +218,33 @@ describe('the store key file and SQLite files are private', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('buildgate secrets (CLI)', () => {
+  const cli = path.resolve('dist/src/cli.js');
+  const run = (args: string[], env: Record<string, string>) => promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, ...env } })
+    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+
+  it('new-key prints a usable key; seal re-seals a store with the configured key and refuses a key that cannot open it', async () => {
+    const made = await run(['secrets', 'new-key'], {});
+    expect(made.code).toBe(0);
+    expect(Buffer.from(made.stdout.trim(), 'base64')).toHaveLength(32);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-seal-'));
+    const dbUrl = `sqlite:${path.join(dir, 'store.db')}`;
+    const k1 = newKey();
+    const s = await startServer(parseConfig({ server: { port: 0 }, database: { url: dbUrl }, log: { level: 'silent' }, demo: { seed: true }, engine: { workDir: path.join(dir, 'ws') }, secrets: { key: k1 } }), { logger: pino({ level: 'silent' }) });
+    await s.close();
+    const env = { BUILDGATE_DATABASE__URL: dbUrl, BUILDGATE_LOG__LEVEL: 'silent' };
+    try {
+      const k2 = made.stdout.trim();
+      const sealed = await run(['secrets', 'seal'], { ...env, BUILDGATE_SECRETS__KEY: k2, BUILDGATE_SECRETS__PREVIOUS_KEYS: JSON.stringify([k1]) });
+      expect([sealed.code, sealed.stderr]).toEqual([0, expect.stringContaining(`sealed with key ${keyId(k2)}`)]);
+      expect(Number(/^(\d+) value/.exec(sealed.stderr)?.[1])).toBeGreaterThan(0);
+      const refused = await run(['secrets', 'seal'], { ...env, BUILDGATE_SECRETS__KEY: newKey() });
+      expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('secrets.previousKeys')]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
