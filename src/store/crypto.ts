@@ -93,6 +93,21 @@ export function defaultKeyFile(databaseUrl: string): string | null {
   return path.resolve('data', 'secrets.key');
 }
 
+function createKeyFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Written aside, then linked into place: of two processes starting on an empty directory,
+  // one key wins whole and both read it (never a half-written file).
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /**
  * The key in use: `secrets.key` when configured, else the key file (created with a new
  * random key, mode 0600, when absent; an in-memory store gets a key for its lifetime).
@@ -102,20 +117,12 @@ export function loadSecretBox(opts: SecretsKeyOptions, databaseUrl: string): Sec
   if (opts.key) return new SecretBox(decodeKey(opts.key, 'secrets.key'), previous);
   const file = opts.keyFile ? path.resolve(opts.keyFile) : defaultKeyFile(databaseUrl);
   if (!file) return new SecretBox(randomBytes(32), previous);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (!fs.existsSync(file)) {
-    // Written aside, then linked into place: of two processes starting on an empty directory,
-    // one key wins whole and both read it (never a half-written file).
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    fs.writeFileSync(tmp, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-    try {
-      fs.linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
+  try {
+    if (!fs.existsSync(file)) createKeyFile(file);
+  } catch (e) {
+    throw new Error(`secrets: cannot create the key file ${file} (${(e as Error).message}); set secrets.key or secrets.keyFile`);
   }
+  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600); // a key file readable by others protects nothing
   return new SecretBox(decodeKey(fs.readFileSync(file, 'utf8'), `secrets key file ${file}`), previous);
 }
 

@@ -202,6 +202,14 @@ describe.each(['sqlite', 'postgres'] as const)('secrets at rest (%s)', (dialect)
   }, 60_000);
 });
 
+describe('the secrets key as configured', () => {
+  it('must be the base64 of 32 bytes: a bad one stops the start naming the key', () => {
+    expect(() => parseConfig({ secrets: { key: 'too-short' } })).toThrow(/secrets\.key: must be the base64 of 32 bytes/);
+    expect(() => parseConfig({ secrets: { previousKeys: [newKey(), Buffer.alloc(16).toString('base64')] } })).toThrow(/secrets\.previousKeys\[1\]/);
+    expect(parseConfig({ secrets: { key: newKey() } }).secrets.previousKeys).toEqual([]);
+  });
+});
+
 describe('the store key file and SQLite files are private', () => {
   it('creates the database 0600 and narrows files an earlier version created 0644', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-mode-'));
