@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StepConfig } from '../../src/providers/types.js';
 import type { TestGateway } from '../support/gateway.js';
-import { createKey, post, strictGateway } from './helpers.js';
+import { createKey, post, strictGateway, waitFor } from './helpers.js';
 
 /**
  * USER_TASK env values and URL credentials are write-only like the other secrets: masked
@@ -100,5 +100,16 @@ describe('write-only env values and URL credentials', () => {
     expect(seen).toContain('http://robot:***@127.0.0.1:9/api?token=***');
     const audit = JSON.stringify(await gql('{ auditLog(first: 10) { edges { node { arguments } } } }', {}, admin));
     for (const s of [seen, audit]) for (const secret of [TOKEN, GIT_PW, 'WO-CB-SIG', 'WO-BASEURL-PW', 'WO-BASEURL-TOKEN']) expect(s).not.toContain(secret);
+  });
+
+  it('a step error quoting its configuration shows no credential (step and run errorMessage)', async () => {
+    // Not a URL the clone can parse: the step's error quotes it, password and all.
+    const input = { name: 'bad-url', steps: [{ ...codeDown(`https://ci:${GIT_PW}@[bad/app.git`), useFlag: true }] };
+    const id = (await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: input }, admin)).createBuild.id as string;
+    const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id }, admin)).runBuild.id as string;
+    await waitFor(async () => (await gql(`{ run(id: "${runId}") { state } }`, {}, viewer)).run.state === 'ERROR');
+    const run = (await gql(`{ run(id: "${runId}") { errorMessage steps { errorMessage } log(first: 50) { lines { text } } } }`, {}, viewer)).run;
+    expect(run.steps[0].errorMessage).toContain('is not a valid URL');
+    expect(JSON.stringify(run)).not.toContain(GIT_PW);
   });
 });
