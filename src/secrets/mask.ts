@@ -85,12 +85,14 @@ export function urlSecrets(url: string): string[] {
 /**
  * A URL sent back as it was read (`***` in place of credentials) keeps the stored
  * credentials: the password when the user is the same, each masked query value from the
- * stored parameter of that name. Anything else the caller wrote wins.
+ * stored parameter of that name — only towards the same scheme and host, so that editing
+ * the host cannot send a stored credential somewhere else. Anything else the caller wrote wins.
  */
 export function unmaskUrl(input: string, stored: string | undefined): string {
   if (!stored || !input.includes(MASK)) return input;
   const u = parse(input);
   const prev = parse(stored);
+  if (u.scheme.toLowerCase() !== prev.scheme.toLowerCase() || u.host.toLowerCase() !== prev.host.toLowerCase()) return input;
   if (u.password === MASK && prev.password && u.user === prev.user) u.password = prev.password;
   if (u.params) {
     u.params = u.params.map(([n, v]) => {

@@ -31,6 +31,10 @@ describe('maskUrl', () => {
     expect(unmaskUrl('https://h/x?api_key=***', stored)).toBe('https://h/x?api_key=***'); // no stored value of that name
     expect(unmaskUrl('https://h/x?token=NEW', stored)).toBe('https://h/x?token=NEW');
     expect(unmaskUrl('https://h/x?token=***', undefined)).toBe('https://h/x?token=***');
+    // Another host or scheme: the stored credentials do not follow.
+    expect(unmaskUrl('https://u:***@elsewhere.example/x?token=***', stored)).toBe('https://u:***@elsewhere.example/x?token=***');
+    expect(unmaskUrl('http://u:***@h/x?token=***', stored)).toBe('http://u:***@h/x?token=***');
+    expect(unmaskUrl('https://u:***@H/x', stored)).toBe('https://u:pw@H/x');
   });
 });
 
