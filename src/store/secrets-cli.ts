@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { openSecrets } from './crypto.js';
 import { openStore } from './db.js';
 import { migrateToLatest } from './migrations.js';
@@ -19,13 +19,7 @@ export function registerSecretsCommands(program: Command): void {
     .description('Seal every stored secret with the current key (values sealed with secrets.previousKeys or stored in plain text)')
     .option('-c, --config <file>', 'YAML config file')
     .action(async (opts: { config?: string }) => {
-      let config;
-      try {
-        config = loadConfig({ file: opts.config });
-      } catch (e) {
-        if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
-        throw e;
-      }
+      const config = loadConfigOrExit(opts.config);
       const store = openStore(config.database.url);
       try {
         await migrateToLatest(store.db, store.dialect);
