@@ -132,7 +132,7 @@ export class Security {
    * The checks every parsed and validated operation passes before it executes, whichever
    * transport brought it: variables of a sane shape, the cost counted again with the
    * coerced variables, and the mutation rate limit. Errors come back as a list (the first
-   * one decides), with `http` extensions for Apollo; the caller sends them its own way.
+   * one decides over HTTP), with `http` extensions for Apollo; the caller sends them its own way.
    */
   async checkOperation(r: OperationRequest): Promise<GraphQLError[] | null> {
     const { variables, operation } = r;
@@ -146,12 +146,11 @@ export class Security {
     if (r.logger.isLevelEnabled('debug')) {
       r.logger.debug({ operation: operation.operation, operationName: operation.name?.value, actor: actorOf(r.principal), variables: scrubArgs(variables ?? {}) }, 'graphql operation');
     }
-    const coerced = getVariableValues(r.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
-    // Variables that do not coerce are execution's BAD_USER_INPUT, with its usual message.
-    if (coerced.coerced) {
-      const costly = this.limits.checkCostWithVariables(r.schema, r.document, operation, coerced.coerced);
-      if (costly.length) return costly.map((e) => requestError('GRAPHQL_VALIDATION_FAILED', e.message, 400));
-    }
+    // Coerced here for both transports, so that a bad variable is BAD_USER_INPUT (400) on either.
+    const coerced = getVariableValues(r.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
+    if (coerced.errors) return coerced.errors.map((e) => requestError(ErrorCode.BAD_USER_INPUT, e.message, 400));
+    const costly = this.limits.checkCostWithVariables(r.schema, r.document, operation, coerced.coerced);
+    if (costly.length) return costly.map((e) => requestError('GRAPHQL_VALIDATION_FAILED', e.message, 400));
     if (operation.operation === 'mutation') {
       try {
         await this.rateLimits.consumeMutations(r.principal, operation.selectionSet.selections.length);

@@ -39,18 +39,13 @@ export class OperationPipeline {
   };
 
   /**
-   * graphql-ws sends graphql-js errors as they are; give them the codes Apollo gives them over
-   * HTTP (a variable that does not coerce: BAD_USER_INPUT; other request errors: validation)
-   * and the same formatting.
+   * graphql-ws sends graphql-js errors as they are. Request errors (parse, validation,
+   * variables, limits) already carry their codes from the pipeline; an error without a code
+   * comes from execution, and is what Apollo calls INTERNAL_SERVER_ERROR: masked the same way.
    */
   readonly formatWsError = (e: GraphQLError): GraphQLFormattedError => {
-    let f = e.toJSON();
-    if (!f.extensions?.code) {
-      // graphql-js words variable coercion errors this way (their originalError is the scalar's own complaint)
-      if (/^Variable "\$[^"]+" (got invalid value|of required type)/.test(e.message)) f = { ...f, extensions: { ...f.extensions, code: ErrorCode.BAD_USER_INPUT } };
-      else if (!e.originalError) f = { ...f, extensions: { ...f.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
-    }
-    return this.formatError(f, e);
+    const f = e.toJSON();
+    return this.formatError(f.extensions?.code ? f : { ...f, extensions: { ...f.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } }, e);
   };
 
   /** The shared checks after validation (Security.checkOperation); the caller sends the errors its way. */
