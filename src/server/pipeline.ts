@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import type { Logger } from 'pino';
 import { redactInputEcho } from '../auth/error-redaction.js';
 import type { Principal } from '../auth/principal.js';
-import { requestError, type OperationRequest, type Security } from '../auth/security.js';
+import { requestError, type OperationRefusal, type OperationRequest, type Security } from '../auth/security.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 
 /** Codes whose messages are meant for clients; anything else is an internal failure. */
@@ -49,7 +49,7 @@ export class OperationPipeline {
   };
 
   /** The shared checks after validation (Security.checkOperation); the caller sends the errors its way. */
-  check(r: OperationRequest): Promise<GraphQLError[] | null> {
+  check(r: OperationRequest): Promise<OperationRefusal | null> {
     return this.security.checkOperation(r);
   }
 
@@ -63,8 +63,8 @@ export class OperationPipeline {
           if (operation.operation === 'subscription') {
             throw requestError('BAD_REQUEST', 'Subscriptions go over graphql-ws on this same URL, not over HTTP POST/GET', 400);
           }
-          const errors = await this.check({ principal: contextValue.principal, schema: schema as GraphQLSchema, document, operation, variables: request.variables, logger: contextValue.logger });
-          if (errors) throw errors[0];
+          const refused = await this.check({ principal: contextValue.principal, schema: schema as GraphQLSchema, document, operation, variables: request.variables, logger: contextValue.logger });
+          if (refused) throw refused.errors[0];
         },
       }),
     };
