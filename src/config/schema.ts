@@ -138,8 +138,11 @@ export const configSchema = z.strictObject({
     workDir: z.string().default('./data/workspaces'),
     maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
     defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
-    /** Longest stored log line; longer lines are split. */
-    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /**
+     * Longest stored log line in UTF-8 bytes (64 KiB, as Tekton); a longer line is stored in
+     * pieces cut between characters, each after the first marked `continued`.
+     */
+    maxLogLineBytes: z.coerce.number().int().min(256).default(64 * 1024),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
     /**
@@ -176,13 +179,16 @@ export const configSchema = z.strictObject({
     options: z.record(z.string(), z.unknown()).default({}),
     cacheTtlMs: z.coerce.number().int().min(0).default(5000),
     timeoutMs: z.coerce.number().int().min(1).default(10000),
+    /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
+    deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-      rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
+      /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */
+      rollingWindowMs: z.coerce.number().int().min(1000).optional(),
     }).prefault({}),
   })).default([]),
 }).superRefine((c, ctx) => {

@@ -27,7 +27,7 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 }
 
 export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
-  return async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+  return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source as ExecutionResult;
     const key = operationKey(args, principalKey);
@@ -49,18 +49,25 @@ export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
       }
       return r;
     };
-    async function* mapped(): AsyncGenerator<ExecutionResult> {
-      try {
-        for (;;) {
-          const n = await iterator.next();
-          if (n.done) return;
-          yield await run(n.value);
-        }
-      } finally {
+    // Not an async generator: graphql-ws calls return() at unsubscribe while a next() waits
+    // for the next event, and a generator would queue that return() behind it — the source
+    // (and its upstream poller) would live on until an event that may never come.
+    const mapped: AsyncIterableIterator<ExecutionResult> = {
+      async next() {
+        const n = await iterator.next();
+        return n.done ? { done: true, value: undefined } : { done: false, value: await run(n.value) };
+      },
+      async return() {
         await iterator.return?.();
-      }
-    }
-    return mapped();
+        return { done: true, value: undefined };
+      },
+      async throw(e?: unknown) {
+        await iterator.return?.();
+        throw e;
+      },
+      [Symbol.asyncIterator]() { return mapped; },
+    };
+    return mapped;
   };
 }
 
