@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -97,6 +97,10 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
     return n;
   };
 
+  /** Operations the pipeline refused with errors that belong in their result (see OperationRefusal.asResult). */
+  const resultErrors = new WeakMap<object, readonly GraphQLError[]>();
+  const shared = sharedSubscribe((ctx) => { const p = (ctx as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; });
+
   const server = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
     schema,
     onConnect: async (ctx) => {
@@ -141,13 +145,15 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       const operation = getOperationAST(checked.document, payload.operationName);
       if (!operation) return [new GraphQLError('Unable to identify operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
       const contextValue = { ...o.newContext(principal), socket: c.socket };
-      const errors = await pipeline.check({ principal, schema, document: checked.document, operation, variables: payload.variables, logger: contextValue.logger });
-      if (errors) return errors;
+      const refused = await pipeline.check({ principal, schema, document: checked.document, operation, variables: payload.variables, logger: contextValue.logger });
+      if (refused && !refused.asResult) return refused.errors;
+      if (refused) resultErrors.set(contextValue, refused.errors); // sent as the operation's result, as graphql-js would
       const variables = payload.variables;
       return { schema, document: checked.document, operationName: payload.operationName, contextValue, variableValues: variables && typeof variables === 'object' ? variables : undefined };
     },
+    execute: (args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args),
     // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: sharedSubscribe((ctx) => { const p = (ctx as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
+    subscribe: (args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : shared(args),
     onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
       ? { ...result, errors: result.errors.map(pipeline.formatWsError) }
       : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
