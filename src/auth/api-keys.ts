@@ -22,6 +22,7 @@ const PREFIX = 'bgk_';
  * transport's periodic re-check.
  */
 export const keyRevocations = new EventEmitter<{ revoked: [string] }>();
+keyRevocations.setMaxListeners(0); // one listener per gateway in this process (tests start many)
 const hash = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
 /**

@@ -167,7 +167,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
   wss.on('connection', (socket, request) => {
     const c: Connection = { socket, ip: request.socket.remoteAddress ?? 'unknown', credential: request.headers.authorization, principal: null, ctx: null };
     connections.set(socket, c);
-    socket.once('error', (err) => { logger.warn({ err }, 'websocket error'); close(c, CloseCode.InternalServerError, 'Internal server error'); });
+    // Protocol violations (a message over maxPayload: 1009, bad UTF-8: 1007) and resets: ws closes the socket itself.
+    socket.on('error', (err) => logger.debug({ err: err.message }, 'websocket error'));
     let pongWait: NodeJS.Timeout | null = null;
     const ping = setInterval(() => {
       if (socket.readyState !== WebSocket.OPEN) return;
