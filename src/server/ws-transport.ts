@@ -82,7 +82,9 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
     for (const c of connections.values()) {
       const p = c.principal;
       if (p?.expiresAt !== undefined && p.expiresAt <= now) close(c, WS_CLOSE.FORBIDDEN, 'token expired');
-      if (p?.kind === 'apiKey') byKey.set(p.id, [...(byKey.get(p.id) ?? []), c]);
+      if (p?.kind !== 'apiKey') continue;
+      const list = byKey.get(p.id);
+      if (list) list.push(c); else byKey.set(p.id, [c]);
     }
     keys.goneAmong([...byKey.keys()]).then((gone) => {
       for (const id of gone) for (const c of byKey.get(id) ?? []) close(c, WS_CLOSE.FORBIDDEN, 'API key revoked');
