@@ -48,7 +48,7 @@ export const configSchema = z.strictObject({
     pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Poll interval of a watched upstream run while it runs (ms). */
     pollMs: z.coerce.number().int().min(50).default(1000),
-    /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). */
+    /** Ceiling of the error backoff of a watched upstream run (ms); queued and running runs are both read every pollMs. */
     pollIdleMs: z.coerce.number().int().min(50).default(5000),
     /** Poll interval of a watched upstream build's run list (ms). */
     listPollMs: z.coerce.number().int().min(50).default(10_000),

@@ -5,6 +5,7 @@ import CircuitBreaker from 'opossum';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { readsFresh } from '../../cache/index.js';
 import { ErrorCode, UpstreamError } from '../../errors.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
@@ -217,7 +218,8 @@ export class UpstreamClient {
     const key = this.cacheKey(url.toString());
     const check = (body: unknown) => (opts.schema ? this.parse(opts.schema, body, what) : body) as T;
 
-    if (cacheable) {
+    // A fresh read (live pollers) skips the cached answer and refreshes it below.
+    if (cacheable && !readsFresh()) {
       const hit = await this.opts.cache.get(key).catch((err: unknown) => {
         this.log.warn({ err: String(err) }, 'cache read failed; calling upstream');
         return undefined;
