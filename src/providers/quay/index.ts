@@ -79,6 +79,8 @@ export class QuayProvider implements Provider {
       tagName: cfg.tags?.join(',') ?? 'latest', steps: null,
       details: { namespace: info.namespace, name: info.name, isPublic: info.is_public ?? null, kind: info.kind ?? null,
         runnable: !!cfg.archiveUrl, dockerfilePath: cfg.dockerfilePath ?? null, context: cfg.context ?? null },
+      // Quay builds only from an archive URL: a repository configured without one cannot be run from here.
+      possibleActions: cfg.archiveUrl ? ['VIEW', 'BUILD'] : ['VIEW'],
     };
   }
 

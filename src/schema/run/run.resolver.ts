@@ -1,7 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { actionNotAllowed, badInput, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
+import { possibleActions } from '../../providers/run-actions.js';
 import type { BuildAction, RunData } from '../../providers/types.js';
+import { BuildActionEnum } from '../common/enums.js';
 import { Build } from '../build/build.type.js';
 import type { Context } from '../context.js';
 import { Provider } from '../provider/provider.type.js';
@@ -15,8 +17,13 @@ export async function loadRun(ctx: Context, id: string): Promise<{ providerId: s
   return { providerId: gid.providerId, data };
 }
 
-function requireAction(run: BuildRun, action: BuildAction) {
-  if (!run.possibleActions.includes(action)) throw actionNotAllowed(action, run.state, run.possibleActions);
+function allowedActions(ctx: Context, run: BuildRun): BuildAction[] {
+  return possibleActions(run.possibleActions, ctx.services.registry.get(run.providerId).capabilities);
+}
+
+function requireAction(ctx: Context, run: BuildRun, action: BuildAction) {
+  const allowed = allowedActions(ctx, run);
+  if (!allowed.includes(action)) throw actionNotAllowed(action, run.state, allowed);
 }
 
 @Resolver(() => BuildRun)
@@ -51,7 +58,7 @@ export class RunResolver {
     const { providerId, data } = await loadRun(ctx, id);
     const run = BuildRun.from(providerId, data);
     if (run.state === 'CANCELED') return run;
-    requireAction(run, 'CANCEL');
+    requireAction(ctx, run, 'CANCEL');
     const cancel = ctx.services.registry.method(providerId, 'cancelRun', 'RUN_CANCEL');
     return BuildRun.from(providerId, await cancel(data.key));
   }
@@ -64,10 +71,15 @@ export class RunResolver {
     @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry.' }) removeImageTag: boolean,
   ) {
     const { providerId, data } = await loadRun(ctx, id);
-    requireAction(BuildRun.from(providerId, data), 'REMOVE');
+    requireAction(ctx, BuildRun.from(providerId, data), 'REMOVE');
     const remove = ctx.services.registry.method(providerId, 'removeRun', 'RUN_REMOVE');
     if (!(await remove(data.key, { removeImageTag }))) throw notFound('BuildRun', id);
     return id;
+  }
+
+  @FieldResolver(() => [BuildActionEnum], { description: "Actions possible now: the provider's own list or the state rule, limited to what the provider can do." })
+  possibleActions(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    return allowedActions(ctx, r);
   }
 
   @FieldResolver(() => String, { description: 'Path (relative to the server) that downloads the whole stored log as text; add ?step=<StepRun ID> for one step.' })
