@@ -1,5 +1,6 @@
 import { badInput } from '../../errors.js';
 import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../build-rules.js';
+import { MASK } from '../upstream/secrets.js';
 import {
   BUILD_ACTIONS, STEP_TYPES,
   type BuildAction, type BuildData, type BuildInputData, type BuildStatsData, type LogLineData, type RunData,
@@ -43,11 +44,18 @@ export function parseTime(v: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** Step config as the unified model has it, secrets removed (Cocktail nulls them too, but we don't rely on it). */
+/**
+ * Step config as the unified model has it, secret values replaced by a mask (Cocktail nulls
+ * them too, but we don't rely on it): the mask keeps "a password is set" (hasPassword) true
+ * without carrying the password.
+ */
 export function stepConfigOf(raw: Record<string, unknown> | null | undefined): StepConfig | null {
   if (!raw || !(STEP_TYPES as readonly string[]).includes(String(raw.stepType))) return null;
   const cfg: Record<string, unknown> = { ...raw };
-  for (const f of STEP_SECRET_FIELDS[raw.stepType as StepType]) delete cfg[f];
+  for (const f of STEP_SECRET_FIELDS[raw.stepType as StepType]) {
+    if (typeof cfg[f] === 'string' && cfg[f] !== '') cfg[f] = MASK;
+    else delete cfg[f];
+  }
   if (Array.isArray(cfg.customHeaders)) {
     cfg.customHeaders = (cfg.customHeaders as Array<{ name: string; value: string; secret?: boolean }>).map((h) =>
       h.secret || SECRET_HEADER.test(String(h.name)) ? { name: h.name, value: '', secret: true } : h);
