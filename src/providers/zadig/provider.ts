@@ -185,7 +185,8 @@ export class ZadigProvider implements Provider {
       if (task) tags.push(...m.imageTagsFromTask(task, { ...ref, workflowKey: t.workflowKey, taskId: task.task_id }));
     }
     const dir = args.order === 'ASC' ? 1 : -1;
-    tags.sort((a, b) => dir * (args.sort === 'TAG' ? a.tag.localeCompare(b.tag) : (a.endTime?.getTime() ?? Infinity) - (b.endTime?.getTime() ?? Infinity)));
+    // Tags end in the task number: compare numbers as numbers ("-2" before "-10").
+    tags.sort((a, b) => dir * (args.sort === 'TAG' ? a.tag.localeCompare(b.tag, undefined, { numeric: true }) : (a.endTime?.getTime() ?? Infinity) - (b.endTime?.getTime() ?? Infinity)));
     const items = tags.slice(args.offset, args.offset + args.limit);
     return { items, totalCount: tags.length, hasMore: args.offset + items.length < tags.length };
   }
