@@ -138,7 +138,8 @@ export class CocktailProvider implements Provider {
     return runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
   }
 
-  getRun(key: string): Promise<RunData | null> {
+  // async: a malformed key must reject (BAD_USER_INPUT), not throw inside a DataLoader batch.
+  async getRun(key: string): Promise<RunData | null> {
     return this.findRun(parseRunKey(key));
   }
 
@@ -213,7 +214,8 @@ export class CocktailProvider implements Provider {
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     return {
       lines: out,
-      lastSeq: out.length ? out[out.length - 1]!.seq : (args.afterSeq ?? 0),
+      // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
+      lastSeq: out.length ? out[out.length - 1]!.seq : Math.min(args.afterSeq ?? 0, lines.at(-1)?.seq ?? 0),
       hasMore: !args.tail && after.length > out.length,
     };
   }

@@ -263,7 +263,8 @@ export class QuayProvider implements Provider {
     if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
-    return { lines: out, lastSeq: out.length ? out[out.length - 1]!.seq : (args.afterSeq ?? 0), hasMore: !args.tail && after.length > out.length };
+    // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
+    return { lines: out, lastSeq: out.length ? out[out.length - 1]!.seq : Math.min(args.afterSeq ?? 0, lines.at(-1)?.seq ?? 0), hasMore: !args.tail && after.length > out.length };
   }
 
   // ---- image tags and records ---------------------------------------------------------
