@@ -174,6 +174,20 @@ describe('runs', () => {
     expect(steps[0]!.errorMessage).toBe('exit status 2');
   }, 15_000);
 
+  test('runs belong to the modules they built; a module never built has none', async () => {
+    const p = make();
+    const api = await p.runBuild('demo/api-build', {});
+    const web = await p.runBuild('demo/web-build', {});
+    const apiRuns = await p.listRuns('demo/api-build', { offset: 0, limit: 10 });
+    expect(apiRuns.items.map((r) => r.key)).toEqual([api.key]);
+    expect(apiRuns.totalCount).toBe(1);
+    expect((await p.listRuns('demo/web-build', { offset: 0, limit: 10 })).items.map((r) => r.key)).toEqual([web.key]);
+    expect(await p.latestRun('demo/worker-build')).toBeNull();
+    expect((await p.latestRun('demo/api-build'))!.key).toBe(api.key);
+    // The same task under another module's key is not a run of that module.
+    expect(await p.getRun(api.key.replace('api-build', 'worker-build'))).toBeNull();
+  });
+
   test('image tags sort by TAG with numbers as numbers ("-2" before "-10")', async () => {
     const p = make();
     const runs = [];
