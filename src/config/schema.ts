@@ -12,6 +12,9 @@ const bool = (d: boolean) => z.preprocess((v) => {
   return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
 }, z.boolean()).default(d);
 
+/** An AES-256 key as configured: base64 of exactly 32 bytes. */
+const secretsKey = z.string().refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of 32 bytes (buildgate secrets new-key, or openssl rand -base64 32)');
+
 const upstreamKind = z.enum(['COCKTAIL', 'QUAY', 'ZADIG', 'CODEARTS']);
 
 export const configSchema = z.strictObject({
@@ -29,10 +32,36 @@ export const configSchema = z.strictObject({
     fieldSuggestions: bool(true),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
+    /** graphql-ws on /graphql (see src/server/ws-transport.ts). */
+    ws: z.strictObject({
+      /**
+       * Browser origins (`https://ci.example`) allowed to open the websocket, beside the
+       * gateway's own origin and loopback origins; `*`: any. Other origins get HTTP 403 before
+       * the upgrade. Requests without an Origin header (not from a browser) are not refused.
+       */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Largest websocket message before connection_init is authenticated (bytes). */
+      maxPayloadBeforeInit: z.coerce.number().int().min(1024).default(64 * 1024),
+      /** Largest websocket message once authenticated (bytes). */
+      maxPayload: z.coerce.number().int().min(1024).default(1024 * 1024),
+      /** Interval of the check that closes sockets whose API key was revoked or JWT expired (ms). */
+      credentialRecheckMs: z.coerce.number().int().min(100).default(5000),
+      /** Validated documents kept for reuse by graphql-ws, in bytes of query text. */
+      documentCacheBytes: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+    }).prefault({}),
   }).prefault({}),
   database: z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
     url: z.string().default('sqlite:./data/buildgate.db'),
+  }).prefault({}),
+  /** Secrets at rest (build and step credentials in the store): AES-256-GCM; see docs/production.md. */
+  secrets: z.strictObject({
+    /** base64 of 32 random bytes (`openssl rand -base64 32`); unset: the key file. */
+    key: secretsKey.optional(),
+    /** Keys values may still be sealed with: after a rotation, until the next start has re-sealed everything. */
+    previousKeys: z.array(secretsKey).default([]),
+    /** Key file used when `key` is unset; created (mode 0600) when missing. Default: `secrets.key` beside the SQLite file, else ./data/secrets.key. */
+    keyFile: z.string().optional(),
   }).prefault({}),
   redis: z.strictObject({
     /** When set: upstream cache and subscription fan-out go through Redis. */
@@ -87,8 +116,15 @@ export const configSchema = z.strictObject({
     batchedRequests: bool(false),
     /** Mutations per credential (or per IP when anonymous) per minute; 0: no limit. */
     mutationsPerMinute: z.coerce.number().int().min(0).default(120),
-    /** graphql-ws connections opened per credential (or IP) per minute; 0: no limit. */
-    wsConnectsPerMinute: z.coerce.number().int().min(0).default(60),
+    /**
+     * graphql-ws connections opened per credential (per IP when anonymous) per minute; 0: no
+     * limit. The default lets a page of 50 live views connect and reconnect several times a minute.
+     */
+    wsConnectsPerMinute: z.coerce.number().int().min(0).default(300),
+    /** Operations (subscriptions and queries in flight) open at once on one graphql-ws socket. */
+    wsOperationsPerSocket: z.coerce.number().int().min(1).default(100),
+    /** Operations open at once over all graphql-ws sockets of one credential (of one IP when anonymous). */
+    wsOperationsPerCredential: z.coerce.number().int().min(1).default(1000),
   }).prefault({}),
   auth: z.strictObject({
     /**
@@ -114,8 +150,11 @@ export const configSchema = z.strictObject({
     workDir: z.string().default('./data/workspaces'),
     maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
     defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
-    /** Longest stored log line; longer lines are split. */
-    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /**
+     * Longest stored log line in UTF-8 bytes (64 KiB, as Tekton); a longer line is stored in
+     * pieces cut between characters, each after the first marked `continued`.
+     */
+    maxLogLineBytes: z.coerce.number().int().min(256).default(64 * 1024),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
     /**
