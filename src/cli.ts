@@ -22,13 +22,14 @@ program.command('serve')
   .option('--demo-upstreams', 'start fake Cocktail, Quay, Zadig and CodeArts servers and configure one provider of each')
   .action(async (opts: { config?: string; port?: string; host?: string; demo: boolean; demoUpstreams?: boolean }) => {
     const overrides: ConfigInput = { server: {}, demo: {} };
-    if (opts.port) overrides.server!.port = Number(opts.port);
-    if (opts.host) overrides.server!.host = opts.host;
-    if (!opts.demo) overrides.demo!.seed = false;
-    if (opts.demoUpstreams) overrides.demo!.upstreams = true;
+    const overrideSources = new Map<string, string>();
+    if (opts.port) { overrides.server!.port = opts.port as never; overrideSources.set('server.port', '--port'); }
+    if (opts.host) { overrides.server!.host = opts.host; overrideSources.set('server.host', '--host'); }
+    if (!opts.demo) { overrides.demo!.seed = false; overrideSources.set('demo.seed', '--no-demo'); }
+    if (opts.demoUpstreams) { overrides.demo!.upstreams = true; overrideSources.set('demo.upstreams', '--demo-upstreams'); }
     let config;
     try {
-      config = loadConfig({ file: opts.config, overrides });
+      config = loadConfig({ file: opts.config, overrides, overrideSources });
     } catch (e) {
       if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
       throw e;

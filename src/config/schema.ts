@@ -6,11 +6,12 @@ import { z } from 'zod';
  * build execution, bound to 127.0.0.1).
  */
 /** Booleans from env strings: 'true'/'1'/'yes' and 'false'/'0'/'no' (z.coerce.boolean would read 'false' as true). */
-const bool = (d: boolean) => z.preprocess((v) => {
+const boolish = (v: unknown) => {
   if (typeof v !== 'string') return v;
   const s = v.trim().toLowerCase();
   return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
-}, z.boolean()).default(d);
+};
+const bool = (d: boolean) => z.preprocess(boolish, z.boolean()).default(d);
 
 const upstreamKind = z.enum(['COCKTAIL', 'QUAY', 'ZADIG', 'CODEARTS']);
 
@@ -57,8 +58,12 @@ export const configSchema = z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),
   demo: z.strictObject({
-    /** Seed a few native builds into an empty store at start. */
-    seed: bool(true),
+    /**
+     * Seed a few native builds into an empty store at start. Unset: only in the embedded
+     * default (no config file, SQLite, bound to loopback); then builds may also reach the
+     * gateway's own address (`server.host`), which the demo's HTTP step calls.
+     */
+    seed: z.preprocess(boolish, z.boolean()).optional(),
     /** Start the fake upstream servers and configure one provider instance of each kind. */
     upstreams: bool(false),
   }).prefault({}),
@@ -167,5 +172,7 @@ export const configSchema = z.strictObject({
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+type Parsed = z.infer<typeof configSchema>;
+/** The validated config; `demo.seed` is always decided (see parseConfig). */
+export type Config = Parsed & { demo: Parsed['demo'] & { seed: boolean } };
 export type ConfigInput = z.input<typeof configSchema>;
