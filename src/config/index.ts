@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
@@ -39,6 +40,12 @@ export async function startupStep<T>(what: string, key: string | undefined, fn: 
 /** A URL fit for messages and logs: any password replaced by ***. */
 export function maskUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/** The database a URL names, for the operator: a relative SQLite path made absolute, a password masked. */
+export function describeDatabase(url: string): string {
+  if (url.startsWith('sqlite:') && url !== 'sqlite::memory:') return `sqlite:${path.resolve(url.slice('sqlite:'.length))}`;
+  return maskUrl(url);
 }
 
 /** Bound to loopback: only local processes can connect. */

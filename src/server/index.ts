@@ -11,7 +11,7 @@ import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from '
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { Config } from '../config/index.js';
+import { startupStep, type Config } from '../config/index.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
@@ -19,8 +19,8 @@ import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
 import { Loaders, type Context, type Services } from '../schema/context.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import type { Store } from '../store/db.js';
+import { openMigratedStore } from '../store/open.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
@@ -56,8 +56,28 @@ const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARS
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
-  const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  // The port is taken first: a start that cannot serve must not migrate, recover or seed anything.
+  let starting = true;
+  app.use((_req, res, next) => { if (starting) res.status(503).json({ status: 'starting' }); else next(); });
+  await startupStep(`cannot listen on ${config.server.host}:${config.server.port}`, 'server.port', () => new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => { httpServer.off('error', reject); resolve(); });
+  }));
+  try {
+    const server = await serve(config, opts, logger, app, httpServer);
+    starting = false;
+    return server;
+  } catch (e) {
+    httpServer.close();
+    throw e;
+  }
+}
+
+async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
+  const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
@@ -67,9 +87,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
   const schema = await createSchema(live.pubSub);
 
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
   let shuttingDown = false;
 
@@ -188,10 +205,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     res.status(status).json({ errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : `Bad request: ${err.message}`, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
-  });
   const addr = httpServer.address() as import('node:net').AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${addr.port}/graphql`;
