@@ -20,6 +20,7 @@ import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
 import { Loaders, type Context, type Services } from '../schema/context.js';
 import type { Store } from '../store/db.js';
+import { seedDemoBuilds } from '../store/demo.js';
 import { openMigratedStore } from '../store/open.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
@@ -81,7 +82,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
@@ -208,6 +209,8 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   const addr = httpServer.address() as import('node:net').AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${addr.port}/graphql`;
+  // Seeded once the port is ours: the demo's HTTP step calls this very address.
+  if (config.demo.seed) await startupStep('cannot seed the demo builds', 'demo.seed', () => seedDemoBuilds(native, url, logger));
   logger.info({ url, database: store.dialect, providers: registry.all().map((p) => p.id) }, 'buildgate listening');
 
   let closing: Promise<void> | null = null;
