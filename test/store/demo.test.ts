@@ -24,7 +24,7 @@ describe('demo builds', () => {
       config: {
         auth: { anonymous: 'admin' },
         demo: { seed: true },
-        engine: { registry: { host: registry.host, insecure: true }, buildah: { ...buildahTmp.settings } },
+        engine: { registry: { host: registry.host, insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot', root: buildahTmp.settings.root!, runroot: buildahTmp.settings.runroot! } },
       },
     });
   }, 60000);
