@@ -54,6 +54,12 @@ export const configSchema = z.strictObject({
     /** Poll interval of a watched upstream build's run list (ms). */
     listPollMs: z.coerce.number().int().min(50).default(10_000),
   }).prefault({}),
+  /** Prometheus metrics at GET /metrics. */
+  metrics: z.strictObject({
+    enabled: bool(true),
+    /** When set, a scrape must send `Authorization: Bearer <token>` (set it when /metrics is reachable from outside). */
+    token: z.string().min(16).optional(),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

@@ -22,6 +22,7 @@ import { Loaders, type Context, type Services } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import { seedDemoBuilds } from '../store/demo.js';
 import { openMigratedStore } from '../store/open.js';
+import { createMetrics } from '../metrics/index.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
@@ -151,6 +152,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     },
   };
 
+  const metrics = createMetrics(config, { store, registry, live });
   const limits = security.apolloOptions();
   const apollo = new ApolloServer<Context>({
     schema,
@@ -169,6 +171,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       partialErrorsPlugin,
+      metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
         : ApolloServerPluginLandingPageDisabled(),
@@ -183,6 +186,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/metrics', metrics.handler);
   app.get('/readyz', async (_req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
     try {
