@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoUpstreams, type DemoUpstreams } from '../../src/demo/upstreams.js';
+import { closedPort } from '../support/ports.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 /** One sample's value from Prometheus text, or undefined. */
@@ -12,14 +12,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return undefined;
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('metrics at /metrics', () => {

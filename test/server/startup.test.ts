@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { PG_URL } from '../support/gateway.js';
+import { closedPort } from '../support/ports.js';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const cli = path.join(root, 'dist/src/cli.js');
@@ -25,15 +26,6 @@ function run(args: string[], env: Record<string, string> = {}, opts: { untilUp?:
     if (opts.untilUp && stderr.includes('buildgate is up')) p.kill('SIGTERM');
   });
   return new Promise((resolve) => p.on('exit', (code) => resolve({ code, stderr, stdout, dir })));
-}
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** The failure is one line (no stack trace) that names the config key. */
