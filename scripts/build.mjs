@@ -18,8 +18,11 @@ const parts = [
     name: 'server',
     inputs: ['src', 'test/fakes', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'],
     outputs: ['dist/src/cli.js'],
-    run: () => spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status === 0
-      && (fs.chmodSync(path.join(root, 'dist/src/cli.js'), 0o755), true),
+    run: () => {
+      if (spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) return false;
+      fs.chmodSync(path.join(root, 'dist/src/cli.js'), 0o755);
+      return true;
+    },
   },
   {
     name: 'playground',
