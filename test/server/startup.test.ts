@@ -69,6 +69,12 @@ describe('start-up failures', () => {
     expect(e.stderr).not.toContain('s3cret');
   });
 
+  it('the agent too: an unreachable store is one line naming database.url, exit 1', async () => {
+    const port = await closedPort();
+    const e = await run(['agent'], { BUILDGATE_DATABASE__URL: `postgres://bg@127.0.0.1:${port}/test`, BUILDGATE_REDIS__URL: 'redis://127.0.0.1:6379' });
+    expectOneLine(e, 'database.url', 1);
+  });
+
   it('PostgreSQL database missing: one line naming database.url, exit 1', async () => {
     const url = new URL(PG_URL);
     url.pathname = '/buildgate_no_such_database';
