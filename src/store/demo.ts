@@ -1,8 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { NativeProvider } from '../providers/native/index.js';
-import type { BuildInputData } from '../providers/types.js';
+import type { BuildData, BuildInputData, Page, PageArgs, RunBuildOptions, RunData } from '../model.js';
+
+/** What seeding needs of the native provider (passed in: the store does not reach up to providers). */
+export interface DemoTarget {
+  listBuilds(args: PageArgs): Promise<Page<BuildData>>;
+  createBuild(input: BuildInputData): Promise<BuildData>;
+  runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData>;
+}
 
 /** Whether `name` is an executable on PATH. */
 function onPath(name: string): boolean {
@@ -56,7 +62,7 @@ export function demoBuilds(opts: { gatewayUrl: string; buildah: boolean }): Buil
  * (a few seconds of SHELL output) so the run page, log and statistics have something to
  * show at once. Returns how many builds were added.
  */
-export async function seedDemoBuilds(native: NativeProvider, gatewayUrl: string, logger: Logger): Promise<number> {
+export async function seedDemoBuilds(native: DemoTarget, gatewayUrl: string, logger: Logger): Promise<number> {
   const existing = await native.listBuilds({ offset: 0, limit: 1 });
   if ((existing.totalCount ?? 0) > 0) return 0;
   const builds = demoBuilds({ gatewayUrl, buildah: onPath('buildah') });
