@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeDatabase, loadConfig } from '../config/index.js';
+import { describeDatabase, loadConfigOrExit } from '../config/index.js';
 import { openMigratedStore } from '../store/open.js';
 import { ApiKeys } from './api-keys.js';
 import { isRole } from './principal.js';
@@ -9,7 +9,7 @@ import { isRole } from './principal.js';
  * which one on stderr, runs `fn` on its keys, closes the store.
  */
 async function withKeys<T>(configFile: string | undefined, fn: (keys: ApiKeys) => Promise<T>): Promise<T> {
-  const config = loadConfig({ file: configFile });
+  const config = loadConfigOrExit(configFile);
   console.error(`buildgate: database ${describeDatabase(config.database.url)}`);
   const store = await openMigratedStore(config.database.url);
   try {

@@ -213,4 +213,14 @@ export function loadConfig(opts: {
   return parseConfig(merged, { file, fileValues: fromFile, env: fromEnv.sources, options: opts.overrideSources });
 }
 
+/** For CLI commands: the config, or its error on stderr and exit code 2. */
+export function loadConfigOrExit(file: string | undefined): Config {
+  try {
+    return loadConfig({ file });
+  } catch (e) {
+    if (e instanceof ConfigError) { console.error(`buildgate: ${e.message}`); process.exit(2); }
+    throw e;
+  }
+}
+
 export { z };

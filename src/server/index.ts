@@ -18,6 +18,7 @@ import { Loaders, type Context, type Services } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import { seedDemoBuilds } from '../store/demo.js';
 import { openMigratedStore } from '../store/open.js';
+import { openSecrets, type SecretBox } from '../store/crypto.js';
 import { createMetrics } from '../metrics/index.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
@@ -75,10 +76,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
 async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
   const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
+  let secrets: SecretBox;
+  try {
+    const opened = await startupStep('cannot open the stored secrets', 'secrets.key', () => openSecrets(store.db, config.secrets, config.database.url));
+    if (opened.sealed) logger.info({ rows: opened.sealed }, 'sealed stored secrets with the current secrets key');
+    secrets = opened.box;
+  } catch (e) {
+    await store.close(); // a wrong key stops the start without leaving the pool open
+    throw e;
+  }
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
