@@ -67,8 +67,6 @@ async function buildgate(database) {
   const pino = (await import('pino')).default;
   const { parseConfig } = await import('../dist/src/config/index.js');
   const { startServer } = await import('../dist/src/server/index.js');
-  const { BuildStore } = await import('../dist/src/store/build-store.js');
-  const { RunStore } = await import('../dist/src/store/run-store.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bg-read-${database}-`));
   let pgSchema;
   let url = `sqlite:${dir}/b.db`;
@@ -86,8 +84,8 @@ async function buildgate(database) {
     engine: { workDir: `${dir}/ws` }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, mutationsPerMinute: 0 },
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
-  const store = new BuildStore(server.store);
-  const runs = new RunStore(server.store);
+  // The gateway's own stores (they hold its secrets key).
+  const { builds: store, runs } = server.services.registry.get('native');
   for (let i = 0; i < BUILDS; i++) {
     const b = await store.create({
       name: name(i),

@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { BuildStore } from '../store/build-store.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import { openSecrets } from '../store/crypto.js';
+import type { Store } from '../store/db.js';
+import { openMigratedStore } from '../store/open.js';
 import { Engine, type RunDispatch } from './engine.js';
 import { stepExecutors } from './steps/index.js';
 
@@ -106,12 +107,13 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const redisUrl = config.redis.url;
   if (!redisUrl) throw new Error('a build agent needs redis.url (its queues and the live channels)');
   const { logger } = opts;
-  const store: Store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  const store: Store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);
-  const engine = new Engine(store, new BuildStore(store), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const secrets = await openSecrets(store.db, config.secrets, config.database.url).catch(async (e: unknown) => { await store.close(); throw e; });
+  if (secrets.sealed) logger.info({ rows: secrets.sealed }, 'sealed stored secrets with the current secrets key');
+  const engine = new Engine(store, new BuildStore(store, secrets.box), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));

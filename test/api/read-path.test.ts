@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoUpstreams, type DemoUpstreams } from '../../src/demo/upstreams.js';
-import { BuildStore } from '../../src/store/build-store.js';
-import { RunStore } from '../../src/store/run-store.js';
+import type { NativeProvider } from '../../src/providers/native/index.js';
 import { BuildsListDocument, CreateBuildDocument, DeleteBuildDocument, type BuildsListQueryVariables } from '../generated/graphql.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -11,10 +10,12 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
  */
 const OBJECTS = (n: number) => `{ builds(first: ${n}, providers: ["native"]) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }`;
 
+/** The gateway's native provider: its build and run stores (with the gateway's secrets key). */
+const native = (gw: TestGateway) => gw.server.services.registry.get('native') as NativeProvider;
+
 /** Native builds with runs and step runs, written straight to the gateway's store. */
 async function seed(gw: TestGateway, builds: number, runsPerBuild: number, stepsPerRun: number, prefix = 'b'): Promise<string[]> {
-  const store = new BuildStore(gw.server.store);
-  const runs = new RunStore(gw.server.store);
+  const { builds: store, runs } = native(gw);
   const keys: string[] = [];
   for (let i = 0; i < builds; i++) {
     const b = await store.create({
@@ -85,7 +86,7 @@ describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
     const { toGlobalId } = await import('../../src/ids.js');
     const id = toGlobalId('native', 'Build', key!);
     const p1 = (await gw.gql(q, { id })).data as any;
-    await new RunStore(gw.server.store).createRun(key!, {
+    await native(gw).runs.createRun(key!, {
       run_type: 'BUILD', state: 'QUEUED', description: null, callback_url: null, callback_status: null, image_url: null, image_size: null, image_digest: null,
       trigger: 'API', triggered_by: null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: Date.now(),
     }, [], () => null);

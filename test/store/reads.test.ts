@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildStore } from '../../src/store/build-store.js';
+import { SecretBox } from '../../src/store/crypto.js';
 import type { Insertable } from 'kysely';
 import { openStore, type BuildRunTable, type Store } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
@@ -45,7 +46,7 @@ describe.each(['sqlite', 'postgres'] as const)('native store batch reads (%s)', 
   let runs: RunStore;
   beforeAll(async () => {
     s = await freshStore(database);
-    builds = new BuildStore(s.store);
+    builds = new BuildStore(s.store, new SecretBox(Buffer.alloc(32, 7)));
     runs = new RunStore(s.store);
   });
   afterAll(async () => { await s?.drop(); });

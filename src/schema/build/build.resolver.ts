@@ -3,7 +3,7 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Info, Mutation, O
 import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import type { BuildChangePayload } from '../../live/hub.js';
-import type { BuildData, BuildSort, SortOrder } from '../../providers/types.js';
+import type { BuildAction, BuildData, BuildSort, SortOrder } from '../../providers/types.js';
 import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
 import { Connection, connectionFrom, PagingArgs, selectsTotalCount } from '../common/connection.js';
 import { visibleProviders } from '../../auth/checker.js';
@@ -168,7 +168,7 @@ export class BuildResolver {
       (r) => BuildRun.from(b.providerId, r), { withTotal: selectsTotalCount(info) });
   }
 
-  @FieldResolver(() => ImageTagConnection, { description: 'Image tags produced by this build across runs.' })
+  @FieldResolver(() => ImageTagConnection, { nullable: true, description: 'Image tags produced by this build across runs; null for providers that keep none (no IMAGE_TAGS capability), like stats.' })
   async imageTags(
     @Root() b: Build,
     @Ctx() ctx: Context,
@@ -177,15 +177,17 @@ export class BuildResolver {
     @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key (Cocktail default END_TIME).' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
     @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction (Cocktail default DESC).' }) order: SortOrder,
   ) {
+    if (!ctx.services.registry.get(b.providerId).capabilities.has('IMAGE_TAGS')) return null;
     ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');
     return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => ctx.loaders.imageTags(b.providerId, { ...page, sort, order }).load(b.key),
       (t) => ImageTag.from(b.providerId, t), { withTotal: selectsTotalCount(info) });
   }
 
-  @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now (BUILD when the provider can start runs).' })
+  @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now: BUILD when the provider can start runs of it, REMOVE when it can delete it.' })
   possibleActions(@Root() b: Build, @Ctx() ctx: Context) {
     const caps = ctx.services.registry.get(b.providerId).capabilities;
-    return ['VIEW', ...(caps.has('RUN_START') ? ['BUILD'] : []), ...(caps.has('BUILD_DELETE') ? ['REMOVE'] : [])];
+    const all: BuildAction[] = ['VIEW', ...(caps.has('RUN_START') ? ['BUILD' as const] : []), ...(caps.has('BUILD_DELETE') ? ['REMOVE' as const] : [])];
+    return b.actions ? all.filter((a) => b.actions!.includes(a)) : all;
   }
 }
 
