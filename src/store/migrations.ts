@@ -161,9 +161,10 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0006_read_indexes': {
       async up(db: Kysely<any>) {
         // Per-build pages and a build's latest run are index seeks however many runs it has.
-        await db.schema.createIndex('build_runs_build_id').on('build_runs').columns(['build_id', 'id']).execute();
-        await db.schema.createIndex('build_runs_build_type_id').on('build_runs').columns(['build_id', 'run_type', 'id']).execute();
-        await db.schema.createIndex('image_tags_run').on('image_tags').column('run_id').execute();
+        // (if not exists: a store whose migration record was rolled back keeps its indexes)
+        await db.schema.createIndex('build_runs_build_id').ifNotExists().on('build_runs').columns(['build_id', 'id']).execute();
+        await db.schema.createIndex('build_runs_build_type_id').ifNotExists().on('build_runs').columns(['build_id', 'run_type', 'id']).execute();
+        await db.schema.createIndex('image_tags_run').ifNotExists().on('image_tags').column('run_id').execute();
       },
     },
   };
