@@ -4,7 +4,7 @@ import type { Store } from '../../store/db.js';
 import { validateBuildInput } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
-  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
 import { BuildStore } from './build-store.js';
 import { RunStore } from './run-store.js';
@@ -99,7 +99,7 @@ export class NativeProvider implements Provider {
     return this.requireEngine().cancel(key);
   }
 
-  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     return this.requireEngine().remove(key, opts);
   }
 
