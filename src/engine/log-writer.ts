@@ -192,13 +192,18 @@ export class LogWriter {
       this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`, false);
       return undefined;
     }
+    // Most lines: no line open anywhere, short enough at 3 bytes per character at most.
+    const clean = storableText(text);
+    if (!partial && this.open.size === 0) {
+      const masked = this.mask(clean);
+      if (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes) {
+        this.push(stepRunId, stream, masked, false);
+        return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
+      }
+    }
     const key = `${stepRunId}|${stream}`;
     const open = this.open.get(key);
-    const clean = storableText(text);
-    const masked = open || partial ? null : this.mask(clean);
-    // Most lines: short enough at 3 bytes per character at most, no byte count needed.
-    if (masked !== null && (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes)) this.push(stepRunId, stream, masked, false);
-    else this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
+    this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
     return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
   }
 

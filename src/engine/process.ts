@@ -92,8 +92,8 @@ export interface LineReader {
  * Splits raw output into lines in time linear in its size, whatever its shape. A line ends
  * at `\n`, `\r\n` or a lone `\r` (a progress bar's redraw: each state becomes a line of its
  * own, shown as it comes, instead of one endless line); a `\r` ending nothing (an empty
- * line) gives no line. Bytes are decoded per line, so a character split across reads stays
- * whole and invalid UTF-8 becomes U+FFFD. A line longer than READ_PIECE_BYTES is handed on
+ * line) gives no line. Only complete lines (or pieces) are decoded, so a character split
+ * across reads stays whole and invalid UTF-8 becomes U+FFFD. A line longer than READ_PIECE_BYTES is handed on
  * in pieces cut between characters, so memory stays bounded without newlines.
  */
 export function lineReader(emit: (text: string, partial: boolean) => void | Promise<void>): LineReader {
@@ -114,30 +114,38 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
   return {
     push(chunk) {
       wait = undefined;
-      let start = 0;
-      // Next \n and \r at or after `start`, each searched again only once passed: one scan per byte.
-      let lf = chunk.indexOf(LF);
-      let cr = chunk.indexOf(CR);
-      while (lf !== -1 || cr !== -1) {
-        const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
-        const isCR = end === cr;
-        const empty = size === 0 && end === start;
-        if (empty && !open && (isCR || afterCR)) {
-          // \r\n, or a \r after a line end: nothing to hand on.
-        } else {
-          const line = size === 0 ? chunk.subarray(start, end) : take(chunk.subarray(start, end));
-          hand(line.toString('utf8'), false);
-          open = false;
+      // Lines end by the last \n or \r of the chunk. No UTF-8 character holds those bytes, so
+      // all before can be decoded at once: one string per chunk, lines are slices of it.
+      const last = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
+      let rest = chunk;
+      if (last !== -1) {
+        const held = size;
+        const all = held === 0 ? chunk : take(chunk);
+        const text = all.toString('utf8', 0, held + last + 1);
+        rest = all.subarray(held + last + 1);
+        let start = 0;
+        // Next \n and \r at or after `start`, each searched again only once passed: one scan per character.
+        let lf = text.indexOf('\n');
+        let cr = text.indexOf('\r');
+        while (start < text.length) {
+          const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
+          const isCR = end === cr;
+          if (end === start && !open && (isCR || afterCR)) {
+            // \r\n, or a \r after a line end: nothing to hand on.
+          } else {
+            hand(text.slice(start, end), false);
+            open = false;
+          }
+          afterCR = isCR;
+          start = end + 1;
+          if (isCR) cr = text.indexOf('\r', start);
+          else lf = text.indexOf('\n', start);
         }
-        afterCR = isCR;
-        start = end + 1;
-        if (isCR) cr = chunk.indexOf(CR, start);
-        else lf = chunk.indexOf(LF, start);
       }
-      if (start < chunk.length) {
+      if (rest.length) {
         afterCR = false;
-        parts.push(chunk.subarray(start));
-        size += chunk.length - start;
+        parts.push(rest);
+        size += rest.length;
       }
       while (size > READ_PIECE_BYTES) {
         const all = take();
