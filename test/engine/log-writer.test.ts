@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { LogWriter, NUL_STANDIN } from '../../src/engine/log-writer.js';
-import { READ_PIECE_BYTES, runProcess } from '../../src/engine/process.js';
+import { lineReader, READ_PIECE_BYTES, runProcess } from '../../src/engine/process.js';
 import type { LogLineData } from '../../src/providers/types.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
@@ -23,6 +23,39 @@ async function refuseMarkedLines(store: Store): Promise<void> {
     begin if new.text like '%refuse-me%' then raise exception 'line refused by the test trigger'; end if; return new; end $$`.execute(store.db);
   await sql`create trigger refuse_marked before insert on log_lines for each row execute function refuse_marked()`.execute(store.db);
 }
+
+describe('lineReader', () => {
+  const read = (chunks: Buffer[]) => {
+    const out: Array<[string, boolean]> = [];
+    const r = lineReader((text, partial) => { out.push([text, partial]); });
+    for (const c of chunks) r.push(c);
+    r.flush();
+    return out;
+  };
+  const input = Buffer.concat([
+    Buffer.from('plain\r\ncrlf\rcr\r\r\n\nblank above\n'),
+    Buffer.from('é€😀 multibyte\n'),
+    Buffer.from([0xff, 0xfe, 0x20, 0x69, 0x6e, 0x0a, 0xe2, 0x82, 0x0a]),
+    Buffer.from(`${'x'.repeat(READ_PIECE_BYTES - 1)}😀tail\nlast, unterminated`),
+  ]);
+
+  /** Lines with their pieces joined. */
+  const lines = (out: Array<[string, boolean]>) => out.reduce<{ acc: string[]; open: boolean }>(({ acc, open }, [t, partial]) => {
+    if (open) acc[acc.length - 1] += t; else acc.push(t);
+    return { acc, open: partial };
+  }, { acc: [], open: false }).acc;
+
+  it('gives the same lines whatever the chunks (one chunk, or every byte on its own), a held line in pieces cut between characters', () => {
+    const whole = read([input]);
+    expect(lines(whole).map((t) => (t.length > 40 ? `${t.slice(0, 3)}…${t.length}` : t))).toEqual([
+      'plain', 'crlf', 'cr', '', 'blank above', 'é€😀 multibyte', '\uFFFD\uFFFD in', '\uFFFD', `xxx…${READ_PIECE_BYTES - 1 + 2 + 4}`, 'last, unterminated',
+    ]);
+    const bytes = read([...input].map((b) => Buffer.from([b])));
+    expect(lines(bytes)).toEqual(lines(whole));
+    // Byte by byte the long line is held past READ_PIECE_BYTES: its first piece stops before the emoji.
+    expect(bytes.filter(([, partial]) => partial).map(([t]) => t)).toEqual(['x'.repeat(READ_PIECE_BYTES - 1)]);
+  });
+});
 
 describe.each(['sqlite', 'postgres'] as const)('LogWriter (real %s store)', (dialect) => {
   let store: Store;
