@@ -10,10 +10,12 @@ export interface ProcessOptions {
   /**
    * Called once per output line, without its line ending (see lineReader). A line longer
    * than READ_PIECE_BYTES comes in pieces: `partial` is true on every piece but its last.
+   * `redraw`: the line ended with a lone \r (a progress state the next line overwrites).
+   * Also true for a \r\n whose \n comes in the next read.
    * A returned promise means "slow down": both pipes are paused until it settles
    * (backpressure from log storage).
    */
-  onLine(stream: LogStream, text: string, partial: boolean): void | Promise<void>;
+  onLine(stream: LogStream, text: string, partial: boolean, redraw: boolean): void | Promise<void>;
   stdin?: string;
 }
 
@@ -54,8 +56,8 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
         child.stderr!.resume();
       });
     };
-    const out = lineReader((text, partial) => opts.onLine('STDOUT', text, partial));
-    const err = lineReader((text, partial) => opts.onLine('STDERR', text, partial));
+    const out = lineReader((text, partial, redraw) => opts.onLine('STDOUT', text, partial, redraw));
+    const err = lineReader((text, partial, redraw) => opts.onLine('STDERR', text, partial, redraw));
     const push = (reader: LineReader) => (c: Buffer) => { const wait = reader.push(c); if (wait) pauseUntil(wait); };
     child.stdout!.on('data', push(out));
     child.stderr!.on('data', push(err));
@@ -96,7 +98,7 @@ export interface LineReader {
  * across reads stays whole and invalid UTF-8 becomes U+FFFD. A line longer than READ_PIECE_BYTES is handed on
  * in pieces cut between characters, so memory stays bounded without newlines.
  */
-export function lineReader(emit: (text: string, partial: boolean) => void | Promise<void>): LineReader {
+export function lineReader(emit: (text: string, partial: boolean, redraw: boolean) => void | Promise<void>): LineReader {
   let parts: Buffer[] = [];
   let size = 0;
   /** Pieces of the current line were handed on already. */
@@ -104,7 +106,7 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
   /** The last byte read ended a line with \r: a \n right after it ends nothing more. */
   let afterCR = false;
   let wait: void | Promise<void> = undefined;
-  const hand = (text: string, partial: boolean) => { wait = emit(text, partial) ?? wait; };
+  const hand = (text: string, partial: boolean, redraw = false) => { wait = emit(text, partial, redraw) ?? wait; };
   const take = (tail?: Buffer): Buffer => {
     const all = parts.length === 0 ? (tail ?? Buffer.alloc(0)) : Buffer.concat(tail ? [...parts, tail] : parts);
     parts = [];
@@ -133,7 +135,8 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
           if (end === start && !open && (isCR || afterCR)) {
             // \r\n, or a \r after a line end: nothing to hand on.
           } else {
-            hand(text.slice(start, end), false);
+            // A \r\n split across two reads counts as a redraw: \n-ended output (git's) is never one.
+            hand(text.slice(start, end), false, isCR && text.charCodeAt(end + 1) !== 10);
             open = false;
           }
           afterCR = isCR;
@@ -158,7 +161,7 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
       return wait;
     },
     flush() {
-      if (size > 0 || open) emit(take().toString('utf8'), false);
+      if (size > 0 || open) emit(take().toString('utf8'), false, false);
       open = false;
     },
   };

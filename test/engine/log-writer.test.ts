@@ -25,9 +25,11 @@ async function refuseMarkedLines(store: Store): Promise<void> {
 }
 
 describe('lineReader', () => {
+  let redraws: string[] = [];
   const read = (chunks: Buffer[]) => {
+    redraws = [];
     const out: Array<[string, boolean]> = [];
-    const r = lineReader((text, partial) => { out.push([text, partial]); });
+    const r = lineReader((text, partial, redraw) => { out.push([text, partial]); if (redraw) redraws.push(text); });
     for (const c of chunks) r.push(c);
     r.flush();
     return out;
@@ -47,6 +49,7 @@ describe('lineReader', () => {
 
   it('gives the same lines whatever the chunks (one chunk, or every byte on its own), a held line in pieces cut between characters', () => {
     const whole = read([input]);
+    expect(redraws).toEqual(['crlf', 'cr']);
     expect(lines(whole).map((t) => (t.length > 40 ? `${t.slice(0, 3)}…${t.length}` : t))).toEqual([
       'plain', 'crlf', 'cr', '', 'blank above', 'é€😀 multibyte', '\uFFFD\uFFFD in', '\uFFFD', `xxx…${READ_PIECE_BYTES - 1 + 2 + 4}`, 'last, unterminated',
     ]);
