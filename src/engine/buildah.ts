@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LogStream } from '../providers/types.js';
+import type { LogStream } from '../model.js';
 import { runProcess, type ProcessResult } from './process.js';
 import type { StepEnvironment } from './steps/types.js';
 

@@ -1,6 +1,6 @@
 import got from 'got';
 import type { Logger } from 'pino';
-import type { RunData } from '../providers/types.js';
+import type { RunData } from '../model.js';
 import { assertAllowedHost, guardedLookup } from '../net/guard.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */

@@ -1,4 +1,4 @@
-import type { LogLineData, LogStream } from '../providers/types.js';
+import type { LogLineData, LogStream } from '../model.js';
 import type { Store } from '../store/db.js';
 
 export interface LogWriterOptions {

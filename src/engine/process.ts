@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { LogStream } from '../providers/types.js';
+import type { LogStream } from '../model.js';
 
 export interface ProcessOptions {
   cwd: string;

@@ -1,5 +1,5 @@
-import type { ImageTagKeptData } from '../providers/types.js';
-import type { Store } from '../store/db.js';
+import type { ImageTagKeptData } from '../model.js';
+import type { RunStore } from '../store/run-store.js';
 import { parseRegistry, RegistryClient } from './registry.js';
 
 export interface RegistrySettings { host: string; insecure: boolean; username?: string | null; password?: string | null }
@@ -11,17 +11,14 @@ export interface RegistrySettings { host: string; insecure: boolean; username?: 
  * outside buildgate). Otherwise the tag stays and comes back with the reason. Registries
  * have no conditional delete: a push between the digest check and the delete still loses.
  */
-export async function deleteOwnedTags(store: Store, runId: number, registry: RegistrySettings): Promise<ImageTagKeptData[]> {
+export async function deleteOwnedTags(runs: RunStore, runId: number, registry: RegistrySettings): Promise<ImageTagKeptData[]> {
   const kept: ImageTagKeptData[] = [];
-  const tags = await store.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+  const tags = await runs.imageTagsOfRun(runId);
   for (const t of tags) {
     const host = hostOf(t.image_url) || registry.host;
     const repository = t.registry_image_path ?? '';
     const image = `${host}/${repository}:${t.tag}`;
-    const newer = (await store.db.selectFrom('image_tags').select(['run_id', 'image_url'])
-      .where('tag', '=', t.tag).where('registry_image_path', '=', repository).where('id', '>', t.id)
-      .where((eb) => eb.or([eb('run_id', 'is', null), eb('run_id', '!=', runId)])).orderBy('id', 'desc').execute())
-      .find((o) => (hostOf(o.image_url) || registry.host) === host);
+    const newer = (await runs.laterPushesOfTag(t, runId)).find((o) => (hostOf(o.image_url) || registry.host) === host);
     if (newer) {
       kept.push({ image, reason: 'NEWER_RUN', ownerRunKey: newer.run_id === null ? null : String(newer.run_id), detail: `run ${newer.run_id ?? '(removed)'} pushed it again` });
       continue;

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { CodeDownConfig } from '../../providers/types.js';
+import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { workspacePath } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -59,13 +59,13 @@ export const codeDownStep: StepExecutor = async (ctx) => {
     if (!cfg.branchName?.trim()) throw new Error('branchName is empty');
     url = repositoryUrl(cfg);
     const repoName = path.posix.basename(url.pathname).replace(/\.git$/, '') || 'repo';
-    target = resolveInWorkspace(ctx.workspace, cfg.codeSaveDir?.trim() || repoName, 'codeSaveDir');
+    target = await workspacePath(ctx.workspace, cfg.codeSaveDir?.trim() || repoName, 'codeSaveDir');
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }
   const branch = cfg.branchName.trim();
   const user = cfg.userId?.trim() || (cfg.password ? TOKEN_USER : '');
-  ctx.log('SYSTEM', `CODE_DOWN git clone ${url} branch ${branch} into ${path.relative(ctx.workspace, target) || '.'}` +
+  ctx.log('SYSTEM', `CODE_DOWN git clone ${url} branch ${branch} into ${cfg.codeSaveDir?.trim() || path.basename(target)}` +
     (cfg.password ? ` as ${user} (password ***)` : '') + (cfg.httpSslVerifySkip ? ' (TLS certificate not verified)' : ''));
 
   const gitConfig: Array<[string, string]> = [['http.followRedirects', 'false']];

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ShellConfig } from '../../providers/types.js';
+import type { ShellConfig } from '../../model.js';
 import { runProcess } from '../process.js';
 import type { StepExecutor } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { LogStream, StepConfig, StepType } from '../../providers/types.js';
+import type { LogStream, StepConfig, StepType } from '../../model.js';
 
 /** Engine settings a step may need (a slice of the validated config's `engine` section). */
 export interface StepEnvironment {

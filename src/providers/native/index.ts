@@ -1,13 +1,13 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
+import { BuildStore } from '../../store/build-store.js';
 import type { Store } from '../../store/db.js';
+import { RunStore } from '../../store/run-store.js';
 import { validateBuildInput } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
   LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
-import { BuildStore } from './build-store.js';
-import { RunStore } from './run-store.js';
 
 export interface NativeOptions { maxSteps: number }
 
