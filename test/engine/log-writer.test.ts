@@ -175,6 +175,31 @@ describe.each(['sqlite', 'postgres'] as const)('LogWriter (real %s store)', (dia
     expect((await stored(run)).map((r) => r.text)).toEqual(['a', 'b', 'c', '', 'd', '10%', '20%', 'done', 'tail']);
   });
 
+  it('writes a batch the store refused once on the next attempt: nothing lost, no error', async () => {
+    const run = await newRun();
+    // The first row the store sees after this fails, with a real database error.
+    if (dialect === 'sqlite') {
+      let calls = 0;
+      store.sqlite!.function('fail_once', () => (++calls === 1 ? 1 : 0));
+      await sql`create trigger fail_once before insert on log_lines when fail_once() = 1
+        begin select raise(abort, 'refused once by the test trigger'); end`.execute(store.db);
+    } else {
+      await sql`create sequence fail_once`.execute(store.db);
+      await sql`create function fail_once() returns trigger language plpgsql as $$
+        begin if nextval('fail_once') = 1 then raise exception 'refused once by the test trigger'; end if; return new; end $$`.execute(store.db);
+      await sql`create trigger fail_once before insert on log_lines for each row execute function fail_once()`.execute(store.db);
+    }
+    try {
+      const w = new LogWriter(store, run, 0, { maxLineBytes: 100, maxBytesPerStep: 1e6, secrets: [], retryDelaysMs: [20] });
+      for (let i = 1; i <= 10; i++) w.line(null, 'STDOUT', `line ${i}`);
+      await w.close();
+      expect(w.storageError).toBeNull();
+      expect((await stored(run)).map((r) => [Number(r.seq), r.text])).toEqual(Array.from({ length: 10 }, (_v, i) => [i + 1, `line ${i + 1}`]));
+    } finally {
+      await sql`drop trigger fail_once${sql.raw(dialect === 'postgres' ? ' on log_lines' : '')}`.execute(store.db);
+    }
+  });
+
   it('continues numbering after the stored last_seq (a restarted writer never reuses a seq)', async () => {
     const run = await newRun();
     const a = new LogWriter(store, run, 0, { maxLineBytes: 100, maxBytesPerStep: 1e6, secrets: [] });
