@@ -82,7 +82,9 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
     for (const c of connections.values()) {
       const p = c.principal;
       if (p?.expiresAt !== undefined && p.expiresAt <= now) close(c, WS_CLOSE.FORBIDDEN, 'token expired');
-      if (p?.kind === 'apiKey') byKey.set(p.id, [...(byKey.get(p.id) ?? []), c]);
+      if (p?.kind !== 'apiKey') continue;
+      const list = byKey.get(p.id);
+      if (list) list.push(c); else byKey.set(p.id, [c]);
     }
     keys.goneAmong([...byKey.keys()]).then((gone) => {
       for (const id of gone) for (const c of byKey.get(id) ?? []) close(c, WS_CLOSE.FORBIDDEN, 'API key revoked');
@@ -167,7 +169,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
   wss.on('connection', (socket, request) => {
     const c: Connection = { socket, ip: request.socket.remoteAddress ?? 'unknown', credential: request.headers.authorization, principal: null, ctx: null };
     connections.set(socket, c);
-    socket.once('error', (err) => { logger.warn({ err }, 'websocket error'); close(c, CloseCode.InternalServerError, 'Internal server error'); });
+    // Protocol violations (a message over maxPayload: 1009, bad UTF-8: 1007) and resets: ws closes the socket itself.
+    socket.on('error', (err) => logger.debug({ err: err.message }, 'websocket error'));
     let pongWait: NodeJS.Timeout | null = null;
     const ping = setInterval(() => {
       if (socket.readyState !== WebSocket.OPEN) return;

@@ -146,14 +146,14 @@ describe('reconnects: the default connect budget', () => {
   });
 });
 
-describe('credentials checked again on open sockets', () => {
+describe.each(['sqlite', 'postgres'] as const)('credentials checked again on open sockets (%s)', (database) => {
   let gw: TestGateway;
   let jwks: Awaited<ReturnType<typeof startJwks>>;
   const ISS = 'https://idp.test/';
   const AUD = 'buildgate';
   beforeAll(async () => {
     jwks = await startJwks();
-    gw = await strictGateway({ server: { ws: { credentialRecheckMs: 300 } }, auth: { jwt: { jwksUrl: jwks.url, issuer: ISS, audience: AUD } } });
+    gw = await strictGateway({ server: { ws: { credentialRecheckMs: 300 } }, auth: { jwt: { jwksUrl: jwks.url, issuer: ISS, audience: AUD } } }, database);
   });
   afterAll(async () => { await gw?.close(); await jwks?.close(); });
 

@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
 import { BuildStore } from '../../store/build-store.js';
+import type { SecretBox } from '../../store/crypto.js';
 import type { Store } from '../../store/db.js';
 import { RunStore } from '../../store/run-store.js';
 import { validateBuildInput } from '../build-rules.js';
@@ -9,7 +10,11 @@ import type {
   LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
 
-export interface NativeOptions { maxSteps: number }
+export interface NativeOptions {
+  maxSteps: number;
+  /** Seals the secrets columns. */
+  secrets: SecretBox;
+}
 
 const RUN_CAPABILITIES: Capability[] = ['RUN_START', 'RUN_CANCEL', 'RUN_REMOVE'];
 
@@ -27,7 +32,7 @@ export class NativeProvider implements Provider {
   private engine: Engine | null = null;
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
-    this.builds = new BuildStore(store.db);
+    this.builds = new BuildStore(store.db, opts.secrets);
     this.runs = new RunStore(store.db);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
