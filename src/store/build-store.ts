@@ -102,7 +102,7 @@ const latestRunState = sql<string>`(select r.state from build_runs r where r.bui
 const latestRunTime = sql<number>`(select coalesce(r.begin_time, r.created_at) from build_runs r where r.build_id = builds.id and r.run_type = 'BUILD' order by r.id desc limit 1)`;
 
 export class BuildStore {
-  constructor(private readonly db: Kysely<Database>, private readonly box: SecretBox, private readonly now: () => number = Date.now) {}
+  constructor(private readonly db: Kysely<Database>, readonly box: SecretBox, private readonly now: () => number = Date.now) {}
 
   async create(input: BuildInputData): Promise<BuildData> {
     const steps = stepRows(input, new Map(), this.box);
