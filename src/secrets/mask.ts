@@ -89,6 +89,19 @@ export function urlTarget(url: string): string {
 }
 
 /**
+ * urlSecrets with the forms the password takes on the wire (derivedForms: the Basic-auth
+ * header an HTTP client makes of the URL's `user:password`), as written and decoded.
+ */
+export function urlSecretForms(url: string): string[] {
+  const u = parse(url);
+  const out = urlSecrets(url);
+  if (u.password && u.password !== MASK) {
+    out.push(...derivedForms(u.password, u.user), ...derivedForms(decode(u.password), decode(u.user ?? '')));
+  }
+  return [...new Set(out)];
+}
+
+/**
  * A URL sent back as it was read (`***` in place of credentials) keeps the stored
  * credentials: the password when the user is the same, each masked query value from the
  * stored parameter of that name — only towards the same scheme and host, so that editing

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ErrorCode, UpstreamError } from '../../errors.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
+import { urlSecretForms } from '../../secrets/mask.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
 import type { ProviderHealthData } from '../types.js';
 import { scrub, scrubText, secretValues } from './secrets.js';
@@ -128,7 +129,8 @@ export class UpstreamClient {
     this.providerId = opts.providerId;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
-    this.secrets = secretValues(opts.headers, opts.secrets);
+    // A password or token in baseUrl (and the Basic header made of its user:password) is as secret as the auth headers.
+    this.secrets = secretValues(opts.headers, [...(opts.secrets ?? []), ...urlSecretForms(opts.baseUrl)]);
     this.log = opts.logger.child({ providerId: opts.providerId });
     const b = opts.breaker ?? {};
     const volumeThreshold = b.volumeThreshold ?? 5;
