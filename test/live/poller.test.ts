@@ -23,7 +23,8 @@ describe('upstream runs are polled once however many subscribers watch them', ()
   afterAll(async () => { await gw?.close(); await up?.close(); });
 
   it('N subscribers share one poller: one status read per interval; all get every line once and complete', async () => {
-    const b = up.state.addBuild('demo/web', { tags: ['live'] });
+    // Starts in 1 s (waiting until then): the subscriptions see it queued even on a loaded machine.
+    const b = up.state.addBuild('demo/web', { tags: ['live'], t0: Date.now() + 1000 });
     const runKey = `demo/web/${b.uuid}`;
     const runId = toGlobalId('quay-live', 'BuildRun', runKey);
     const logs = Array.from({ length: 5 }, () => followLog(gw.ws(), { runId }));
