@@ -113,6 +113,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   await live.useRedis(redisUrl, `${namespace}:`);
   const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  await engine.reapLeftovers(); // what this host's previous agent left when it died
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));

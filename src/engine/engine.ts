@@ -13,6 +13,7 @@ import { deliverCallback, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
 import { parseRegistry, RegistryClient } from './registry.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
+import { Supervisor } from './supervisor.js';
 import { chooseTag } from './tags.js';
 
 const PROVIDER = 'native';
@@ -42,6 +43,7 @@ export class Engine {
   private readonly queue: Array<{ runId: number; steps: BuildStepData[]; build: BuildData }> = [];
   private readonly active = new Map<number, Active>();
   private readonly env: StepEnvironment;
+  private readonly supervisor: Supervisor;
   private stopped = false;
   /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
   private dispatch: RunDispatch | null = null;
@@ -55,6 +57,7 @@ export class Engine {
     private readonly executors: StepExecutors,
   ) {
     this.runs = new RunStore(store.db);
+    this.supervisor = new Supervisor(store, logger);
     this.env = {
       registry: { host: config.registry.host, insecure: config.registry.insecure, username: config.registry.username, password: config.registry.password },
       buildah: { storageDriver: config.buildah.storageDriver, isolation: config.buildah.isolation, root: config.buildah.root ?? null, runroot: config.buildah.runroot ?? null },
@@ -69,6 +72,7 @@ export class Engine {
    * started and are queued again.
    */
   async recover(): Promise<{ failed: number; requeued: number }> {
+    await this.reapLeftovers();
     // Runs on build agents are theirs: a job whose agent died is handed out again by BullMQ.
     if (this.dispatch) return { failed: 0, requeued: 0 };
     const stale = await this.runs.runsInState(['RUNNING', 'QUEUED']);
@@ -83,6 +87,14 @@ export class Engine {
       failed++;
     }
     return { failed, requeued };
+  }
+
+  /**
+   * Kills step processes and removes run temp dirs left on this host by a gateway or agent
+   * that died (at every start: a gateway's recover, an agent's start).
+   */
+  async reapLeftovers(): Promise<void> {
+    await this.supervisor.reap();
   }
 
   /** Ends a run whose process is gone as ERROR, with the reason as its last log line. */
@@ -219,9 +231,19 @@ export class Engine {
   private async execute(runId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
     const runKey = String(runId);
     const workspace = path.resolve(this.config.workDir, `run-${runId}`);
-    const [, secrets, stepRuns] = await Promise.all([
+    const [, secrets, stepRuns, temp] = await Promise.all([
       fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
+      this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runId),
     ]);
+    try {
+      await this.executeSteps(runId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
+    } finally {
+      await temp.release().catch((e) => this.logger.warn({ err: e, runId }, 'could not remove a run\'s temp dir'));
+    }
+  }
+
+  private async executeSteps(runId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
+    const runKey = String(runId);
     let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
     const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
@@ -243,12 +265,12 @@ export class Engine {
       writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
       let result: StepResult;
       try {
-        result = await this.executors[step.stepType as keyof StepExecutors]({
-          runKey, stepRunKey: step.key, workspace, config, signal, tagName: run.tagName,
+        result = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
+          runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
           log: (stream, text) => writer.line(sid, stream, text),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
           env: this.env,
-        });
+        }));
       } catch (e) {
         result = { ok: false, error: (e as Error).message };
       }

@@ -7,6 +7,26 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const cli = path.join(root, 'dist/src/cli.js');
 
+/** Pids of live processes whose command line contains `marker`. */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not yet reaped
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) found.push(Number(e));
+    } catch { /* gone meanwhile */ }
+  }
+  return found;
+}
+
+/** Every file under `dir` (relative paths). */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+}
+
 async function serve(dir: string): Promise<{ proc: ChildProcess; url: string }> {
   let out = '';
   const proc = spawn(process.execPath, [cli, 'serve', '--port', '0', '--no-demo'], {
@@ -79,6 +99,42 @@ describe('crash recovery', () => {
       const nums = all.filter((l) => l.stream === 'STDOUT').map((l) => Number(l.text.split(' ')[1]));
       expect(nums).toEqual(nums.map((_n, i) => i + 1));
     } finally {
+      s.proc.kill('SIGTERM');
+      await new Promise((r) => s.proc.on('exit', r));
+    }
+  }, 60000);
+
+  it('leaves no step process and no script file behind a kill -9 (a restart ends them)', async () => {
+    const own = fs.mkdtempSync(path.join(dir, 'procs-'));
+    // Unlikely to be anyone else's command line: the duration marks this test's processes.
+    const secs = String(10000 + Math.floor(Math.random() * 80000)); // sleeps of ${secs}1, ${secs}2, ${secs}3 s
+    let s = await serve(own);
+    try {
+      const script = [
+        `(trap '' TERM; sleep ${secs}1) >/dev/null 2>&1 &`, // detached from our pipes, ignores SIGTERM
+        `sleep ${secs}2 &`,
+        'echo started',
+        `sleep ${secs}3`,
+      ].join('\n');
+      const b = await gql(s.url, `mutation($c: String!) { createBuild(input: {name: "sleepy", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: SCRIPT, command: $c}}]}) { id } }`, { c: script });
+      const run = (await gql(s.url, `mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.createBuild.id })).runBuild;
+      for (let i = 0; processesWith(`sleep ${secs}3`).length === 0; i++) {
+        if (i > 200) throw new Error('the step did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(processesWith(`sleep ${secs}`).length).toBe(3); // the three sleeps
+      expect(filesUnder(path.join(own, 'ws')).some((f) => f.endsWith('script'))).toBe(true);
+      s.proc.kill('SIGKILL');
+      await new Promise((r) => s.proc.on('exit', r));
+      expect(processesWith(`sleep ${secs}`).length).toBe(3); // nothing took them with it
+
+      s = await serve(own);
+      const r = (await gql(s.url, LOG, { id: run.id })).run;
+      expect(r.state).toBe('ERROR');
+      expect(processesWith(`sleep ${secs}`)).toEqual([]);
+      expect(filesUnder(path.join(own, 'ws')).filter((f) => !f.startsWith('run-'))).toEqual([]);
+    } finally {
+      for (const pid of processesWith(`sleep ${secs}`)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
       s.proc.kill('SIGTERM');
       await new Promise((r) => s.proc.on('exit', r));
     }
