@@ -23,6 +23,23 @@ export function runQueueName(buildServerHost: string | null | undefined): string
   return `runs.${(buildServerHost || 'default').replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
+/**
+ * An agent's heartbeat for a run it executes: a key that expires `agentStallMs` after the last
+ * beat. Gateways read it (AgentDispatch.alive) to end a run whose agent is gone, whether or not
+ * any other agent is left to notice through BullMQ.
+ */
+const heartbeatKey = (namespace: string, runId: number) => `${namespace}:run-alive:${runId}`;
+
+async function beatFor(connection: Redis, key: string, ttlMs: number, onError: (e: Error) => void): Promise<() => Promise<void>> {
+  const beat = () => connection.set(key, String(process.pid), 'PX', ttlMs).catch(onError);
+  await beat();
+  const timer = setInterval(() => void beat(), Math.max(100, Math.floor(ttlMs / 3)));
+  return async () => {
+    clearInterval(timer);
+    await connection.del(key).catch(onError);
+  };
+}
+
 /** One Redis connection as BullMQ wants it (blocking commands must not time out). */
 const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: null });
 
@@ -83,6 +100,12 @@ export class AgentDispatch implements RunDispatch {
     return true;
   }
 
+  async alive(runIds: number[]): Promise<boolean[]> {
+    if (!runIds.length) return [];
+    const values = await within(this.connection.mget(runIds.map((id) => heartbeatKey(this.namespace, id))), 2000, 'reading the agents\' heartbeats');
+    return values.map((v) => v !== null);
+  }
+
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void {
     this.live.pubSub.publish('AGENT_REQUEST', 'native', { action, runKey });
   }
@@ -120,10 +143,23 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   });
   await requests.ready;
   const connection = connect(redisUrl);
-  connection.on('error', throttledWarn(logger, 'build agent: Redis connection failing'));
+  const redisWarn = throttledWarn(logger, 'build agent: Redis connection failing');
+  connection.on('error', redisWarn);
+  // Not the queues' connection, whose commands wait for Redis forever: a beat fails instead.
+  const beats = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  beats.on('error', redisWarn);
   const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
   const workers = queues.map((name) => {
-    const w = new Worker(name, async (job) => engine.runQueued(Number((job.data as { runId: number }).runId)), {
+    const w = new Worker(name, async (job) => {
+      const runId = Number((job.data as { runId: number }).runId);
+      // Beating before the run is claimed: a gateway never sees it RUNNING without a heartbeat.
+      const stop = await beatFor(beats, heartbeatKey(namespace, runId), config.engine.agentStallMs, redisWarn);
+      try {
+        await engine.runQueued(runId);
+      } finally {
+        await stop();
+      }
+    }, {
       connection, prefix: namespace, concurrency: config.engine.maxConcurrentRuns,
       // A dead agent's lock runs out after agentStallMs; a live agent's stall check then hands its job out once more.
       lockDuration: config.engine.agentStallMs, stalledInterval: config.engine.agentStallMs, maxStalledCount: 1,
@@ -144,6 +180,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
       requests.off();
       await live.close();
       await connection.quit().catch(() => undefined);
+      await beats.quit().catch(() => undefined);
       await store.close();
     },
   };

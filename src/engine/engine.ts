@@ -30,8 +30,11 @@ export interface RunDispatch {
   remove(runId: number, buildServerHost: string | null): Promise<boolean>;
   /** Asks the agents: cancel this run if you run it / delete its workspace if you have it. */
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void;
+  /** Per run: does an agent still beat for it (agents.ts)? Throws when that cannot be told (Redis down). */
+  alive(runIds: number[]): Promise<boolean[]>;
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+const LOST_AGENT = 'the build agent running it stopped; the run was ended';
 
 /**
  * The native build engine: runs a build's enabled steps in order in a workspace of its
@@ -47,6 +50,8 @@ export class Engine {
   private stopped = false;
   /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
   private dispatch: RunDispatch | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private watching = false;
 
   constructor(
     private readonly store: Store,
@@ -99,20 +104,61 @@ export class Engine {
 
   /** Ends a run whose process is gone as ERROR, with the reason as its last log line. */
   private async failStale(run: RunData, reason: string): Promise<void> {
-    const writer = new LogWriter(this.store, Number(run.key), Number(run.details?.lastSeq ?? 0), this.logOpts([]));
-    writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
-    await writer.close();
+    await this.endLost(Number(run.key), 'ERROR', reason);
+  }
+
+  /**
+   * Ends a run that nobody executes any more (its gateway or agent died) with the reason as
+   * its last log line. The end is claimed by one conditional update in the same transaction
+   * as that line, so gateways and agents noticing the same loss at once end it once; the
+   * line is stored before anyone can see the end state. Null when the run had already ended.
+   */
+  private async endLost(runId: number, state: 'ERROR' | 'CANCELED', reason: string): Promise<RunData | null> {
     const now = Date.now();
-    await this.store.db.updateTable('step_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
-      .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
-    await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
-      .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
-    await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
+    const seq = await this.store.db.transaction().execute(async (trx) => {
+      const claimed = await trx.updateTable('build_runs').set((eb) => ({ state, end_time: now, error_message: reason, last_seq: eb('last_seq', '+', 1) }))
+        .where('id', '=', runId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
+      if (!claimed) return null;
+      const last = Number(claimed.last_seq);
+      await trx.insertInto('log_lines').values({ run_id: runId, seq: last, step_run_id: null, stream: 'SYSTEM', time: now, text: `[buildgate] ${reason}` }).execute();
+      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runId).where('state', '=', 'RUNNING').execute();
+      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      return last;
+    });
+    if (seq === null) return null;
+    this.live.logLines(PROVIDER, String(runId), [{ seq, stepKey: null, stream: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
+    const run = (await this.runs.getRun(String(runId)))!;
+    this.live.runUpdated(PROVIDER, run);
+    return run;
+  }
+
+  /**
+   * On a gateway with build agents: every quarter of `agentStallMs`, RUNNING runs whose agent
+   * no longer beats for them (agents.ts) end as ERROR, whether or not another agent runs.
+   * While the heartbeats cannot be read (Redis down) nothing is ended.
+   */
+  private async endRunsOfLostAgents(): Promise<void> {
+    if (this.watching || !this.dispatch) return;
+    this.watching = true;
+    try {
+      const running = await this.runs.runsInState(['RUNNING']);
+      if (!running.length) return;
+      const alive = await this.dispatch.alive(running.map((r) => Number(r.key)));
+      for (const [i, run] of running.entries()) {
+        if (!alive[i]) await this.endLost(Number(run.key), 'ERROR', LOST_AGENT);
+      }
+    } catch (e) {
+      this.logger.debug({ err: e }, 'could not check the build agents\' heartbeats');
+    } finally {
+      this.watching = false;
+    }
   }
 
   /** From now on runs go to build agents through `dispatch` (a gateway with `engine.runOn: agents`). */
   useAgents(dispatch: RunDispatch): void {
     this.dispatch = dispatch;
+    this.watchdog = setInterval(() => void this.endRunsOfLostAgents(), Math.max(250, Math.floor(this.config.agentStallMs / 4)));
+    this.watchdog.unref();
   }
 
   /**
@@ -124,7 +170,7 @@ export class Engine {
     const run = await this.runs.getRun(String(runId));
     if (!run) return;
     if (run.state === 'RUNNING') {
-      await this.failStale(run, 'the build agent running it stopped; the run was ended when its job was handed out again');
+      await this.failStale(run, LOST_AGENT);
       return;
     }
     const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
@@ -372,7 +418,8 @@ export class Engine {
   /**
    * A gateway's cancel of a run on an agent: still QUEUED, it is canceled here (a conditional
    * update, so an agent claiming it at the same moment cannot both run and lose it) and taken
-   * off its queue; RUNNING, the agents are asked and the answer is awaited (up to 30 s).
+   * off its queue; RUNNING, the agents are asked and the answer is awaited (up to 30 s) while
+   * its agent beats for it; a run whose agent is gone is canceled here at once.
    */
   private async cancelOnAgent(runKey: string): Promise<RunData> {
     const runId = Number(runKey);
@@ -386,12 +433,23 @@ export class Engine {
       await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
       return run;
     }
+    const agentAlive = async () => {
+      try {
+        return (await this.dispatch!.alive([runId]))[0]!;
+      } catch (e) {
+        throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not reach the build agents: ${(e as Error).message}`, { providerId: PROVIDER });
+      }
+    };
+    const canceledHere = async () => (await this.endLost(runId, 'CANCELED', 'canceled; the build agent running it had stopped')) ?? this.runs.getRun(runKey);
+    if (!(await agentAlive())) return (await canceledHere())!;
     this.dispatch!.request('cancel', runKey);
     const until = Date.now() + 30_000;
-    for (;;) {
+    for (let i = 1; ; i++) {
       const run = await this.runs.getRun(runKey);
       if (!run) throw notFound('BuildRun', runKey);
       if (TERMINAL.has(run.state) || Date.now() > until) return run;
+      // The agent may die while it cancels.
+      if (i % 10 === 0 && !(await agentAlive())) return (await canceledHere())!;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -403,6 +461,7 @@ export class Engine {
   /** Stops taking runs and ends the running ones (their state is ERROR on the next start's recovery if the process dies first). */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const a of this.active.values()) a.controller.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }

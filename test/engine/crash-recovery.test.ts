@@ -3,29 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { filesUnder, killAll, newMarker, processesWith, sleepyScript } from '../support/processes.js';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const cli = path.join(root, 'dist/src/cli.js');
-
-/** Pids of live processes whose command line contains `marker`. */
-export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not yet reaped
-      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) found.push(Number(e));
-    } catch { /* gone meanwhile */ }
-  }
-  return found;
-}
-
-/** Every file under `dir` (relative paths). */
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
-}
 
 async function serve(dir: string): Promise<{ proc: ChildProcess; url: string }> {
   let out = '';
@@ -106,16 +87,10 @@ describe('crash recovery', () => {
 
   it('leaves no step process and no script file behind a kill -9 (a restart ends them)', async () => {
     const own = fs.mkdtempSync(path.join(dir, 'procs-'));
-    // Unlikely to be anyone else's command line: the duration marks this test's processes.
-    const secs = String(10000 + Math.floor(Math.random() * 80000)); // sleeps of ${secs}1, ${secs}2, ${secs}3 s
+    const secs = newMarker();
     let s = await serve(own);
     try {
-      const script = [
-        `(trap '' TERM; sleep ${secs}1) >/dev/null 2>&1 &`, // detached from our pipes, ignores SIGTERM
-        `sleep ${secs}2 &`,
-        'echo started',
-        `sleep ${secs}3`,
-      ].join('\n');
+      const script = sleepyScript(secs);
       const b = await gql(s.url, `mutation($c: String!) { createBuild(input: {name: "sleepy", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: SCRIPT, command: $c}}]}) { id } }`, { c: script });
       const run = (await gql(s.url, `mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.createBuild.id })).runBuild;
       for (let i = 0; processesWith(`sleep ${secs}3`).length === 0; i++) {
@@ -134,7 +109,7 @@ describe('crash recovery', () => {
       expect(processesWith(`sleep ${secs}`)).toEqual([]);
       expect(filesUnder(path.join(own, 'ws')).filter((f) => !f.startsWith('run-'))).toEqual([]);
     } finally {
-      for (const pid of processesWith(`sleep ${secs}`)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      killAll(`sleep ${secs}`);
       s.proc.kill('SIGTERM');
       await new Promise((r) => s.proc.on('exit', r));
     }
