@@ -68,11 +68,16 @@ export class AgentDispatch implements RunDispatch {
   private readonly connection: Redis;
   private readonly warn: (e: Error) => void;
 
-  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub, logger: Logger) {
+  /** When the connection last came up: a Redis that restarted holds no heartbeats until the agents beat again. */
+  private upSince = Infinity;
+
+  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub, logger: Logger, private readonly stallMs: number) {
     this.warn = throttledWarn(logger, 'build agent queues: Redis connection failing');
     // Not BullMQ's blocking-connection settings: a gateway's calls should fail, not wait forever.
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     this.connection.on('error', this.warn);
+    this.connection.on('ready', () => { this.upSince = Date.now(); });
+    this.connection.on('close', () => { this.upSince = Infinity; });
   }
 
   private queue(host: string | null): Queue {
@@ -100,10 +105,12 @@ export class AgentDispatch implements RunDispatch {
     return true;
   }
 
-  async alive(runIds: number[]): Promise<boolean[]> {
+  async alive(runIds: number[]): Promise<Array<boolean | null>> {
     if (!runIds.length) return [];
     const values = await within(this.connection.mget(runIds.map((id) => heartbeatKey(this.namespace, id))), 2000, 'reading the agents\' heartbeats');
-    return values.map((v) => v !== null);
+    // Up for less than agentStallMs: a missing key may only mean the agents have not beaten since Redis came back.
+    const trusted = Date.now() - this.upSince >= this.stallMs;
+    return values.map((v) => (v !== null ? true : trusted ? false : null));
   }
 
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void {
@@ -174,13 +181,18 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
     queues,
     async close() {
       // Stop taking runs, end the running ones, then let go of the connections.
-      await Promise.all(workers.map((w) => w.pause(true).catch(() => undefined)));
+      // With Redis down BullMQ would wait for it to come back: bounded, like the gateway's queues.
+      const bounded = (p: Promise<unknown>, what: string) => within(p, 2000, what).catch((e: Error) => redisWarn(e));
+      await bounded(Promise.all(workers.map((w) => w.pause(true))), 'pausing the run queues');
       await engine.shutdown();
-      await Promise.all(workers.map((w) => w.close()));
+      await bounded(Promise.all(workers.map((w) => w.close())), 'closing the run queues');
       requests.off();
       await live.close();
-      await connection.quit().catch(() => undefined);
-      await beats.quit().catch(() => undefined);
+      // QUIT on a connection that is down would wait for Redis to come back.
+      for (const c of [connection, beats]) {
+        if (c.status === 'ready') await c.quit().catch(() => undefined);
+        else c.disconnect();
+      }
       await store.close();
     },
   };

@@ -30,8 +30,8 @@ export interface RunDispatch {
   remove(runId: number, buildServerHost: string | null): Promise<boolean>;
   /** Asks the agents: cancel this run if you run it / delete its workspace if you have it. */
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void;
-  /** Per run: does an agent still beat for it (agents.ts)? Throws when that cannot be told (Redis down). */
-  alive(runIds: number[]): Promise<boolean[]>;
+  /** Per run: does an agent still beat for it (agents.ts)? null: cannot be told yet; throws while Redis is down. */
+  alive(runIds: number[]): Promise<Array<boolean | null>>;
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 const LOST_AGENT = 'the build agent running it stopped; the run was ended';
@@ -145,7 +145,7 @@ export class Engine {
       if (!running.length) return;
       const alive = await this.dispatch.alive(running.map((r) => Number(r.key)));
       for (const [i, run] of running.entries()) {
-        if (!alive[i]) await this.endLost(Number(run.key), 'ERROR', LOST_AGENT);
+        if (alive[i] === false) await this.endLost(Number(run.key), 'ERROR', LOST_AGENT);
       }
     } catch (e) {
       this.logger.debug({ err: e }, 'could not check the build agents\' heartbeats');
@@ -441,7 +441,7 @@ export class Engine {
       }
     };
     const canceledHere = async () => (await this.endLost(runId, 'CANCELED', 'canceled; the build agent running it had stopped')) ?? this.runs.getRun(runKey);
-    if (!(await agentAlive())) return (await canceledHere())!;
+    if ((await agentAlive()) === false) return (await canceledHere())!;
     this.dispatch!.request('cancel', runKey);
     const until = Date.now() + 30_000;
     for (let i = 1; ; i++) {
@@ -449,7 +449,7 @@ export class Engine {
       if (!run) throw notFound('BuildRun', runKey);
       if (TERMINAL.has(run.state) || Date.now() > until) return run;
       // The agent may die while it cancels.
-      if (i % 10 === 0 && !(await agentAlive())) return (await canceledHere())!;
+      if (i % 10 === 0 && (await agentAlive()) === false) return (await canceledHere())!;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -96,6 +96,7 @@ export class Feeds {
 
   /** Joins (or opens) the run's feed; resolves once its listeners receive events from every replica. */
   async acquire(provider: Provider, runKey: string): Promise<FeedHandle> {
+    this.hub.assertTransportUp();
     const id = `${provider.id}:${runKey}`;
     let feed = this.map.get(id);
     if (!feed) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
-import { LocalBus, RedisBus, type Bus, type Listener } from './bus.js';
+import { LocalBus, RedisBus, transportDown, type Bus, type Listener } from './bus.js';
 import { BuildRunsPollers } from './build-runs-poller.js';
 import { Feeds } from './feeds.js';
 
@@ -73,6 +73,7 @@ export class LiveHub {
   private bus: Bus = new LocalBus();
   private redisUrl: string | null = null;
   private readonly onError: (e: Error) => void;
+  private readonly downWatchers = new Set<(e: Error) => void>();
 
 
   constructor(opts: LiveHubOptions = {}) {
@@ -100,11 +101,33 @@ export class LiveHub {
    */
   async useRedis(url: string, channelPrefix = 'buildgate:'): Promise<void> {
     if (this.redisUrl === url) return;
-    const bus = new RedisBus(url, channelPrefix, this.onError);
+    const bus = new RedisBus(url, channelPrefix, this.onError, () => {
+      const e = transportDown();
+      for (const w of [...this.downWatchers]) w(e);
+    });
     const old = this.bus;
     this.bus = bus;
     this.redisUrl = url;
     await old.close();
+  }
+
+  /** False while live events cannot travel between replicas (Redis unreachable). */
+  get transportUp(): boolean {
+    return this.bus.up;
+  }
+
+  /** Throws UPSTREAM_UNAVAILABLE while live events cannot travel: a new subscriber would wait for nothing. */
+  assertTransportUp(): void {
+    if (this.bus.lost) throw transportDown();
+  }
+
+  /**
+   * Calls `cb` when the transport is lost: events published meanwhile never arrive, so a
+   * subscription must end with the error (the client resubscribes, resuming by afterSeq).
+   */
+  onTransportDown(cb: (e: Error) => void): () => void {
+    this.downWatchers.add(cb);
+    return () => { this.downWatchers.delete(cb); };
   }
 
   /** Listens to one object's topic; `ready` resolves once events published anywhere reach `cb`. */

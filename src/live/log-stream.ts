@@ -50,6 +50,9 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private handle: FeedHandle | null = null;
   /** Events handed out since this stream last waited for anything (see next()). */
   private unbroken = 0;
+  /** Set when live events stopped travelling (Redis lost): the next read throws it. */
+  private failure: Error | null = null;
+  private offDown: () => void = () => undefined;
 
   private constructor(private readonly hub: LiveHub, private readonly args: LogStreamArgs) {
     this.lastSeq = args.afterSeq;
@@ -60,6 +63,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
     const s = new LogStream(hub, args);
     const handle = await hub.feeds.acquire(args.provider, args.runKey);
     s.handle = handle;
+    s.offDown = hub.onTransportDown((e) => { s.failure = e; s.wake(); });
     handle.onLog((lines) => s.onLines(lines));
     handle.onRun((run) => { if (TERMINAL_RUN_STATES.has(run.state)) { s.runEnded = true; s.wake(); } });
     try {
@@ -67,7 +71,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
       if (!run) throw notFound('BuildRun', args.runKey);
       if (TERMINAL_RUN_STATES.has(run.state)) s.runEnded = true;
     } catch (e) {
-      handle.release();
+      s.finish();
       throw e;
     }
     return s;
@@ -139,6 +143,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private finish(): void {
     this.finished = true;
     this.live = [];
+    this.offDown();
     this.handle?.release();
     this.wake();
   }
@@ -156,6 +161,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
     }
     for (;;) {
       if (this.finished) return DONE;
+      if (this.failure) { this.finish(); throw this.failure; }
       if (this.endAfterThis) { this.finish(); return DONE; }
       if (this.behind) {
         this.finish();

@@ -167,6 +167,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
+    // A configured Redis carries live events (and with runOn: agents the runs): without it subscriptions cannot work.
+    if (config.redis.url && !live.transportUp) { res.status(503).json({ status: 'redis unavailable' }); return; }
     try {
       await store.db.selectFrom('builds').select('id').limit(1).execute();
       res.json({ status: 'ready', providers: registry.all().map((p) => ({ id: p.id, status: p.health().status })) });
