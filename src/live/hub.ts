@@ -40,6 +40,11 @@ export interface LiveSettings {
   maxBufferedLines: number;
   /** Bytes waiting on a subscriber's websocket past which it counts as behind. Default 8 MiB. */
   maxSocketBufferedBytes: number;
+  /**
+   * A log subscriber whose buffer overflows catches up from storage at its own pace; it gets
+   * fellBehind only when it has not asked for its next event for this long (ms). Default 5000.
+   */
+  stalledClientMs: number;
   /** Lines per replay read and most lines per event. Default 1000. */
   pageLines: number;
   /** Poll interval of an upstream run while it runs (ms). Default 1000. */
@@ -50,7 +55,7 @@ export interface LiveSettings {
   listPollMs: number;
 }
 export const DEFAULT_LIVE_SETTINGS: LiveSettings = {
-  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000, listPollMs: 10_000,
+  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, stalledClientMs: 5000, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000, listPollMs: 10_000,
 };
 
 export interface LiveHubOptions {

@@ -11,7 +11,7 @@ const FLOOD = 'L=$(head -c 400 /dev/zero | tr "\\0" x); for i in $(seq 1 60); do
 describe('a subscriber that stops reading', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startGateway({ config: { live: { maxBufferedLines: 8000 } } }); // above the log writer's largest batch (4096)
+    gw = await startGateway({ config: { live: { maxBufferedLines: 8000, stalledClientMs: 1000 } } }); // above the log writer's largest batch (4096)
   });
   afterAll(async () => { await gw?.close(); });
 
