@@ -1,6 +1,6 @@
 import type { Provider, RunData, RunState } from '../providers/types.js';
 import { wire } from './bus.js';
-import type { LiveHub } from './hub.js';
+import type { LiveChannels } from './channels.js';
 
 export const TERMINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['DONE', 'ERROR', 'CANCELED']);
 
@@ -23,7 +23,7 @@ export class Poller {
   private lastSeq = 0;
   private failures = 0;
 
-  constructor(private readonly provider: Provider, private readonly runKey: string, private readonly hub: LiveHub) {}
+  constructor(private readonly provider: Provider, private readonly runKey: string, private readonly hub: LiveChannels) {}
 
   get running(): boolean {
     return this.started && !this.stopped;

@@ -10,7 +10,7 @@ export interface LogBatchData { lines: LogLineData[]; lastSeq: number; fellBehin
 /** The server side of the subscriber's websocket (ws exposes bytes queued but not yet sent). */
 export interface SocketLike { readonly bufferedAmount: number }
 
-export interface LogStreamArgs {
+export interface LogFollowerArgs {
   provider: Provider;
   runKey: string;
   stepKey: string | null;
@@ -35,7 +35,7 @@ const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
  * it publishes the end; the poller publishes lines first), so one last read after the last
  * delivered seq completes the log exactly.
  */
-export class LogStream implements AsyncIterableIterator<LogBatchData> {
+export class LogFollower implements AsyncIterableIterator<LogBatchData> {
   private lastSeq: number;
   private live: LogLineData[][] = [];
   private liveCount = 0;
@@ -58,13 +58,13 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private failure: Error | null = null;
   private offDown: () => void = () => undefined;
 
-  private constructor(private readonly hub: LiveHub, private readonly args: LogStreamArgs) {
+  private constructor(private readonly hub: LiveHub, private readonly args: LogFollowerArgs) {
     this.lastSeq = args.afterSeq;
   }
 
   /** Joins the run's live feed, then checks the run exists; throws NOT_FOUND otherwise. */
-  static async open(hub: LiveHub, args: LogStreamArgs): Promise<LogStream> {
-    const s = new LogStream(hub, args);
+  static async open(hub: LiveHub, args: LogFollowerArgs): Promise<LogFollower> {
+    const s = new LogFollower(hub, args);
     const handle = await hub.feeds.acquire(args.provider, args.runKey);
     s.handle = handle;
     s.offDown = hub.onTransportDown((e) => { s.failure = e; s.wake(); });
