@@ -1,22 +1,18 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/index.js';
-import { openStore } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import { describeDatabase, loadConfigOrExit } from '../config/index.js';
+import { openMigratedStore } from '../store/open.js';
 import { ApiKeys } from './api-keys.js';
 import { isRole } from './principal.js';
 
-/** Opens the configured store (migrated), runs `fn` on its keys, closes the store. */
+/**
+ * Opens the store `serve` would use (same config resolution: file, environment), says
+ * which one on stderr, runs `fn` on its keys, closes the store.
+ */
 async function withKeys<T>(configFile: string | undefined, fn: (keys: ApiKeys) => Promise<T>): Promise<T> {
-  let config;
+  const config = loadConfigOrExit(configFile);
+  console.error(`buildgate: database ${describeDatabase(config.database.url)}`);
+  const store = await openMigratedStore(config.database.url);
   try {
-    config = loadConfig({ file: configFile });
-  } catch (e) {
-    if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
-    throw e;
-  }
-  const store = openStore(config.database.url);
-  try {
-    await migrateToLatest(store.db, store.dialect);
     return await fn(new ApiKeys(store));
   } finally {
     await store.close();

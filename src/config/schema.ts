@@ -6,11 +6,15 @@ import { z } from 'zod';
  * build execution, bound to 127.0.0.1).
  */
 /** Booleans from env strings: 'true'/'1'/'yes' and 'false'/'0'/'no' (z.coerce.boolean would read 'false' as true). */
-const bool = (d: boolean) => z.preprocess((v) => {
+const boolish = (v: unknown) => {
   if (typeof v !== 'string') return v;
   const s = v.trim().toLowerCase();
   return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
-}, z.boolean()).default(d);
+};
+const bool = (d: boolean) => z.preprocess(boolish, z.boolean()).default(d);
+
+/** An AES-256 key as configured: base64 of exactly 32 bytes. */
+const secretsKey = z.string().refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of 32 bytes (buildgate secrets new-key, or openssl rand -base64 32)');
 
 const upstreamKind = z.enum(['COCKTAIL', 'QUAY', 'ZADIG', 'CODEARTS']);
 
@@ -29,10 +33,36 @@ export const configSchema = z.strictObject({
     fieldSuggestions: bool(true),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
+    /** graphql-ws on /graphql (see src/server/ws-transport.ts). */
+    ws: z.strictObject({
+      /**
+       * Browser origins (`https://ci.example`) allowed to open the websocket, beside the
+       * gateway's own origin and loopback origins; `*`: any. Other origins get HTTP 403 before
+       * the upgrade. Requests without an Origin header (not from a browser) are not refused.
+       */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Largest websocket message before connection_init is authenticated (bytes). */
+      maxPayloadBeforeInit: z.coerce.number().int().min(1024).default(64 * 1024),
+      /** Largest websocket message once authenticated (bytes). */
+      maxPayload: z.coerce.number().int().min(1024).default(1024 * 1024),
+      /** Interval of the check that closes sockets whose API key was revoked or JWT expired (ms). */
+      credentialRecheckMs: z.coerce.number().int().min(100).default(5000),
+      /** Validated documents kept for reuse by graphql-ws, in bytes of query text. */
+      documentCacheBytes: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+    }).prefault({}),
   }).prefault({}),
   database: z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
     url: z.string().default('sqlite:./data/buildgate.db'),
+  }).prefault({}),
+  /** Secrets at rest (build and step credentials in the store): AES-256-GCM; see docs/production.md. */
+  secrets: z.strictObject({
+    /** base64 of 32 random bytes (`openssl rand -base64 32`); unset: the key file. */
+    key: secretsKey.optional(),
+    /** Keys values may still be sealed with: after a rotation, until the next start has re-sealed everything. */
+    previousKeys: z.array(secretsKey).default([]),
+    /** Key file used when `key` is unset; created (mode 0600) when missing. Default: `secrets.key` beside the SQLite file, else ./data/secrets.key. */
+    keyFile: z.string().optional(),
   }).prefault({}),
   redis: z.strictObject({
     /** When set: upstream cache and subscription fan-out go through Redis. */
@@ -50,17 +80,27 @@ export const configSchema = z.strictObject({
     pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Poll interval of a watched upstream run while it runs (ms). */
     pollMs: z.coerce.number().int().min(50).default(1000),
-    /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). */
+    /** Ceiling of the error backoff of a watched upstream run (ms); queued and running runs are both read every pollMs. */
     pollIdleMs: z.coerce.number().int().min(50).default(5000),
     /** Poll interval of a watched upstream build's run list (ms). */
     listPollMs: z.coerce.number().int().min(50).default(10_000),
+  }).prefault({}),
+  /** Prometheus metrics at GET /metrics. */
+  metrics: z.strictObject({
+    enabled: bool(true),
+    /** When set, a scrape must send `Authorization: Bearer <token>` (set it when /metrics is reachable from outside). */
+    token: z.string().min(16).optional(),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),
   demo: z.strictObject({
-    /** Seed a few native builds into an empty store at start. */
-    seed: bool(true),
+    /**
+     * Seed a few native builds into an empty store at start. Unset: only in the embedded
+     * default (no config file, SQLite, bound to loopback); then builds may also reach the
+     * gateway's own address (`server.host`), which the demo's HTTP step calls.
+     */
+    seed: z.preprocess(boolish, z.boolean()).optional(),
     /** Start the fake upstream servers and configure one provider instance of each kind. */
     upstreams: bool(false),
   }).prefault({}),
@@ -89,8 +129,15 @@ export const configSchema = z.strictObject({
     batchedRequests: bool(false),
     /** Mutations per credential (or per IP when anonymous) per minute; 0: no limit. */
     mutationsPerMinute: z.coerce.number().int().min(0).default(120),
-    /** graphql-ws connections opened per credential (or IP) per minute; 0: no limit. */
-    wsConnectsPerMinute: z.coerce.number().int().min(0).default(60),
+    /**
+     * graphql-ws connections opened per credential (per IP when anonymous) per minute; 0: no
+     * limit. The default lets a page of 50 live views connect and reconnect several times a minute.
+     */
+    wsConnectsPerMinute: z.coerce.number().int().min(0).default(300),
+    /** Operations (subscriptions and queries in flight) open at once on one graphql-ws socket. */
+    wsOperationsPerSocket: z.coerce.number().int().min(1).default(100),
+    /** Operations open at once over all graphql-ws sockets of one credential (of one IP when anonymous). */
+    wsOperationsPerCredential: z.coerce.number().int().min(1).default(1000),
   }).prefault({}),
   auth: z.strictObject({
     /**
@@ -116,8 +163,11 @@ export const configSchema = z.strictObject({
     workDir: z.string().default('./data/workspaces'),
     maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
     defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
-    /** Longest stored log line; longer lines are split. */
-    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /**
+     * Longest stored log line in UTF-8 bytes (64 KiB, as Tekton); a longer line is stored in
+     * pieces cut between characters, each after the first marked `continued`.
+     */
+    maxLogLineBytes: z.coerce.number().int().min(256).default(64 * 1024),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
     /**
@@ -154,13 +204,18 @@ export const configSchema = z.strictObject({
     options: z.record(z.string(), z.unknown()).default({}),
     cacheTtlMs: z.coerce.number().int().min(0).default(5000),
     timeoutMs: z.coerce.number().int().min(1).default(10000),
+    /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
+    deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
+      /** Reads in a row that ran to deadlineMs unanswered after which it opens (a hang costs each query the whole deadline). */
+      openAfterHangs: z.coerce.number().int().min(1).default(3),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-      rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
+      /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */
+      rollingWindowMs: z.coerce.number().int().min(1000).optional(),
     }).prefault({}),
   })).default([]),
 }).superRefine((c, ctx) => {
@@ -169,5 +224,7 @@ export const configSchema = z.strictObject({
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+type Parsed = z.infer<typeof configSchema>;
+/** The validated config; `demo.seed` is always decided (see parseConfig). */
+export type Config = Parsed & { demo: Parsed['demo'] & { seed: boolean } };
 export type ConfigInput = z.input<typeof configSchema>;

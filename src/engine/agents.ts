@@ -3,9 +3,10 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
-import { NativeProvider } from '../providers/native/index.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import { BuildStore } from '../store/build-store.js';
+import { openSecrets } from '../store/crypto.js';
+import type { Store } from '../store/db.js';
+import { openMigratedStore } from '../store/open.js';
 import { Engine, type RunDispatch } from './engine.js';
 import { stepExecutors } from './steps/index.js';
 
@@ -136,13 +137,13 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const redisUrl = config.redis.url;
   if (!redisUrl) throw new Error('a build agent needs redis.url (its queues and the live channels)');
   const { logger } = opts;
-  const store: Store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  const store: Store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);
-  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
-  const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const secrets = await openSecrets(store.db, config.secrets, config.database.url).catch(async (e: unknown) => { await store.close(); throw e; });
+  if (secrets.sealed) logger.info({ rows: secrets.sealed }, 'sealed stored secrets with the current secrets key');
+  const engine = new Engine(store, new BuildStore(store.db, secrets.box), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   await engine.reapLeftovers(); // what this host's previous agent left when it died
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);

@@ -1,7 +1,8 @@
 import got from 'got';
 import type { Logger } from 'pino';
-import type { RunData } from '../providers/types.js';
+import type { RunData } from '../model.js';
 import { assertAllowedHost, guardedLookup } from '../net/guard.js';
+import { maskUrlsInText } from '../secrets/mask.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */
 export function runSummary(run: RunData, buildName: string | null) {
@@ -39,7 +40,8 @@ export async function deliverCallback(url: string, body: unknown, opts: { allowP
     return `DELIVERED ${res.statusCode} after ${attempts} attempt(s)`;
   } catch (e) {
     const err = e as { response?: { statusCode: number }; message: string };
-    const why = err.response ? `HTTP ${err.response.statusCode}` : err.message;
+    // got's messages may quote the URL, whose token the run's callbackStatus must not show.
+    const why = err.response ? `HTTP ${err.response.statusCode}` : maskUrlsInText(err.message);
     opts.logger.warn({ why, attempts }, 'run callback failed');
     return `FAILED after ${attempts} attempt(s): ${why}`.slice(0, 500);
   }

@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
-import type { BuildStore } from '../providers/native/build-store.js';
-import { splitStepSecrets } from '../providers/native/step-secrets.js';
-import { RunStore } from '../providers/native/run-store.js';
-import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../providers/types.js';
+import type { BuildData, BuildStepData, RunBuildOptions, RunData, RunRemovalData, StepRunData } from '../model.js';
+import type { BuildStore } from '../store/build-store.js';
+import { maskSecrets } from '../secrets/mask.js';
 import type { Store } from '../store/db.js';
+import { RunStore, type RunPatch, type StepRunPatch } from '../store/run-store.js';
 import { deliverCallback, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
-import { parseRegistry, RegistryClient } from './registry.js';
+import { deleteOwnedTags } from './run-tags.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
 import { Supervisor } from './supervisor.js';
 import { chooseTag } from './tags.js';
@@ -115,16 +115,7 @@ export class Engine {
    */
   private async endLost(runId: number, state: 'ERROR' | 'CANCELED', reason: string): Promise<RunData | null> {
     const now = Date.now();
-    const seq = await this.store.db.transaction().execute(async (trx) => {
-      const claimed = await trx.updateTable('build_runs').set((eb) => ({ state, end_time: now, error_message: reason, last_seq: eb('last_seq', '+', 1) }))
-        .where('id', '=', runId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
-      if (!claimed) return null;
-      const last = Number(claimed.last_seq);
-      await trx.insertInto('log_lines').values({ run_id: runId, seq: last, step_run_id: null, stream: 'SYSTEM', time: now, text: `[buildgate] ${reason}` }).execute();
-      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runId).where('state', '=', 'RUNNING').execute();
-      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
-      return last;
-    });
+    const seq = await this.runs.endUnlessEnded(runId, state, `[buildgate] ${reason}`, reason, now);
     if (seq === null) return null;
     this.live.logLines(PROVIDER, String(runId), [{ seq, stepKey: null, stream: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
     const run = (await this.runs.getRun(String(runId)))!;
@@ -176,9 +167,7 @@ export class Engine {
     const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
     if (!build) return;
     // Claim it: a cancel that landed first wins.
-    const claimed = await this.store.db.updateTable('build_runs').set({ state: 'RUNNING', begin_time: Date.now() })
-      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    if (!(await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'RUNNING', begin_time: Date.now() }))) return;
     const controller = new AbortController();
     const entry: Active = { controller, canceled: false, done: Promise.resolve() };
     this.active.set(runId, entry);
@@ -204,27 +193,12 @@ export class Engine {
     const build = await this.builds.get(buildKey);
     if (!build) throw notFound('Build', buildKey);
     const steps = build.steps ?? [];
-    const runId = await this.store.db.transaction().execute(async (trx) => {
-      const b = await trx.updateTable('builds').set((eb) => ({ next_build_no: eb('next_build_no', '+', 1) }))
-        .where('id', '=', Number(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
-      const buildNo = Number(b.next_build_no) - 1;
-      const now = Date.now();
-      const run = await trx.insertInto('build_runs').values({
-        build_id: Number(buildKey), build_no: buildNo, run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null,
-        tag_name: chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)), callback_url: opts.callbackUrl ?? null,
-        callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
-        triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null,
-        created_at: now, last_seq: 0,
-      }).returning('id').executeTakeFirstOrThrow();
-      for (const s of steps) {
-        await trx.insertInto('step_runs').values({
-          run_id: Number(run.id), build_step_id: Number(s.key), step_order: s.stepOrder, step_type: s.stepType,
-          title: s.config.stepTitle ?? null, state: s.useFlag ? 'WAIT' : 'SKIPPED', use_flag: s.useFlag ? 1 : 0,
-          config: JSON.stringify(splitStepSecrets(s.config).publicConfig), begin_time: null, end_time: null, error_message: null,
-        }).execute();
-      }
-      return Number(run.id);
-    });
+    const now = Date.now();
+    const runId = await this.runs.createRun(buildKey, {
+      run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null, callback_url: opts.callbackUrl ?? null,
+      callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
+      triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: now,
+    }, steps, (buildNo) => chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)));
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
     if (!this.dispatch) {
@@ -258,17 +232,17 @@ export class Engine {
   }
 
   private logOpts(secrets: string[]) {
-    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
+    return { maxLineBytes: this.config.maxLogLineBytes, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
   }
 
-  private async setStep(runKey: string, stepId: number, patch: Record<string, unknown>) {
-    await this.store.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
+  private async setStep(runKey: string, stepId: number, patch: StepRunPatch) {
+    await this.runs.updateStepRun(stepId, patch);
     const step = await this.runs.getStepRun(String(stepId));
     if (step) this.live.stepUpdated(PROVIDER, runKey, step);
   }
 
-  private async setRun(runId: number, patch: Record<string, unknown>): Promise<RunData> {
-    await this.store.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+  private async setRun(runId: number, patch: RunPatch): Promise<RunData> {
+    await this.runs.updateRun(runId, patch);
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
     return run;
@@ -313,7 +287,7 @@ export class Engine {
       try {
         result = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
           runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
-          log: (stream, text) => writer.line(sid, stream, text),
+          log: (stream, text, partial) => writer.line(sid, stream, text, partial),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
           env: this.env,
         }));
@@ -327,7 +301,8 @@ export class Engine {
         continue;
       }
       if (!result.ok) {
-        const error = signal.aborted && this.stopped ? 'buildgate shut down while the step was running' : result.error ?? 'step failed';
+        // Executors' errors may quote what they were given (a clone URL, a login): mask like the log.
+        const error = signal.aborted && this.stopped ? 'buildgate shut down while the step was running' : maskSecrets(result.error ?? 'step failed', secrets);
         writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} failed: ${error}`);
         await this.setStep(runKey, sid, { state: 'ERROR', end_time: Date.now(), error_message: error });
         failure = { step, error };
@@ -338,17 +313,22 @@ export class Engine {
       await this.setStep(runKey, sid, { state: 'DONE', end_time: Date.now() });
     }
 
-    const state = entry.canceled ? 'CANCELED' : failure ? 'ERROR' : 'DONE';
-    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}`);
-    let storeError: string | null = null;
-    try { await writer.close(); } catch (e) { storeError = `log storage failed: ${(e as Error).message}`; }
+    // Lines the store refused for good make the run ERROR: a DONE run has its whole log.
+    await writer.flush();
+    let storeError = writer.storageError ? `log storage failed: ${writer.storageError.message}` : null;
+    let state: 'CANCELED' | 'ERROR' | 'DONE' = entry.canceled ? 'CANCELED' : failure || storeError ? 'ERROR' : 'DONE';
+    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}${storeError ? ` (${storeError})` : ''}`);
+    try { await writer.close(); } catch (e) {
+      storeError = `log storage failed: ${(e as Error).message}`;
+      if (state === 'DONE') state = 'ERROR';
+    }
     const end = Date.now();
     if (image && state === 'DONE') {
-      await this.store.db.insertInto('image_tags').values({
+      await this.runs.addImageTag({
         build_id: Number(build.key), run_id: runId, tag: image.tag, image_name: build.imageName ?? image.repository,
         image_url: image.url, registry_image_path: image.repository, registry_name: build.registryName ?? null,
         digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
-      }).execute();
+      });
     }
     run = await this.setRun(runId, {
       state, end_time: end, source_revision: sourceRevision,
@@ -368,7 +348,7 @@ export class Engine {
     const queued = this.queue.findIndex((q) => q.runId === runId);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
-      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
       return this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
     }
     const active = this.active.get(runId);
@@ -382,32 +362,20 @@ export class Engine {
     return run;
   }
 
-  /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag. */
-  async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag while the run owns it; null: no such run. */
+  async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     const runId = Number(runKey);
     const stored = this.dispatch ? await this.runs.getRun(runKey) : null;
     if (this.active.has(runId) || this.queue.some((q) => q.runId === runId) || (stored && !TERMINAL.has(stored.state))) {
       throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'a queued or running run cannot be removed; cancel it first');
     }
     const run = await this.runs.getRun(runKey);
-    if (!run) return false;
-    if (opts.removeImageTag && run.imageDigest) {
-      const tags = await this.store.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
-      for (const t of tags) {
-        const host = (t.image_url ?? '').split('/')[0] ?? this.config.registry.host;
-        const target = { ...parseRegistry(host || this.config.registry.host, this.config.registry.insecure), username: this.config.registry.username, password: this.config.registry.password };
-        await new RegistryClient(target).deleteTag(t.registry_image_path ?? '', t.tag);
-      }
-    }
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
-    });
+    if (!run) return null;
+    const imageTagsKept = opts.removeImageTag && run.imageDigest ? await deleteOwnedTags(this.runs, runId, this.config.registry) : [];
+    await this.runs.deleteRun(runId);
     await this.removeWorkspace(runKey);
     this.dispatch?.request('removeWorkspace', runKey); // it lives on the agent that ran it
-    return true;
+    return { imageTagsKept };
   }
 
   /** Deletes a run's workspace on this machine, if it is here. */
@@ -423,10 +391,8 @@ export class Engine {
    */
   private async cancelOnAgent(runKey: string): Promise<RunData> {
     const runId = Number(runKey);
-    const queued = await this.store.db.updateTable('build_runs').set({ state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })
-      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
-    if (Number(queued.numUpdatedRows) === 1) {
-      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+    if (await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })) {
+      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
       const run = (await this.runs.getRun(runKey))!;
       this.live.runUpdated(PROVIDER, run);
       const build = await this.builds.get(run.buildKey);

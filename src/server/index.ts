@@ -7,28 +7,29 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import type { Config } from '../config/index.js';
-import { BuildgateError, ErrorCode } from '../errors.js';
+import { startupStep, type Config } from '../config/index.js';
+import { ErrorCode } from '../errors.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
-import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
 import { Loaders, type Context, type Services } from '../schema/context.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import type { Store } from '../store/db.js';
+import { seedDemoBuilds } from '../store/demo.js';
+import { openMigratedStore } from '../store/open.js';
+import { openSecrets, type SecretBox } from '../store/crypto.js';
+import { createMetrics } from '../metrics/index.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
 import { packageRoot } from './package-root.js';
 import { createProviders } from './providers.js';
 import { Security } from '../auth/security.js';
-import { redactInputEcho } from '../auth/error-redaction.js';
 import type { Principal } from '../auth/principal.js';
+import { visibleProviders } from '../auth/checker.js';
+import { OperationPipeline } from './pipeline.js';
+import { startWsTransport } from './ws-transport.js';
 import { fromGlobalId } from '../ids.js';
 
 export interface RunningServer {
@@ -47,79 +48,61 @@ export interface StartOptions {
   pgSchema?: string;
 }
 
-/** Codes whose messages are meant for clients; anything else is an internal failure. */
-const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
-
 /**
  * Starts buildgate: store (migrated), providers, schema, Apollo over HTTP and graphql-ws
  * on the same port and path, GraphiQL at GET /graphql, /healthz and /readyz.
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
-  const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  // The port is taken first: a start that cannot serve must not migrate, recover or seed anything.
+  let starting = true;
+  app.use((_req, res, next) => { if (starting) res.status(503).json({ status: 'starting' }); else next(); });
+  await startupStep(`cannot listen on ${config.server.host}:${config.server.port}`, 'server.port', () => new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => { httpServer.off('error', reject); resolve(); });
+  }));
+  try {
+    const server = await serve(config, opts, logger, app, httpServer);
+    starting = false;
+    return server;
+  } catch (e) {
+    httpServer.close();
+    throw e;
+  }
+}
+
+async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
+  const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
+  let secrets: SecretBox;
+  try {
+    const opened = await startupStep('cannot open the stored secrets', 'secrets.key', () => openSecrets(store.db, config.secrets, config.database.url));
+    if (opened.sealed) logger.info({ rows: opened.sealed }, 'sealed stored secrets with the current secrets key');
+    secrets = opened.box;
+  } catch (e) {
+    await store.close(); // a wrong key stops the start without leaving the pool open
+    throw e;
+  }
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
   const schema = await createSchema(live.pubSub);
 
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
   let shuttingDown = false;
 
   const newContext = (requestId: string, principal: Principal): Context => ({
     requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
   });
 
-  /** What a client sees of an error, over HTTP (Apollo) and graphql-ws alike. */
-  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = String(formatted.extensions?.code ?? '');
-    // INTERNAL_SERVER_ERROR is Apollo's label for unexpected errors: never pass their messages on.
-    if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, message: redactInputEcho(formatted.message) };
-    const original = error instanceof GraphQLError ? error.originalError ?? error : error;
-    if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
-    logger.error({ err: original }, 'internal error');
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
-  };
-  /**
-   * graphql-ws sends graphql-js errors as they are; give them the codes Apollo gives them over
-   * HTTP (a variable that does not coerce: BAD_USER_INPUT; other request errors: validation)
-   * and the same formatting, so echoed input is redacted and internal errors masked here too.
-   */
-  const formatWsError = (e: GraphQLError): GraphQLFormattedError => {
-    let f = e.toJSON();
-    if (!f.extensions?.code) {
-      // graphql-js words variable coercion errors this way (their originalError is the scalar's own complaint)
-      if (/^Variable "\$[^"]+" got invalid value/.test(e.message)) f = { ...f, extensions: { ...f.extensions, code: ErrorCode.BAD_USER_INPUT } };
-      else if (!e.originalError) f = { ...f, extensions: { ...f.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
-    }
-    return formatError(f, e);
-  };
-
-  // Before graphql-ws's own listener: shared subscription results go out serialised once.
-  wss.on('connection', (socket) => sharedSerialization.patchSocket(socket as never));
-  const wsCleanup = useServer({
-    schema,
-    ...security.wsHooks(schema), // authenticates connection_init; same operation limits as HTTP
-    // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: sharedSubscribe((c) => { const p = (c as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
-    onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
-      ? { ...result, errors: result.errors.map(formatWsError) }
-      : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
-    jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
-    // The socket lets log streams notice a slow client (bufferedAmount) and tell it to resume.
-    context: (ctx) => ({ ...newContext(randomUUID(), Security.wsPrincipal(ctx.extra)), socket: ctx.extra.socket }),
-    onError: (_ctx, _id, _payload, errors) => {
-      logger.warn({ errors: errors.map((e) => redactInputEcho(e.message)) }, 'subscription error');
-      return errors.map(formatWsError);
-    },
-  }, wss);
+  // One pipeline (limits, checks, error formatting) for both transports.
+  const pipeline = new OperationPipeline(security, logger);
+  const ws = startWsTransport({ config, httpServer, schema, security, pipeline, store, logger, newContext: (p) => newContext(randomUUID(), p) });
 
   const partialErrorsPlugin: ApolloServerPlugin<Context> = {
     async requestDidStart() {
@@ -133,24 +116,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   };
 
-  const limits = security.apolloOptions();
+  const metrics = createMetrics(config, { store, registry, live });
+  const { plugins: pipelinePlugins, ...pipelineOptions } = pipeline.apollo(config.limits.batchedRequests);
   const apollo = new ApolloServer<Context>({
     schema,
-    introspection: config.server.introspection,
+    ...pipelineOptions,
     csrfPrevention: true,
-    validationRules: limits.validationRules,
-    parseOptions: limits.parseOptions,
-    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     persistedQueries: false, // no client uses APQ; its cache would be one more thing to bound
     // The CLI handles SIGINT/SIGTERM and calls close(); Apollo's own handler would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError,
     plugins: [
-      ...limits.plugins,
+      ...pipelinePlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       partialErrorsPlugin,
+      metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
         : ApolloServerPluginLandingPageDisabled(),
@@ -165,16 +146,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/metrics', metrics.handler);
+  // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
+  app.get('/readyz', async (req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
     // A configured Redis carries live events (and with runOn: agents the runs): without it subscriptions cannot work.
     if (config.redis.url && !live.transportUp) { res.status(503).json({ status: 'redis unavailable' }); return; }
     try {
       await store.db.selectFrom('builds').select('id').limit(1).execute();
-      res.json({ status: 'ready', providers: registry.all().map((p) => ({ id: p.id, status: p.health().status })) });
     } catch (e) {
-      res.status(503).json({ status: 'store unavailable', error: (e as Error).message });
+      logger.warn({ err: e }, 'readiness: store unavailable');
+      res.status(503).json({ status: 'store unavailable' });
+      return;
     }
+    const viewer = await security.authenticator.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').catch(() => null);
+    if (!viewer || viewer.kind === 'anonymous') { res.json({ status: 'ready' }); return; }
+    const visible = visibleProviders(viewer, registry.all().map((p) => p.id));
+    res.json({ status: 'ready', providers: registry.all().filter((p) => visible.includes(p.id)).map((p) => ({ id: p.id, status: p.health().status })) });
   });
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));
@@ -190,13 +178,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     res.status(status).json({ errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : `Bad request: ${err.message}`, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
-  });
   const addr = httpServer.address() as import('node:net').AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${addr.port}/graphql`;
+  // Seeded once the port is ours: the demo's HTTP step calls this very address.
+  if (config.demo.seed) await startupStep('cannot seed the demo builds', 'demo.seed', () => seedDemoBuilds(native, url, logger));
   logger.info({ url, database: store.dialect, providers: registry.all().map((p) => p.id) }, 'buildgate listening');
 
   let closing: Promise<void> | null = null;

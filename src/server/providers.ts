@@ -10,8 +10,8 @@ import type { ProviderInstanceConfig } from '../providers/factory.js';
 import { createUpstreamProvider } from '../providers/index.js';
 import { NativeProvider } from '../providers/native/index.js';
 import type { Provider } from '../providers/types.js';
+import type { SecretBox } from '../store/crypto.js';
 import type { Store } from '../store/db.js';
-import { seedDemoBuilds } from '../store/demo.js';
 
 export interface CreatedProviders {
   providers: Provider[];
@@ -22,9 +22,9 @@ export interface CreatedProviders {
 }
 
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
+export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
   const upstream = await createUpstreams(config, logger);
-  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
+  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps, secrets });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
   const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' }), config.engine.agentStallMs) : null;
@@ -32,10 +32,6 @@ export async function createProviders(config: Config, store: Store, live: LiveHu
   native.attachEngine(engine);
   const recovered = await engine.recover();
   if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
-  if (config.demo.seed) {
-    const n = await seedDemoBuilds(native);
-    if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');
-  }
   return { providers: [native, ...upstream.providers], native, engine, close: async () => { await agents?.close(); await upstream.close(); } };
 }
 

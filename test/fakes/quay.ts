@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { FakeServer, gzipJson, json, type RouteRequest } from './common.js';
 
 /**
@@ -30,6 +30,8 @@ const pyTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').repl
 
 export class FakeQuayState {
   repos = new Map<string, { description: string; isPublic: boolean }>();
+  /** Repositories the token may not read: Quay answers 403 for them, as for one it will not admit exists. */
+  forbidden = new Set<string>();
   builds: BuildRow[] = [];
   constructor(readonly phaseMs: number) {}
 
@@ -77,6 +79,21 @@ export class FakeQuayState {
     return out;
   }
 
+  /** Tags pushed by complete builds of `repo`, newest push first, as Quay's tag API lists them. */
+  tagHistory(repo: string, now = Date.now()) {
+    const pushes = this.builds.filter((b) => b.repo === repo && this.timeline(b, now).phase === 'complete')
+      .flatMap((b) => b.tags.map((name) => ({ b, name, at: b.t0 + 6 * this.phaseMs })))
+      .sort((x, y) => y.at - x.at);
+    const seen = new Map<string, number>();
+    return pushes.map(({ b, name, at }) => {
+      const ended = seen.get(name);
+      seen.set(name, at);
+      const digest = `sha256:${createHash('sha256').update(`${b.uuid}:${name}`).digest('hex')}`;
+      return { name, reversion: false, start_ts: Math.floor(at / 1000), ...(ended !== undefined ? { end_ts: Math.floor(ended / 1000) } : {}),
+        manifest_digest: digest, is_manifest_list: false, size: 1_000_000 + (parseInt(digest.slice(7, 13), 16) % 50_000_000), last_modified: rfc2822(at) };
+    });
+  }
+
   view(b: BuildRow, now = Date.now()) {
     const { phase } = this.timeline(b, now);
     const [namespace, name] = b.repo.split('/');
@@ -122,14 +139,19 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
   const repoOf = (r: RouteRequest) => `${r.params.ns}/${r.params.name}`;
   const buildOf = (r: RouteRequest) => state.builds.find((b) => b.uuid === r.params.uuid && b.repo === repoOf(r));
   const base = '/api/v1/repository/:ns/:name';
+  /** Quay's answer when the repository is unreadable (403) or unknown (404); null when it may be read. */
+  const refused = (r: RouteRequest) => state.forbidden.has(repoOf(r)) ? quayError(403, 'insufficient_scope', 'Unauthorized')
+    : !state.repos.has(repoOf(r)) ? quayError(404, 'not_found', 'Not Found') : null;
 
   fake.get(base, (r) => {
-    const repo = state.repos.get(repoOf(r));
-    if (!repo) return quayError(404, 'not_found', 'Not Found');
+    const no = refused(r);
+    if (no) return no;
+    const repo = state.repos.get(repoOf(r))!;
     return { namespace: r.params.ns, name: r.params.name, kind: 'image', description: repo.description, is_public: repo.isPublic, state: 'NORMAL', can_write: true, can_admin: true };
   });
   fake.get(`${base}/build/`, (r) => {
-    if (!state.repos.has(repoOf(r))) return quayError(404, 'not_found', 'Not Found');
+    const no = refused(r);
+    if (no) return no;
     const limit = r.query.limit ? Number(r.query.limit) : 5;
     const since = r.query.since ? Number(r.query.since) * 1000 : 0;
     const rows = state.builds.filter((b) => b.repo === repoOf(r) && b.t0 >= since).sort((a, b) => b.t0 - a.t0).slice(0, limit);
@@ -148,7 +170,7 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     });
     return json(state.view(b), 201, { location: `${baseUrl}/api/v1/repository/${b.repo}/build/${b.uuid}/status` });
   });
-  fake.get(`${base}/build/:uuid`, (r) => { const b = buildOf(r); return b ? state.view(b) : quayError(404, 'not_found', 'Not Found'); });
+  fake.get(`${base}/build/:uuid`, (r) => { const b = buildOf(r); return b ? state.view(b) : refused(r) ?? quayError(404, 'not_found', 'Not Found'); });
   fake.get(`${base}/build/:uuid/status`, (r) => { const b = buildOf(r); return b ? state.view(b) : quayError(404, 'not_found', 'Not Found'); });
   fake.get(`${base}/build/:uuid/logs`, (r) => {
     const b = buildOf(r);
@@ -164,6 +186,18 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     if (NOT_CANCELLABLE.has(state.timeline(b).phase)) return quayError(400, 'invalid_request', 'Build is currently running or has finished');
     b.cancelledAt = Date.now();
     return json('Okay', 201);
+  });
+  // Tag history (endpoints/api/tag.py ListRepositoryTags): what complete builds pushed, newest first; a
+  // tag pushed again ends its older entry (end_ts). limit ≤ 100, page from 1, has_additional.
+  fake.get(`${base}/tag/`, (r) => {
+    const no = refused(r);
+    if (no) return no;
+    const limit = Number(r.query.limit ?? 50);
+    const page = Number(r.query.page ?? 1);
+    if (!(limit >= 1 && limit <= 100) || !(page >= 1)) return quayError(400, 'invalid_request', 'limit must be 1..100, page ≥ 1');
+    const all = state.tagHistory(repoOf(r)).filter((t) => r.query.onlyActiveTags !== 'true' || t.end_ts === undefined)
+      .filter((t) => !r.query.specificTag || t.name === r.query.specificTag);
+    return { tags: all.slice((page - 1) * limit, page * limit), page, has_additional: all.length > page * limit };
   });
   fake.get('/archive/:file', (r) => {
     const b = state.builds.find((x) => `${x.uuid}.json.gz` === r.params.file);

@@ -117,6 +117,23 @@ test('image tags are the tags complete builds pushed', async () => {
   expect(newest.items[0]!.tag).toBe('1.2');
   expect(await p.getImageTag(newest.items[0]!.key)).toMatchObject({ tag: '1.2' });
   expect(await p.getImageTag(`${newest.items[0]!.runKey}/nope`)).toBeNull();
+  // From Quay's tag API: size, digest and push time; sorted by any key.
+  expect(newest.items[0]).toMatchObject({ digest: expect.stringMatching(/^sha256:/), size: expect.any(Number), endTime: expect.any(Date) });
+  expect(up.fake.count('GET', '/repository/demo/web/tag/')).toBeGreaterThan(0);
+  const bySize = await p.listImageTags('demo/web', { offset: 0, limit: 10, sort: 'IMAGE_SIZE', order: 'DESC' });
+  const sizes = bySize.items.map((t) => t.size!);
+  expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+});
+
+test('a finished run has its end time and failure from its phase log', async () => {
+  const p = provider();
+  const [done, canceled, failed] = (await p.listRuns('demo/web', { offset: 0, limit: 3 })).items;
+  for (const r of [done!, canceled!, failed!]) {
+    const full = (await p.getRun(r.key))!;
+    expect(full.endTime).toBeInstanceOf(Date);
+    expect(full.endTime!.getTime()).toBeGreaterThan(full.beginTime!.getTime());
+  }
+  expect((await p.getRun(failed!.key))!.errorMessage).toContain('non-zero code');
 });
 
 test('request a build: body mapping, progression through phases, cancel', async () => {
@@ -165,7 +182,8 @@ describe('faults', () => {
     ['500', { status: 500, times: 5 }, ErrorCode.UPSTREAM_UNAVAILABLE],
     ['404', { status: 404 }, ErrorCode.UPSTREAM_NOT_FOUND],
     ['401', { status: 401, body: { error_message: 'Requires authentication', error_type: 'invalid_token' } }, ErrorCode.UPSTREAM_AUTH],
-    ['403', { status: 403, body: { error_message: 'insufficient_scope', error_type: 'insufficient_scope' } }, ErrorCode.UPSTREAM_AUTH],
+    // A read Quay refuses with 403 is a repository it will not admit exists: not found, not an outage.
+    ['403', { status: 403, body: { error_message: 'insufficient_scope', error_type: 'insufficient_scope' } }, ErrorCode.UPSTREAM_NOT_FOUND],
     ['429', { status: 429, retryAfterSec: 40, body: { message: 'Maximum queued build rate exceeded.' } }, ErrorCode.UPSTREAM_RATE_LIMITED],
     ['timeout', { kind: 'timeout', times: 5 }, ErrorCode.UPSTREAM_TIMEOUT],
     ['reset', { kind: 'reset', times: 5 }, ErrorCode.UPSTREAM_UNAVAILABLE],

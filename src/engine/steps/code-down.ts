@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import type { CodeDownConfig } from '../../providers/types.js';
+import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { workspacePath } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -58,13 +58,13 @@ export const codeDownStep: StepExecutor = async (ctx) => {
     if (!cfg.branchName?.trim()) throw new Error('branchName is empty');
     url = repositoryUrl(cfg);
     const repoName = path.posix.basename(url.pathname).replace(/\.git$/, '') || 'repo';
-    target = resolveInWorkspace(ctx.workspace, cfg.codeSaveDir?.trim() || repoName, 'codeSaveDir');
+    target = await workspacePath(ctx.workspace, cfg.codeSaveDir?.trim() || repoName, 'codeSaveDir');
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }
   const branch = cfg.branchName.trim();
   const user = cfg.userId?.trim() || (cfg.password ? TOKEN_USER : '');
-  ctx.log('SYSTEM', `CODE_DOWN git clone ${url} branch ${branch} into ${path.relative(ctx.workspace, target) || '.'}` +
+  ctx.log('SYSTEM', `CODE_DOWN git clone ${url} branch ${branch} into ${cfg.codeSaveDir?.trim() || path.basename(target)}` +
     (cfg.password ? ` as ${user} (password ***)` : '') + (cfg.httpSslVerifySkip ? ' (TLS certificate not verified)' : ''));
 
   const gitConfig: Array<[string, string]> = [['http.followRedirects', 'false']];
@@ -100,12 +100,11 @@ export const codeDownStep: StepExecutor = async (ctx) => {
       env,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text) => {
-        // progress redraws with \r; only the state each line ends in is worth a log line
-        const shown = text.split('\r').filter((s) => s.trim()).at(-1);
-        if (shown === undefined) return;
-        ctx.log(stream, shown);
-        if (/^(fatal|error|remote):/.test(shown)) problems.push(shown);
+      onLine: (stream, text, partial, redraw) => {
+        // git redraws its progress with \r: only the state a line ends in is worth a log line
+        if (redraw || (!partial && !text.trim())) return;
+        if (/^(fatal|error|remote):/.test(text)) problems.push(text);
+        return ctx.log(stream, text, partial);
       },
     });
     if (clone.aborted) return { ok: false, error: 'CODE_DOWN step canceled' };

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CreateImageConfig } from '../../providers/types.js';
+import type { CreateImageConfig } from '../../model.js';
 import { buildah, describeFailure, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { parseRegistry, RegistryClient, type RegistryTarget } from '../registry.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { workspacePath } from '../workspace.js';
 import type { StepContext, StepExecutor, StepResult } from './types.js';
 
 /**
@@ -140,7 +140,7 @@ async function prepare(ctx: StepContext, cfg: CreateImageConfig, tmp: string): P
     await writeFile(dockerfile, cfg.dockerFile.endsWith('\n') ? cfg.dockerFile : cfg.dockerFile + '\n');
   } else if (cfg.dockerFileType === 'FILE_PATH') {
     if (!cfg.dockerFilePath?.trim()) throw new Error('dockerFilePath is empty');
-    dockerfile = resolveInWorkspace(ctx.workspace, cfg.dockerFilePath, 'dockerFilePath');
+    dockerfile = await workspacePath(ctx.workspace, cfg.dockerFilePath, 'dockerFilePath');
     const st = await stat(dockerfile).catch(() => null);
     if (!st?.isFile()) throw new Error(`dockerFilePath ${JSON.stringify(cfg.dockerFilePath)} is not a file in the workspace`);
   } else {

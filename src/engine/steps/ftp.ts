@@ -4,9 +4,9 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { Client as FtpClient, FTPError } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
-import type { FtpConfig } from '../../providers/types.js';
+import type { FtpConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
-import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
+import { workspacePath } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -29,8 +29,9 @@ import type { StepExecutor } from './types.js';
  * ftps:// or sftp:// scheme; `ftpType` decides the protocol. FTPS verifies the server's
  * certificate unless the config sets `ignoreSslErrors: true`.
  * SFTP has no field to pin a host key: the key's fingerprint is logged instead.
- * Symlinks are never followed: an upload must not send files from outside the workspace and
- * a download must not write outside it. Remote names with a slash, `.` or `..` are skipped.
+ * `sourceFiles` may go through symlinks that stay in the workspace (see workspacePath); inside
+ * a tree symlinks are never followed: an upload must not send files from outside the workspace
+ * and a download must not write outside it. Remote names with a slash, `.` or `..` are skipped.
  */
 
 
@@ -57,20 +58,21 @@ export function parseFtpUrl(url: string, ftpType: FtpConfig['ftpType']): { host:
 
 export const ftpStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as FtpConfig;
-  let host: string, port: number, local: string;
+  let host: string, port: number, local: string, root: string;
   try {
     if (!['FTP', 'FTPS', 'SFTP'].includes(cfg.ftpType)) throw new Error(`ftpType must be FTP, FTPS or SFTP, got ${JSON.stringify(cfg.ftpType)}`);
     if (!EXEC_TYPES.includes(cfg.ftpExecType)) throw new Error(`ftpExecType must be one of ${EXEC_TYPES.join(', ')}, got ${JSON.stringify(cfg.ftpExecType)}`);
     if (!cfg.remoteDirectory?.trim()) throw new Error('remoteDirectory is empty');
     ({ host, port } = parseFtpUrl(cfg.url, cfg.ftpType));
-    local = resolveInWorkspace(ctx.workspace, cfg.sourceFiles, 'sourceFiles');
+    local = await workspacePath(ctx.workspace, cfg.sourceFiles, 'sourceFiles');
+    root = await realpath(ctx.workspace);
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }
   const upload = cfg.ftpExecType.includes('UPLOAD');
   const dir = cfg.ftpExecType.startsWith('DIR_');
   const where = `${cfg.ftpType.toLowerCase()}://${host}:${port}`;
-  const localShown = path.relative(ctx.workspace, local) || '.';
+  const localShown = path.relative(root, local) || '.';
   ctx.log('SYSTEM', `FTP ${cfg.ftpExecType} ${upload ? `${localShown} -> ${where} ${cfg.remoteDirectory}` : `${where} ${cfg.remoteDirectory} -> ${localShown}`}` +
     ` as ${cfg.username || 'anonymous'}${cfg.ftpType === 'FTPS' && cfg.ignoreSslErrors ? ' (TLS certificate not verified)' : ''}`);
 
@@ -88,7 +90,6 @@ export const ftpStep: StepExecutor = async (ctx) => {
     if (signal.aborted) throw signal.reason;
     const home = await remote.home();
     const remotePath = path.posix.resolve(home, cfg.remoteDirectory.trim());
-    const root = await realpath(ctx.workspace);
     const t = { remote, root, signal, stats, log: (text: string) => ctx.log('SYSTEM', text) };
     if (upload && dir) await uploadTree(t, local, remotePath);
     else if (upload) await uploadFile(t, local, remotePath);
@@ -185,7 +186,6 @@ interface Transfer {
 async function uploadFile(t: Transfer, local: string, remoteDir: string): Promise<void> {
   const st = await lstat(local).catch(() => null);
   if (!st?.isFile()) throw new Error(`sourceFiles ${path.relative(t.root, local)} is not a regular file in the workspace`);
-  await assertRealInWorkspace(t.root, local, 'sourceFiles');
   await t.remote.mkdirp(remoteDir);
   await sendOne(t, local, path.posix.join(remoteDir, path.basename(local)), st.size);
 }
@@ -201,7 +201,6 @@ async function sendOne(t: Transfer, local: string, remote: string, size: number)
 async function uploadTree(t: Transfer, localDir: string, remoteDir: string): Promise<void> {
   const st = await lstat(localDir).catch(() => null);
   if (!st?.isDirectory()) throw new Error(`sourceFiles ${path.relative(t.root, localDir) || '.'} is not a directory in the workspace`);
-  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   await t.remote.mkdirp(remoteDir);
   const entries = (await readdir(localDir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
@@ -229,14 +228,12 @@ async function downloadFile(t: Transfer, remoteFile: string, localDir: string): 
   const name = path.posix.basename(remoteFile);
   if (!safeName(name)) throw new Error(`remoteDirectory ${remoteFile} does not name a file`);
   await mkdir(localDir, { recursive: true });
-  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   await fetchOne(t, remoteFile, path.join(localDir, name));
 }
 
 async function downloadTree(t: Transfer, remoteDir: string, localDir: string): Promise<void> {
   const entries = await t.remote.list(remoteDir);
   await mkdir(localDir, { recursive: true });
-  await assertRealInWorkspace(t.root, localDir, 'sourceFiles');
   for (const e of entries) {
     if (e.name === '.' || e.name === '..') continue;
     if (!safeName(e.name)) { t.log(`skipped remote entry ${JSON.stringify(e.name)}: unsafe name`); continue; }

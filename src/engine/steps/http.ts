@@ -1,9 +1,10 @@
-import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import got, { RequestError, TimeoutError } from 'got';
-import type { HttpConfig, HttpHeader } from '../../providers/types.js';
+import type { HttpConfig, HttpHeader } from '../../model.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
-import { assertRealInWorkspace, resolveInWorkspace } from '../workspace.js';
+import { maskUrl, maskUrlsInText } from '../../secrets/mask.js';
+import { workspacePath } from '../workspace.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -41,14 +42,8 @@ export function parseResponseCodes(spec: string): Array<[number, number]> {
 
 const isSecretHeader = (h: HttpHeader) => Boolean(h.secret) || SECRET_HEADER.test(h.name);
 
-/** The URL as it may be logged: no user info, query values masked (they often carry tokens). */
-function loggableUrl(u: URL): string {
-  const copy = new URL(u.toString());
-  copy.username = '';
-  copy.password = '';
-  for (const key of [...copy.searchParams.keys()]) copy.searchParams.set(key, '***');
-  return copy.toString().replace(/%2A%2A%2A/g, '***');
-}
+/** Logged URLs show no credentials and no query values (their names say too little). */
+const loggableUrl = (u: URL): string => maskUrl(u.toString(), { allParams: true });
 
 export const httpStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as HttpConfig;
@@ -65,7 +60,7 @@ export const httpStep: StepExecutor = async (ctx) => {
   let outputPath: string | null = null;
   try {
     codes = parseResponseCodes(cfg.validResponseCodes?.trim() || DEFAULT_CODES);
-    if (cfg.outputFile) outputPath = await writableInWorkspace(ctx.workspace, cfg.outputFile);
+    if (cfg.outputFile) outputPath = await workspacePath(ctx.workspace, cfg.outputFile, 'outputFile');
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }
@@ -131,7 +126,7 @@ export const httpStep: StepExecutor = async (ctx) => {
     // got wraps hook and lookup errors; the cause carries the SSRF guard's message
     const cause = e instanceof RequestError && e.cause instanceof Error ? e.cause : e;
     const message = (cause as Error).message ?? String(cause);
-    return { ok: false, error: `HTTP ${method} ${loggableUrl(url)} failed: ${message}` };
+    return { ok: false, error: `HTTP ${method} ${loggableUrl(url)} failed: ${maskUrlsInText(message)}` };
   }
 };
 
@@ -140,13 +135,4 @@ function logBody(log: (s: 'STDOUT', t: string) => void, body: Buffer): void {
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines.slice(0, MAX_LOGGED_LINES)) log('STDOUT', line);
   if (lines.length > MAX_LOGGED_LINES) log('STDOUT', `… ${lines.length - MAX_LOGGED_LINES} more line(s) not shown`);
-}
-
-/** outputFile inside the workspace, also by real path (see assertRealInWorkspace). */
-async function writableInWorkspace(workspace: string, p: string): Promise<string> {
-  const target = resolveInWorkspace(workspace, p, 'outputFile');
-  // writeFile follows a symlink, even a dangling one whose target realpath cannot see
-  if ((await lstat(target).catch(() => null))?.isSymbolicLink()) throw new Error(`outputFile ${JSON.stringify(p)} is a symlink`);
-  await assertRealInWorkspace(await realpath(workspace), target, `outputFile ${JSON.stringify(p)}`);
-  return target;
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { UserTaskConfig } from '../../providers/types.js';
+import type { UserTaskConfig } from '../../model.js';
 import { buildah, describeFailure, removeContainer, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { resolveImage } from '../registry.js';
-import { resolveInWorkspace } from '../workspace.js';
+import { workspacePath } from '../workspace.js';
 import type { StepContext, StepExecutor } from './types.js';
 
 /**
@@ -85,11 +84,11 @@ async function prepare(ctx: StepContext, cfg: UserTaskConfig): Promise<Plan> {
 
   const mounts: string[] = [];
   for (const m of cfg.dockerVolumeMountVOList ?? []) {
-    const hostPath = resolveInWorkspace(ctx.workspace, m.hostPath, 'dockerVolumeMountVOList.hostPath');
     const containerPath = absoluteContainerPath(m.containerPath, 'containerPath');
+    // A mount is read-write: a symlink in the repository must not make it a host directory.
+    const hostPath = await workspacePath(ctx.workspace, m.hostPath, 'dockerVolumeMountVOList.hostPath', { create: 'dir' });
     // buildah's `-v host:container[:options]` syntax has no escaping for these.
     if (/[:,]/.test(hostPath)) throw new Error(`hostPath ${JSON.stringify(m.hostPath)} must not contain ':' or ','`);
-    await mkdir(hostPath, { recursive: true });
     mounts.push(`${hostPath}:${containerPath}`);
   }
 

@@ -1,15 +1,20 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
+import { BuildStore } from '../../store/build-store.js';
+import type { SecretBox } from '../../store/crypto.js';
 import type { Store } from '../../store/db.js';
+import { RunStore } from '../../store/run-store.js';
 import { validateBuildInput } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
-  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
-import { BuildStore } from './build-store.js';
-import { RunStore } from './run-store.js';
 
-export interface NativeOptions { maxSteps: number }
+export interface NativeOptions {
+  maxSteps: number;
+  /** Seals the secrets columns. */
+  secrets: SecretBox;
+}
 
 const RUN_CAPABILITIES: Capability[] = ['RUN_START', 'RUN_CANCEL', 'RUN_REMOVE'];
 
@@ -27,7 +32,7 @@ export class NativeProvider implements Provider {
   private engine: Engine | null = null;
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
-    this.builds = new BuildStore(store.db);
+    this.builds = new BuildStore(store.db, opts.secrets);
     this.runs = new RunStore(store.db);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
@@ -99,7 +104,7 @@ export class NativeProvider implements Provider {
     return this.requireEngine().cancel(key);
   }
 
-  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     return this.requireEngine().remove(key, opts);
   }
 

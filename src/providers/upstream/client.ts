@@ -5,6 +5,7 @@ import CircuitBreaker from 'opossum';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { readsFresh } from '../../cache/index.js';
 import { ErrorCode, UpstreamError } from '../../errors.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
@@ -18,11 +19,23 @@ export interface BreakerOptions {
   volumeThreshold?: number;
   /** Failure percentage (availability failures only) that opens the circuit. Default 50. */
   errorThresholdPercentage?: number;
+  /**
+   * Reads in a row that ran to their deadline unanswered after which the circuit opens,
+   * whatever the window holds: each costs a query the whole deadline, so a hung upstream
+   * should not need volumeThreshold of them. Default 3.
+   */
+  openAfterHangs?: number;
   /** How long the circuit stays open before one trial call (half-open). Default 30 000 ms. */
   resetTimeoutMs?: number;
-  /** Rolling statistics window. Default 10 000 ms. */
+  /**
+   * Rolling statistics window. Default: long enough to hold `volumeThreshold` calls that
+   * each ran to the read deadline (at least 10 000 ms), so a persistent hang opens the circuit.
+   */
   rollingWindowMs?: number;
 }
+
+/** Default read deadline (all attempts of one GET together). */
+export const DEFAULT_DEADLINE_MS = 5000;
 
 export interface UpstreamClientOptions {
   providerId: string;
@@ -32,6 +45,13 @@ export interface UpstreamClientOptions {
   /** Extra values to scrub from errors/logs. */
   secrets?: string[];
   timeoutMs: number;
+  /**
+   * Longest a read (GET, HEAD) may take, retries and their backoff included: past it the
+   * caller gets UPSTREAM_TIMEOUT and the in-flight attempt is abandoned. Each attempt gets
+   * min(timeoutMs, time left). Downloads (responseType 'buffer') use timeoutMs instead.
+   * Default DEFAULT_DEADLINE_MS.
+   */
+  deadlineMs?: number;
   /** Retries for idempotent methods (GET/PUT/DELETE/HEAD); POST is never retried. */
   retries: number;
   /** GET cache TTL; 0 disables the cache. */
@@ -40,6 +60,11 @@ export interface UpstreamClientOptions {
   logger: Logger;
   /** Map an upstream error body to a short message (e.g. Quay error_message, CodeArts error_msg). */
   describeError?: (status: number, body: unknown) => string | undefined;
+  /**
+   * The upstream's own way of saying "no such object" (or another code) when its HTTP
+   * status says something else, from status and the body's code fields. Undefined: by status.
+   */
+  classifyError?: (status: number, body: unknown, method: string) => ErrorCode | undefined;
   breaker?: BreakerOptions;
   /** First retry delay; doubles each retry (±20% jitter). Default 200 ms. */
   backoffMs?: number;
@@ -101,6 +126,12 @@ export class UpstreamClient {
   private lastSuccessAt: Date | null = null;
   private lastErrorAt: Date | null = null;
   private lastError: string | null = null;
+  /** Reads in a row that hit the deadline unanswered (see BreakerOptions.openAfterHangs). */
+  private hangs = 0;
+
+  get deadlineMs(): number {
+    return this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
 
   constructor(private readonly opts: UpstreamClientOptions) {
     this.providerId = opts.providerId;
@@ -109,12 +140,13 @@ export class UpstreamClient {
     this.secrets = secretValues(opts.headers, opts.secrets);
     this.log = opts.logger.child({ providerId: opts.providerId });
     const b = opts.breaker ?? {};
+    const volumeThreshold = b.volumeThreshold ?? 5;
     this.breaker = new CircuitBreaker((attempt: () => Promise<unknown>) => attempt(), {
       timeout: false, // got enforces the per-request timeout
-      volumeThreshold: b.volumeThreshold ?? 5,
+      volumeThreshold,
       errorThresholdPercentage: b.errorThresholdPercentage ?? 50,
       resetTimeout: b.resetTimeoutMs ?? 30_000,
-      rollingCountTimeout: b.rollingWindowMs ?? 10_000,
+      rollingCountTimeout: b.rollingWindowMs ?? Math.max(10_000, this.deadlineMs * (volumeThreshold + 1)),
       // Only "the upstream is not answering" counts: a 404 or a 400 is the upstream working.
       errorFilter: (err: unknown) => !isAvailabilityFailure(err),
     });
@@ -194,7 +226,8 @@ export class UpstreamClient {
     const key = this.cacheKey(url.toString());
     const check = (body: unknown) => (opts.schema ? this.parse(opts.schema, body, what) : body) as T;
 
-    if (cacheable) {
+    // A fresh read (live pollers) skips the cached answer and refreshes it below.
+    if (cacheable && !readsFresh()) {
       const hit = await this.opts.cache.get(key).catch((err: unknown) => {
         this.log.warn({ err: String(err) }, 'cache read failed; calling upstream');
         return undefined;
@@ -231,14 +264,34 @@ export class UpstreamClient {
     const attempts = IDEMPOTENT.has(method) ? Math.max(0, this.opts.retries) + 1 : 1;
     const backoff = this.opts.backoffMs ?? 200;
     const maxRetryAfterMs = this.opts.maxRetryAfterMs ?? 5000;
+    // Reads answer a screen: they get one deadline for all attempts. Writes and downloads keep
+    // the per-attempt timeout (a write must not be abandoned half-way for a screen's sake).
+    const reads = (method === 'GET' || method === 'HEAD') && responseType !== 'buffer';
+    const deadline = reads ? Date.now() + this.deadlineMs : Infinity;
     for (let attempt = 0; ; attempt++) {
+      const timeoutMs = Math.max(1, Math.min(this.opts.timeoutMs, deadline - Date.now()));
+      const cutByDeadline = timeoutMs < this.opts.timeoutMs;
       try {
-        const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts));
+        const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts, timeoutMs));
         this.lastSuccessAt = new Date();
+        this.hangs = 0;
         return body;
       } catch (raw) {
         const circuitOpen = (raw as { code?: string } | null)?.code === 'EOPENBREAKER';
-        const err = this.asUpstreamError(raw, what);
+        let err = this.asUpstreamError(raw, what);
+        // No answer at all (not an HTTP 408): a hang.
+        const hung = err.code === ErrorCode.UPSTREAM_TIMEOUT && err.extensions.status === undefined;
+        if (hung && cutByDeadline) {
+          err = new UpstreamError(ErrorCode.UPSTREAM_TIMEOUT, this.providerId, `${what} gave no answer within the ${this.deadlineMs} ms deadline`);
+        }
+        if (hung) {
+          if (++this.hangs >= (this.opts.breaker?.openAfterHangs ?? 3) && !this.breaker.opened) {
+            this.log.warn({ hangs: this.hangs }, 'upstream hangs: opening the circuit');
+            this.breaker.open();
+          }
+        } else if (!circuitOpen) {
+          this.hangs = 0; // it answered, even if with an error
+        }
         if (err.code !== ErrorCode.UPSTREAM_NOT_FOUND && err.code !== ErrorCode.UPSTREAM_REJECTED) {
           this.lastErrorAt = new Date();
           this.lastError = err.message;
@@ -255,6 +308,8 @@ export class UpstreamClient {
           if (retryAfterSec * 1000 > maxRetryAfterMs) throw err;
           delay = retryAfterSec * 1000;
         }
+        // A retry that could not start before the deadline would only add waiting.
+        if (Date.now() + delay >= deadline) throw err;
         this.log.warn({ code: err.code, attempt: attempt + 1, delayMs: Math.round(delay), what }, 'upstream call failed; retrying');
         await sleep(delay);
       }
@@ -274,7 +329,7 @@ export class UpstreamClient {
   }
 
   /** One HTTP attempt. Throws UpstreamError for every failure. */
-  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions): Promise<unknown> {
+  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions, timeoutMs: number): Promise<unknown> {
     this.stats.calls++;
     const started = Date.now();
     // Our auth headers go only to our own upstream, never to a foreign (e.g. pre-signed) URL.
@@ -296,7 +351,7 @@ export class UpstreamClient {
         responseType: 'buffer',
         throwHttpErrors: false,
         retry: { limit: 0 },
-        timeout: { request: this.opts.timeoutMs },
+        timeout: { request: timeoutMs },
         agent: this.agents,
       });
     } catch (err) {
@@ -308,8 +363,8 @@ export class UpstreamClient {
     const body = res.body;
     if (res.statusCode >= 400 || res.statusCode < 200) {
       throw failureFromResponse({
-        providerId: this.providerId, what, status: res.statusCode, headers: res.headers,
-        raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError,
+        providerId: this.providerId, what, method, status: res.statusCode, headers: res.headers,
+        raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError, classifyError: this.opts.classifyError,
       });
     }
     if (responseType === 'buffer') return body;
@@ -331,10 +386,10 @@ export class UpstreamClient {
 export function clientForInstance(
   instance: ProviderInstanceConfig,
   deps: ProviderDeps,
-  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError'>,
+  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError' | 'classifyError'>,
 ): UpstreamClient {
   return new UpstreamClient({
-    providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, retries: instance.retries,
+    providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, deadlineMs: instance.deadlineMs, retries: instance.retries,
     cacheTtlMs: instance.cacheTtlMs, breaker: instance.breaker, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
   });
 }

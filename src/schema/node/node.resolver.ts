@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { notFound } from '../../errors.js';
+import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import { Build, BuildStep } from '../build/build.type.js';
 import { Node } from '../common/node.js';
@@ -15,9 +15,14 @@ export async function resolveNode(ctx: Context, id: string): Promise<Node> {
   const gid = fromGlobalId(id);
   const { registry } = ctx.services;
   const p = gid.providerId;
+  // Every type routes on the ID's provider, so one check covers them all; NOT_FOUND: a
+  // scoped credential learns nothing of other providers' objects, not even that they exist.
+  if (!visibleProviders(ctx.principal, [p]).length) throw notFound(gid.type, id);
   switch (gid.type) {
     case 'Provider':
-      return Provider.from(registry.get(gid.key));
+      // The key must be the provider the ID names: it is what the scope check above saw.
+      if (gid.key === p) return Provider.from(registry.get(p));
+      break;
     case 'Build': {
       const b = await ctx.loaders.build(p).load(gid.key);
       if (b) return Build.from(p, b);
@@ -65,7 +70,7 @@ export class NodeResolver {
   @Authorized('viewer')
   @Query(() => [Node], { nullable: 'items', description: 'Several objects by global ID, in the same order; an unknown ID gives null plus an error for that item.' })
   nodes(@Ctx() ctx: Context, @Arg('ids', () => [ID], { description: 'Global IDs (at most 100).' }) ids: string[]) {
-    if (ids.length > 100) throw notFound('nodes', `${ids.length} ids (at most 100)`);
+    if (ids.length > 100) throw badInput(`nodes takes at most 100 ids (got ${ids.length})`, 'ids');
     return ids.map((id) => resolveNode(ctx, id));
   }
 }

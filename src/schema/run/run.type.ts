@@ -2,22 +2,15 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildAction, LogLineData, RunData, RunState, StepRunData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
-import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
+import { LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
 import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
+import { actionsFor } from '../../providers/run-actions.js';
+import { maskUrl } from '../../secrets/mask.js';
 
 /** Path of the whole-log download of a run (served by src/server/log-download.ts). */
 export const LOG_DOWNLOAD_PATH = '/logs';
 export const logUrlFor = (runId: string) => `${LOG_DOWNLOAD_PATH}/${runId}.txt`;
-
-/** Cocktail's rule (RunState.possibleActions): what a user may do with a run in a state. */
-export function actionsFor(state: RunState): BuildAction[] {
-  switch (state) {
-    case 'QUEUED': return ['VIEW', 'BUILD', 'REMOVE', 'CANCEL'];
-    case 'RUNNING': return ['VIEW', 'LOG', 'CANCEL'];
-    default: return ['VIEW', 'BUILD', 'LOG', 'REMOVE'];
-  }
-}
 
 const seconds = (a: Date | null, b: Date | null) => (a && b ? Math.max(0, Math.round((b.getTime() - a.getTime()) / 1000)) : null);
 
@@ -32,7 +25,7 @@ export class BuildRun extends Node {
   @Field({ description: "The provider's own state value (e.g. Quay phase, CodeArts status)." }) rawState!: string;
   @Field(() => String, { nullable: true, description: 'Run description (runDesc).' }) description!: string | null;
   @Field(() => String, { nullable: true, description: 'Image tag of this run.' }) tagName!: string | null;
-  @Field(() => String, { nullable: true, description: 'URL called when the run ends.' }) callbackUrl!: string | null;
+  @Field(() => String, { nullable: true, description: 'URL called when the run ends (a password and token-named query values show as ***).' }) callbackUrl!: string | null;
   @Field(() => String, { nullable: true, description: 'Pushed image URL.' }) imageUrl!: string | null;
   @Field(() => Float, { nullable: true, description: 'Pushed image size, bytes.' }) imageSize!: number | null;
   @Field(() => String, { nullable: true, description: 'Pushed image digest.' }) imageDigest!: string | null;
@@ -43,14 +36,15 @@ export class BuildRun extends Node {
   @Field(() => GraphQLDateTime, { nullable: true, description: 'Start.' }) beginTime!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'End.' }) endTime!: Date | null;
   @Field(() => Int, { nullable: true, description: 'Duration in seconds (endTime - beginTime).' }) runTimeBySec!: number | null;
-  @Field(() => [BuildActionEnum], { description: 'Actions possible now.' }) possibleActions!: BuildAction[];
+  /** The provider's list or the state rule; the field (RunResolver) limits it to the provider's capabilities. */
+  possibleActions!: BuildAction[];
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Provider-specific fields, secrets removed.' }) details!: Record<string, unknown> | null;
 
   static from(providerId: string, r: RunData): BuildRun {
     return Object.assign(new BuildRun(), {
       id: toGlobalId(providerId, 'BuildRun', r.key), providerId, buildKey: r.buildKey, key: r.key, buildNo: r.buildNo,
       runType: r.runType, state: r.state, rawState: r.rawState, description: r.description, tagName: r.tagName,
-      callbackUrl: r.callbackUrl ?? null, imageUrl: r.imageUrl ?? null, imageSize: r.imageSize ?? null, imageDigest: r.imageDigest ?? null,
+      callbackUrl: r.callbackUrl ? maskUrl(r.callbackUrl) : null, imageUrl: r.imageUrl ?? null, imageSize: r.imageSize ?? null, imageDigest: r.imageDigest ?? null,
       trigger: r.trigger ?? null, triggeredBy: r.triggeredBy ?? null, sourceRevision: r.sourceRevision ?? null,
       errorMessage: r.errorMessage ?? null, beginTime: r.beginTime, endTime: r.endTime, runTimeBySec: seconds(r.beginTime, r.endTime),
       possibleActions: r.possibleActions ?? actionsFor(r.state), details: r.details ?? null,
@@ -91,11 +85,13 @@ export class LogLine {
   @Field(() => String, { nullable: true, description: 'Global ID of the StepRun that wrote it (null for run-level lines).' }) stepRunId!: string | null;
   @Field(() => LogStreamEnum, { description: 'STDOUT, STDERR or SYSTEM.' }) stream!: string;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'When it was written (null when the provider gives no time).' }) time!: Date | null;
-  @Field({ description: 'Text without the newline; secrets masked.' }) text!: string;
+  @Field({ description: 'Text without the line ending (a line ends at \\n, \\r\\n or a lone \\r); secrets masked; NUL shown as U+2400, invalid UTF-8 as U+FFFD.' }) text!: string;
+  @Field({ description: 'True on a piece of a long line that continues the previous line: the native engine stores lines longer than engine.maxLogLineBytes in pieces cut between characters. Join such pieces without a newline.' }) continued!: boolean;
 
   static from(providerId: string, l: LogLineData): LogLine {
     return Object.assign(new LogLine(), {
       seq: l.seq, stepRunId: l.stepKey ? toGlobalId(providerId, 'StepRun', l.stepKey) : null, stream: l.stream, time: l.time, text: l.text,
+      continued: l.continued ?? false,
     });
   }
 }

@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from '../../store/db.js';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from './db.js';
 import type {
-  BuildRecordData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
-} from '../types.js';
+  BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
+} from '../model.js';
+import { splitStepSecrets } from './step-secrets.js';
 
 const date = (v: number | null) => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -40,9 +41,103 @@ const id = (key: string) => {
   return Number.isSafeInteger(n) && n > 0 ? n : -1;
 };
 
-/** Reads of runs, step runs, log lines and image tags of the native store. */
+/** What the engine changes on a run row (state transitions, results). */
+export type RunPatch = Partial<Pick<BuildRunTable,
+  'begin_time' | 'end_time' | 'error_message' | 'source_revision' | 'image_url' | 'image_size' | 'image_digest' | 'callback_status'>> & { state?: RunState };
+/** What the engine changes on a step run row. */
+export type StepRunPatch = Partial<Pick<StepRunTable, 'begin_time' | 'end_time' | 'error_message'>> & { state?: StepState };
+/** A new run as the engine creates it; the build number is taken from the build's counter. */
+export type NewRun = Omit<Insertable<BuildRunTable>, 'id' | 'build_id' | 'build_no' | 'tag_name' | 'state' | 'last_seq'> & { state: RunState };
+
+/** Runs, step runs, log lines and image tags of the native store: the engine's writes and everyone's reads. */
 export class RunStore {
   constructor(readonly db: Kysely<Database>) {}
+
+  /**
+   * Creates a run (with the next build number of its build) and its step runs in one
+   * transaction: WAIT, or SKIPPED for disabled steps. `tagFor` picks the tag once the number is known.
+   */
+  async createRun(buildKey: string, run: NewRun, steps: BuildStepData[], tagFor: (buildNo: number) => string | null): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const b = await trx.updateTable('builds').set((eb) => ({ next_build_no: eb('next_build_no', '+', 1) }))
+        .where('id', '=', id(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
+      const buildNo = Number(b.next_build_no) - 1;
+      const row = await trx.insertInto('build_runs').values({
+        ...run, build_id: id(buildKey), build_no: buildNo, tag_name: tagFor(buildNo), last_seq: 0,
+      }).returning('id').executeTakeFirstOrThrow();
+      for (const s of steps) {
+        await trx.insertInto('step_runs').values({
+          run_id: Number(row.id), build_step_id: Number(s.key), step_order: s.stepOrder, step_type: s.stepType,
+          title: s.config.stepTitle ?? null, state: s.useFlag ? 'WAIT' : 'SKIPPED', use_flag: s.useFlag ? 1 : 0,
+          config: JSON.stringify(splitStepSecrets(s.config).publicConfig), begin_time: null, end_time: null, error_message: null,
+        }).execute();
+      }
+      return Number(row.id);
+    });
+  }
+
+  async updateRun(runId: number, patch: RunPatch): Promise<void> {
+    await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+  }
+
+  /** Moves a run from `from` to the patch's state only if it is still in `from`; false when another writer won. */
+  async updateRunIfState(runId: number, from: RunState, patch: RunPatch): Promise<boolean> {
+    const res = await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).where('state', '=', from).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async updateStepRun(stepId: number, patch: StepRunPatch): Promise<void> {
+    await this.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
+  }
+
+  /**
+   * Ends a run that is still QUEUED or RUNNING with one last log line, in one transaction:
+   * the conditional update claims the end (of several gateways and agents noticing a lost run
+   * at once, one wins) and the line is stored before the end state can be read. Returns the
+   * line's seq, or null when the run had already ended.
+   */
+  async endUnlessEnded(runId: number, state: 'ERROR' | 'CANCELED', line: string, reason: string, now: number): Promise<number | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const claimed = await trx.updateTable('build_runs').set((eb) => ({ state, end_time: now, error_message: reason, last_seq: eb('last_seq', '+', 1) }))
+        .where('id', '=', runId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
+      if (!claimed) return null;
+      const seq = Number(claimed.last_seq);
+      await trx.insertInto('log_lines').values({ run_id: runId, seq, step_run_id: null, stream: 'SYSTEM', time: now, text: line, continued: 0 }).execute();
+      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runId).where('state', '=', 'RUNNING').execute();
+      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      return seq;
+    });
+  }
+
+  /** Sets every step run of a run that is in state `from`. */
+  async updateStepRunsInState(runId: number, from: StepState, patch: StepRunPatch): Promise<void> {
+    await this.db.updateTable('step_runs').set(patch).where('run_id', '=', runId).where('state', '=', from).execute();
+  }
+
+  async addImageTag(tag: Omit<Insertable<ImageTagTable>, 'id'>): Promise<void> {
+    await this.db.insertInto('image_tags').values(tag).execute();
+  }
+
+  async imageTagsOfRun(runId: number): Promise<Array<Selectable<ImageTagTable>>> {
+    return this.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+  }
+
+  /** Records of the same tag pushed after `tag` (same repository path) by other runs, newest first. */
+  async laterPushesOfTag(tag: Pick<Selectable<ImageTagTable>, 'id' | 'tag' | 'registry_image_path'>, exceptRunId: number): Promise<Array<{ run_id: number | null; image_url: string | null }>> {
+    return this.db.selectFrom('image_tags').select(['run_id', 'image_url'])
+      .where('tag', '=', tag.tag).where('registry_image_path', '=', tag.registry_image_path ?? '').where('id', '>', tag.id)
+      .where((eb) => eb.or([eb('run_id', 'is', null), eb('run_id', '!=', exceptRunId)])).orderBy('id', 'desc').execute();
+  }
+
+  /** Deletes a run with its log lines, step runs and image tag records. */
+  async deleteRun(runId: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
+    });
+  }
 
   async getRun(key: string): Promise<RunData | null> {
     const r = await this.db.selectFrom('build_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
@@ -91,7 +186,7 @@ export class RunStore {
     const page = args.tail ? rows.slice(hasMore ? 1 : 0) : rows.slice(0, args.limit);
     const lines: LogLineData[] = page.map((l) => ({
       seq: Number(l.seq), stepKey: l.step_run_id === null ? null : String(l.step_run_id), stream: l.stream as LogStream,
-      time: new Date(Number(l.time)), text: l.text,
+      time: new Date(Number(l.time)), text: l.text, continued: Number(l.continued) === 1,
     }));
     return { lines, lastSeq: Number(run?.last_seq ?? 0), hasMore: args.tail ? false : hasMore };
   }
