@@ -265,6 +265,19 @@ export interface LogLineData {
   continued?: boolean;
 }
 
+/** A pushed tag removeRun did not delete from its registry because the run no longer owns it. */
+export interface ImageTagKeptData {
+  /** host/repository:tag */
+  image: string;
+  /** NEWER_RUN: a later run pushed the same tag; DIGEST_CHANGED: the registry has another image under it. */
+  reason: 'NEWER_RUN' | 'DIGEST_CHANGED';
+  /** The run that pushed it again (NEWER_RUN). */
+  ownerRunKey: string | null;
+  detail: string;
+}
+export interface RunRemovalData { imageTagsKept: ImageTagKeptData[] }
+
+
 /**
  * Paging. Offset paging is what every upstream style (pages, since, none) maps onto; a source
  * that can also start after a position (keyset) takes `after` and gives `cursors`, and the

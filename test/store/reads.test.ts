@@ -46,8 +46,9 @@ describe.each(['sqlite', 'postgres'] as const)('native store batch reads (%s)', 
   let runs: RunStore;
   beforeAll(async () => {
     s = await freshStore(database);
-    builds = new BuildStore(s.store, new SecretBox(Buffer.alloc(32, 7)));
-    runs = new RunStore(s.store);
+    const box = new SecretBox(Buffer.alloc(32, 7));
+    builds = new BuildStore(s.store, box);
+    runs = new RunStore(s.store, box);
   });
   afterAll(async () => { await s?.drop(); });
 
