@@ -161,7 +161,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0006_run_resources': {
       // Step process groups and run temp dirs per host (store/run-resources.ts).
       async up(db: Kysely<any>) {
-        await db.schema.createTable('run_resources')
+        await db.schema.createTable('run_resources').ifNotExists()
           .addColumn('id', id, pk)
           .addColumn('host', 'varchar(256)', (c) => c.notNull())
           .addColumn('boot_id', 'varchar(64)', (c) => c.notNull())
@@ -173,7 +173,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('path', 'text')
           .addColumn('created_at', big, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('run_resources_host').on('run_resources').column('host').execute();
+        await db.schema.createIndex('run_resources_host').ifNotExists().on('run_resources').column('host').execute();
       },
     },
     '0007_read_indexes': {
