@@ -1,3 +1,4 @@
+import { checkStepConfig, checkStepHosts, StepInputError, type HostRules } from '../engine/steps/rules.js';
 import { badInput } from '../errors.js';
 import type { BuildInputData, StepConfig, StepType } from './types.js';
 
@@ -33,9 +34,8 @@ function checkStep(config: StepConfig, where: string): void {
       if (config.commonType === 'PRIVATE' && blank(config.userId)) {
         throw badInput(`${where}.userId is required when commonType is PRIVATE`, `${where}.userId`);
       }
-      if (/\s/.test(config.repositoryUrl) || /^-/.test(config.branchName) || /\s/.test(config.branchName)) {
-        throw badInput(`${where}: repositoryUrl and branchName must not contain spaces or start with "-"`, `${where}.repositoryUrl`);
-      }
+      if (/\s/.test(config.repositoryUrl)) throw badInput(`${where}.repositoryUrl must not contain spaces`, `${where}.repositoryUrl`);
+      if (/^-|\s/.test(config.branchName)) throw badInput(`${where}.branchName must not contain spaces or start with "-"`, `${where}.branchName`);
       break;
     case 'USER_TASK':
       for (const [i, m] of (config.dockerVolumeMountVOList ?? []).entries()) {
@@ -105,6 +105,25 @@ export function validateBuildInput(input: BuildInputData, limits: { maxSteps: nu
   if (hasImageStep && !autotag?.enabled && blank(input.tagName)) {
     // Cocktail: an image build needs a tag: a given tagName or autotag.
     throw badInput('tagName is required when the build creates an image and autotag is disabled', 'tagName');
+  }
+}
+
+/**
+ * The native engine's own step rules (src/engine/steps/rules.ts), the very ones a step
+ * checks when it runs: paths that leave the workspace, image names, URL schemes and — with
+ * `hosts` — hosts the SSRF guard would refuse. The first broken one is a BAD_USER_INPUT
+ * naming `steps[i].config.<field>`.
+ */
+export async function validateEngineSteps(input: BuildInputData, hosts: HostRules | null): Promise<void> {
+  for (const [i, s] of input.steps.entries()) {
+    const where = `steps[${i}].config`;
+    try {
+      checkStepConfig(s.config);
+      if (hosts) await checkStepHosts(s.config, hosts);
+    } catch (e) {
+      if (e instanceof StepInputError) throw badInput(`${where}: ${e.message}`, `${where}.${e.field}`);
+      throw e;
+    }
   }
 }
 

@@ -24,7 +24,10 @@ export interface CreatedProviders {
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
 export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
   const upstream = await createUpstreams(config, logger);
-  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
+  const native = new NativeProvider(store, {
+    maxSteps: config.limits.maxSteps,
+    hosts: { allowPrivateHosts: config.engine.allowPrivateHosts, registryHost: config.engine.registry.host },
+  });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
   const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' })) : null;

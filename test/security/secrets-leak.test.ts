@@ -47,7 +47,7 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     const config = parseConfig({
       server: { port: 0 }, database: { url: `sqlite:${path.join(dir, 'db.sqlite')}` }, log: { level: 'debug' }, demo: { seed: false },
       auth: { anonymous: 'none' }, limits: { mutationsPerMinute: 0, wsConnectsPerMinute: 0 },
-      engine: { workDir: path.join(dir, 'ws'), registry: { host: '127.0.0.1:5999', username: 'bg', password: S.engineRegistry } },
+      engine: { workDir: path.join(dir, 'ws'), allowPrivateHosts: ['127.0.0.1'], registry: { host: '127.0.0.1:5999', username: 'bg', password: S.engineRegistry } },
       providers: [{ id: 'quay-x', kind: 'QUAY', baseUrl: 'http://127.0.0.1:9', retries: 0, timeoutMs: 500, options: { token: S.quayToken, repositories: ['org/app'] } }],
     });
     server = await startServer(config, { logger: createLogger('debug', sink) });

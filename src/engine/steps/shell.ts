@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ShellConfig } from '../../providers/types.js';
 import { runProcess } from '../process.js';
+import { checkStepConfig } from './rules.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -20,10 +21,11 @@ import type { StepExecutor } from './types.js';
  */
 export const shellStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as ShellConfig;
-  if (cfg.shellType !== 'COMMAND' && cfg.shellType !== 'SCRIPT') {
-    return { ok: false, error: `shellType must be COMMAND or SCRIPT, got ${JSON.stringify(cfg.shellType)}` };
+  try {
+    checkStepConfig(cfg);
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
   }
-  if (!cfg.command?.trim()) return { ok: false, error: 'command is empty' };
   const timeoutSec = cfg.timeout && cfg.timeout > 0 ? cfg.timeout : ctx.env.defaultStepTimeoutSec;
 
   let tmpDir: string | null = null;

@@ -1,7 +1,8 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
 import type { Store } from '../../store/db.js';
-import { validateBuildInput } from '../build-rules.js';
+import type { HostRules } from '../../engine/steps/rules.js';
+import { validateBuildInput, validateEngineSteps } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
   LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
@@ -9,7 +10,11 @@ import type {
 import { BuildStore } from './build-store.js';
 import { RunStore } from './run-store.js';
 
-export interface NativeOptions { maxSteps: number }
+export interface NativeOptions {
+  maxSteps: number;
+  /** The engine's SSRF settings, to refuse private hosts when a build is saved (absent: checked at run time only). */
+  hosts?: HostRules;
+}
 
 const RUN_CAPABILITIES: Capability[] = ['RUN_START', 'RUN_CANCEL', 'RUN_REMOVE'];
 
@@ -57,13 +62,15 @@ export class NativeProvider implements Provider {
     return this.builds.get(key);
   }
 
-  createBuild(input: BuildInputData): Promise<BuildData> {
+  async createBuild(input: BuildInputData): Promise<BuildData> {
     validateBuildInput(input, this.opts);
+    await validateEngineSteps(input, this.opts.hosts ?? null);
     return this.builds.create(input);
   }
 
   async updateBuild(key: string, input: BuildInputData): Promise<BuildData> {
     validateBuildInput(input, this.opts);
+    await validateEngineSteps(input, this.opts.hosts ?? null);
     const b = await this.builds.update(key, input);
     if (!b) throw notFound('Build', key);
     return b;
