@@ -9,7 +9,7 @@ import { splitStepSecrets } from '../providers/native/step-secrets.js';
 import { RunStore } from '../providers/native/run-store.js';
 import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../providers/types.js';
 import type { Store } from '../store/db.js';
-import { deliverCallback, runSummary } from './callback.js';
+import { assertCallbackAllowed, CallbackDelivery, PENDING_PREFIX, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
 import { parseRegistry, RegistryClient } from './registry.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
@@ -45,6 +45,7 @@ export class Engine {
   private stopped = false;
   /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
   private dispatch: RunDispatch | null = null;
+  private readonly callbacks: CallbackDelivery;
 
   constructor(
     private readonly store: Store,
@@ -61,6 +62,28 @@ export class Engine {
       allowPrivateHosts: config.allowPrivateHosts,
       defaultStepTimeoutSec: config.defaultStepTimeoutSec,
     };
+    this.callbacks = new CallbackDelivery(config.callback, config.allowPrivateHosts, logger,
+      async (runId, status) => { await this.setRun(runId, { callback_status: status }); });
+  }
+
+  /** Calls the run's callback URL, if it has one, in the background: every terminal state, however reached, comes here. */
+  private notify(run: RunData, buildName: string | null): void {
+    if (run.callbackUrl) void this.callbacks.deliver(Number(run.key), run.callbackUrl, runSummary(run, buildName));
+  }
+
+  /**
+   * At start (on a gateway that runs builds itself): callbacks the previous process was
+   * still trying (PENDING) start again, from a fresh series of attempts.
+   */
+  async resumeCallbacks(): Promise<number> {
+    if (this.dispatch) return 0;
+    const rows = await this.store.db.selectFrom('build_runs').select('id')
+      .where('callback_status', 'like', `${PENDING_PREFIX}%`).where('state', 'in', [...TERMINAL]).execute();
+    for (const r of rows) {
+      const run = await this.runs.getRun(String(r.id));
+      if (run) this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
+    }
+    return rows.length;
   }
 
   /**
@@ -95,7 +118,8 @@ export class Engine {
       .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
     await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
       .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
-    await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
+    const ended = await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
+    this.notify(ended, (await this.builds.get(run.buildKey))?.name ?? null);
   }
 
   /** From now on runs go to build agents through `dispatch` (a gateway with `engine.runOn: agents`). */
@@ -143,6 +167,7 @@ export class Engine {
   /** Creates the run (QUEUED, its step runs WAIT or SKIPPED when disabled) and schedules it. */
   async startRun(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
     if (this.stopped) throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'buildgate is shutting down; no new runs');
+    if (opts.callbackUrl) await assertCallbackAllowed(opts.callbackUrl, this.config.allowPrivateHosts);
     const build = await this.builds.get(buildKey);
     if (!build) throw notFound('Build', buildKey);
     const steps = build.steps ?? [];
@@ -287,10 +312,7 @@ export class Engine {
       error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,
       ...(image && state === 'DONE' ? { image_url: image.url, image_size: image.size, image_digest: image.digest } : {}),
     });
-    if (run.callbackUrl) {
-      const outcome = await deliverCallback(run.callbackUrl, runSummary(run, build.name), { allowPrivateHosts: this.config.allowPrivateHosts, logger: this.logger });
-      await this.setRun(runId, { callback_status: outcome });
-    }
+    this.notify(run, build.name);
   }
 
   /** Cancels a queued or running run; the running step's process tree is killed. */
@@ -301,7 +323,9 @@ export class Engine {
     if (queued >= 0) {
       this.queue.splice(queued, 1);
       await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
-      return this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+      const run = await this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+      this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
+      return run;
     }
     const active = this.active.get(runId);
     if (active) {
@@ -361,6 +385,7 @@ export class Engine {
       const run = (await this.runs.getRun(runKey))!;
       this.live.runUpdated(PROVIDER, run);
       const build = await this.builds.get(run.buildKey);
+      this.notify(run, build?.name ?? null);
       await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
       return run;
     }
@@ -383,5 +408,7 @@ export class Engine {
     this.stopped = true;
     for (const a of this.active.values()) a.controller.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    // Runs ended just now still get a first POST; retries waiting are left PENDING for the next start.
+    await this.callbacks.stop();
   }
 }

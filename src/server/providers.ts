@@ -35,6 +35,8 @@ export async function createProviders(config: Config, store: Store, live: LiveHu
   native.attachEngine(engine);
   const recovered = await engine.recover();
   if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
+  const callbacks = await engine.resumeCallbacks();
+  if (callbacks) logger.info({ callbacks }, 'resumed run callbacks the previous process was still trying');
   if (config.demo.seed) {
     const n = await seedDemoBuilds(native);
     if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');

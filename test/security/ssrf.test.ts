@@ -4,14 +4,14 @@ import pino from 'pino';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { deliverCallback } from '../../src/engine/callback.js';
+import { CallbackDelivery } from '../../src/engine/callback.js';
 import { createImageStep } from '../../src/engine/steps/create-image.js';
 import type { StepContext } from '../../src/engine/steps/types.js';
 import { userTaskStep } from '../../src/engine/steps/user-task.js';
 import type { StepConfig } from '../../src/providers/types.js';
 import { tempBuildah } from '../support/busybox-image.js';
 import type { TestGateway } from '../support/gateway.js';
-import { createKey, post, SHELL_BUILD, strictGateway, waitFor } from './helpers.js';
+import { createKey, post, SHELL_BUILD, storeCounts, strictGateway } from './helpers.js';
 
 /** A receiver on 127.0.0.1 that counts hits; `redirectTo` makes it answer 302. */
 function receiver(redirectTo?: string): Promise<{ url: string; hits: () => number; connections: () => number; close: () => Promise<void> }> {
@@ -35,10 +35,18 @@ function receiver(redirectTo?: string): Promise<{ url: string; hits: () => numbe
 
 const logger = pino({ level: 'silent' });
 
+/** One callback delivery with a single attempt; resolves with the last recorded callbackStatus. */
+async function deliverCallback(url: string, body: unknown, allowPrivateHosts: string[]): Promise<string> {
+  const statuses: string[] = [];
+  const delivery = new CallbackDelivery({ attempts: 1, initialDelayMs: 10, maxDelayMs: 10, timeoutMs: 5000 }, allowPrivateHosts, logger, async (_id, s) => { statuses.push(s); });
+  await delivery.deliver(1, url, body);
+  return statuses.at(-1)!;
+}
+
 describe('run callbacks go through the SSRF guard', () => {
   it('a callback to 127.0.0.1 is refused by default, no request is made', async () => {
     const r = await receiver();
-    const outcome = await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: [], retries: 0, logger });
+    const outcome = await deliverCallback(r.url, { x: 1 }, []);
     expect(outcome).toMatch(/^FAILED .*private/);
     expect(r.hits()).toBe(0);
     await r.close();
@@ -46,15 +54,15 @@ describe('run callbacks go through the SSRF guard', () => {
 
   it('allowed when engine.allowPrivateHosts lists the address or a CIDR holding it', async () => {
     const r = await receiver();
-    expect(await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: ['127.0.0.1'], retries: 0, logger })).toMatch(/^DELIVERED 200/);
-    expect(await deliverCallback(r.url, { x: 1 }, { allowPrivateHosts: ['127.0.0.0/8'], retries: 0, logger })).toMatch(/^DELIVERED 200/);
+    expect(await deliverCallback(r.url, { x: 1 }, ['127.0.0.1'])).toMatch(/^DELIVERED 200/);
+    expect(await deliverCallback(r.url, { x: 1 }, ['127.0.0.0/8'])).toMatch(/^DELIVERED 200/);
     expect(r.hits()).toBe(2);
     await r.close();
   });
 
   it('a name resolving to loopback (localhost) is refused after DNS resolution', async () => {
     const r = await receiver();
-    const outcome = await deliverCallback(r.url.replace('127.0.0.1', 'localhost'), {}, { allowPrivateHosts: [], retries: 0, logger });
+    const outcome = await deliverCallback(r.url.replace('127.0.0.1', 'localhost'), {}, []);
     expect(outcome).toMatch(/^FAILED .*private/);
     expect(r.hits()).toBe(0);
     await r.close();
@@ -63,8 +71,8 @@ describe('run callbacks go through the SSRF guard', () => {
   it('redirects are not followed (a public receiver cannot bounce the call inward)', async () => {
     const inner = await receiver();
     const outer = await receiver(inner.url);
-    const outcome = await deliverCallback(outer.url, {}, { allowPrivateHosts: ['127.0.0.1'], retries: 0, logger });
-    expect(outcome).not.toMatch(/^DELIVERED 200/);
+    const outcome = await deliverCallback(outer.url, {}, ['127.0.0.1']);
+    expect(outcome).toBe('FAILED after 1 attempt(s): HTTP 302 (redirects are not followed)');
     expect(outer.hits()).toBe(1);
     expect(inner.hits()).toBe(0);
     await inner.close(); await outer.close();
@@ -77,14 +85,14 @@ describe('end to end: runBuild with a private callback URL', () => {
   beforeAll(async () => { gw = await strictGateway(); r = await receiver(); });
   afterAll(async () => { await gw?.close(); await r?.close(); });
 
-  it('the run ends, the receiver is never called', async () => {
+  it('runBuild refuses it at once with BAD_USER_INPUT: no run is created, the receiver is never called', async () => {
     const { auth } = await createKey(gw, 'admin');
     const b = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('cb') } }, auth);
-    const run = await post(gw.url, { query: 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id } }', variables: { id: b.json.data.createBuild.id, cb: r.url } }, auth);
-    const id = run.json.data.runBuild.id;
-    await waitFor(async () => (await post(gw.url, { query: `{ run(id: "${id}") { state } }` }, auth)).json.data.run.state === 'DONE');
-    const status = await waitFor(async () => (await (gw.server.store.db as any).selectFrom('build_runs').select('callback_status').executeTakeFirst())?.callback_status as string | null);
-    expect(status).toMatch(/^FAILED .*private/);
+    for (const cb of [r.url, r.url.replace('127.0.0.1', 'localhost'), 'http://169.254.169.254/latest/meta-data']) {
+      const run = await post(gw.url, { query: 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id } }', variables: { id: b.json.data.createBuild.id, cb } }, auth);
+      expect(run.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'callbackUrl' });
+    }
+    expect((await storeCounts(gw)).build_runs).toBe(0);
     expect(r.hits()).toBe(0);
   });
 });
