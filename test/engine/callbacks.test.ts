@@ -7,6 +7,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { stepExecutors } from '../../src/engine/steps/index.js';
 import { BuildStore } from '../../src/providers/native/build-store.js';
 import type { ConfigInput } from '../../src/config/index.js';
+import { waitFor as until } from '../security/helpers.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 /**
@@ -41,16 +42,6 @@ async function receiver(answer: (n: number, path: string) => number = () => 200)
     hits,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-}
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const engineConfig = (callback: object): ConfigInput => ({ engine: { allowPrivateHosts: ['127.0.0.1'], maxConcurrentRuns: 1, callback } as never });
@@ -89,7 +80,7 @@ describe('run callbacks through the engine', () => {
 
   beforeAll(async () => {
     r = await receiver((_n, p) => (p === '/flaky' && failing ? 503 : 200));
-    gw = await startGateway({ database: 'postgres', config: engineConfig({ attempts: 4, initialDelayMs: 300, maxDelayMs: 5000 }) });
+    gw = await startGateway({ database: 'postgres', config: engineConfig({ attempts: 4, initialDelayMs: 500, maxDelayMs: 5000 }) });
     const create = async (name: string, command: string) => ((await gw.gql(CREATE, { i: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command } }] } })).data as any).createBuild.id as string;
     shellBuild = await create('quick', 'echo hi');
     longBuild = await create('long', 'sleep 30 & wait');
@@ -121,9 +112,9 @@ describe('run callbacks through the engine', () => {
     ]));
     const at = hitsFor(ran.key).map((h) => h.at);
     expect(at).toHaveLength(3);
-    // 300 ms, then 600 ms: doubling
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(280);
-    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(580);
+    // 500 ms, then 1000 ms: doubling
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(480);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(980);
     expect(hitsFor(ran.key)[2]!.body).toMatchObject({ runState: 'DONE', buildName: 'quick' });
   });
 
