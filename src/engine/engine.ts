@@ -321,10 +321,10 @@ export class Engine {
     if (this.dispatch) return this.cancelOnAgent(runKey);
     const queued = this.queue.findIndex((q) => q.runId === runId);
     if (queued >= 0) {
-      this.queue.splice(queued, 1);
+      const [entry] = this.queue.splice(queued, 1);
       await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
       const run = await this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
-      this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
+      this.notify(run, entry!.build.name);
       return run;
     }
     const active = this.active.get(runId);
