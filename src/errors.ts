@@ -60,7 +60,7 @@ export class UpstreamError extends BuildgateError {
     code: ErrorCode,
     readonly providerId: string,
     message: string,
-    extra: { status?: number; upstream?: unknown; retryAfterSec?: number } = {},
+    extra: { status?: number; upstream?: unknown; retryAfterSec?: number; /** the item's key, when the error is about one item */ id?: string } = {},
   ) {
     super(code, `[${providerId}] ${message}`, { providerId, ...extra });
     this.name = 'UpstreamError';

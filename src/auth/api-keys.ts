@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Store } from '../store/db.js';
 import { isRole, type Role } from './principal.js';
 import { authDb } from './tables.js';
@@ -14,6 +15,13 @@ export interface ApiKeyInfo {
 }
 
 const PREFIX = 'bgk_';
+
+/**
+ * Revocations made in this process ('revoked', keyId): open websockets of the key are closed
+ * at once. Revocations by other processes (the CLI, other replicas) are found by the
+ * transport's periodic re-check.
+ */
+export const keyRevocations = new EventEmitter<{ revoked: [string] }>();
 const hash = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
 /**
@@ -47,7 +55,16 @@ export class ApiKeys {
     const row = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
     if (!row) return false;
     if (row.revoked_at == null) await db.updateTable('api_keys').set({ revoked_at: Date.now() }).where('id', '=', id).execute();
+    keyRevocations.emit('revoked', id);
     return true;
+  }
+
+  /** Those of `ids` that are revoked or no longer exist. */
+  async goneAmong(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const live = await authDb(this.store).selectFrom('api_keys').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is', null).execute();
+    const ok = new Set(live.map((r) => r.id));
+    return ids.filter((id) => !ok.has(id));
   }
 
   /** The key's record when it is a live key; null for unknown, malformed or revoked keys. */

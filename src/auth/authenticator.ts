@@ -52,6 +52,6 @@ export class Authenticator {
       throw new AuthFailure(401, `JWT refused: ${(e as Error).message}`);
     }
     if (!id.role) throw new AuthFailure(403, `JWT carries no buildgate role (viewer, operator, admin) in claim "${this.config.auth.jwt!.rolesClaim}"`);
-    return { kind: 'jwt', id: id.subject, role: id.role, providers: id.providers, ip };
+    return { kind: 'jwt', id: id.subject, role: id.role, providers: id.providers, ip, ...(id.expiresAt ? { expiresAt: id.expiresAt } : {}) };
   }
 }

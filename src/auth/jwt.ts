@@ -9,7 +9,10 @@ export interface JwtSettings {
   providersClaim: string;
 }
 
-export interface JwtIdentity { subject: string; role: Role | null; providers: string[] | null }
+export interface JwtIdentity { subject: string; role: Role | null; providers: string[] | null; expiresAt?: number }
+
+/** Seconds of clock skew between the identity provider and this server that verification forgives. */
+export const JWT_CLOCK_TOLERANCE_SEC = 30;
 
 /** `a.b.c` into nested claims: identity providers put roles in namespaced or nested claims. */
 function claim(payload: JWTPayload, path: string): unknown {
@@ -37,7 +40,7 @@ export class JwtVerifier {
   async verify(token: string): Promise<JwtIdentity> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.s.issuer, audience: this.s.audience, clockTolerance: 30 }));
+      ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.s.issuer, audience: this.s.audience, clockTolerance: JWT_CLOCK_TOLERANCE_SEC }));
     } catch (e) {
       throw new Error(reason(e));
     }
@@ -45,7 +48,8 @@ export class JwtVerifier {
     const roles = strings(claim(payload, this.s.rolesClaim)).filter(isRole);
     const role = roles.length ? roles.reduce((a, b) => (roleRank(b) > roleRank(a) ? b : a)) : null;
     const providers = claim(payload, this.s.providersClaim);
-    return { subject: payload.sub, role, providers: providers === undefined ? null : strings(providers) };
+    const expiresAt = typeof payload.exp === 'number' ? (payload.exp + JWT_CLOCK_TOLERANCE_SEC) * 1000 : undefined;
+    return { subject: payload.sub, role, providers: providers === undefined ? null : strings(providers), expiresAt };
   }
 }
 

@@ -18,6 +18,8 @@ export interface Principal {
   providers: readonly string[] | null;
   /** Client address, for per-IP rate limits of anonymous callers. */
   ip: string;
+  /** JWTs: when the token stops being accepted (ms since the epoch); open sockets are closed then. */
+  expiresAt?: number;
 }
 
 /** Bound to loopback: only local processes can connect, so reading without a credential is safe. */

@@ -1,42 +1,55 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import type { ServerOptions } from 'graphql-ws';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import {
+  getOperationAST, getVariableValues, GraphQLError, Kind, parse, valueFromASTUntyped,
+  type DocumentNode, type GraphQLSchema, type OperationDefinitionNode,
+} from 'graphql';
 import type { Logger } from 'pino';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog, targetOf } from '../audit/audit-log.js';
 import { scrubArgs } from '../audit/scrub.js';
 import type { Config } from '../config/index.js';
 import { ErrorCode } from '../errors.js';
-import { OperationLimits } from '../limits/operation-limits.js';
+import { MAX_VARIABLE_DEPTH, nestedDeeperThan, OperationLimits } from '../limits/operation-limits.js';
 import { RateLimitedError, RateLimits } from '../limits/rate-limits.js';
 import type { Store } from '../store/db.js';
 import { AuthFailure, Authenticator } from './authenticator.js';
-import { actorOf, anonymousRole, roleRank, type Principal, type Role } from './principal.js';
+import { actorOf, anonymous, anonymousRole, roleRank, type Principal, type Role } from './principal.js';
 
 /** graphql-ws close codes: 4401/4403 as graphql-ws itself uses them, 4429 by analogy with HTTP 429. */
 export const WS_CLOSE = { UNAUTHENTICATED: 4401, FORBIDDEN: 4403, RATE_LIMITED: 4429 } as const;
 
-type WsExtra = { socket: { close(code: number, reason: string): void }; request: { headers: Record<string, unknown>; socket: { remoteAddress?: string } }; principal?: Principal };
-
 const gqlError = (status: number, code: string, message: string, extensions: Record<string, unknown> = {}) =>
   ({ status, body: { errors: [{ message, extensions: { ...extensions, code } }] } });
 
+/** An operation as both transports hand it over once it is parsed and validated. */
+export interface OperationRequest {
+  principal: Principal;
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  /** As the client sent them (not yet coerced). */
+  variables: unknown;
+  logger: Logger;
+}
+
 /**
- * Everything between a connection and the schema: who is asking (authentication), how much
- * they may ask (operation limits, rate limits), and the audit log. The server wires these
- * hooks in; roles themselves are checked by the schema's authChecker.
+ * Everything between a connection and the schema, defined once for HTTP and graphql-ws: who
+ * is asking (authentication), how much they may ask (operation limits with variables
+ * coerced first, rate limits), and the audit log. src/server/pipeline.ts applies these to
+ * both transports; roles themselves are checked by the schema's authChecker.
  */
 export class Security {
   readonly authenticator: Authenticator;
   readonly limits: OperationLimits;
   readonly rateLimits: RateLimits;
   readonly audit: AuditLog;
+  private readonly parseBody: RequestHandler;
 
-  constructor(private readonly config: Config, store: Store, private readonly logger: Logger) {
+  constructor(config: Config, store: Store, private readonly logger: Logger) {
     this.authenticator = new Authenticator(config, store);
     this.limits = new OperationLimits(config);
     this.rateLimits = new RateLimits(config, logger);
     this.audit = new AuditLog(store);
+    this.parseBody = express.json({ limit: config.server.bodyLimit });
     const anon = anonymousRole(config);
     logger.info({ anonymous: anon ?? 'refused', jwt: !!config.auth.jwt, rateLimits: this.rateLimits.backend }, 'auth settings');
   }
@@ -47,7 +60,7 @@ export class Security {
    */
   readonly http: RequestHandler = (req, res, next) => {
     if (req.method !== 'POST' && !(req.method === 'GET' && typeof req.query.query === 'string')) { next(); return; }
-    this.authenticateHttp(req, res, next);
+    this.authenticateHttp(req, res, next, true);
   };
 
   /** Middleware for other routes: a credential with at least `role`, scoped to the provider `providerOf` names. */
@@ -64,94 +77,100 @@ export class Security {
     });
   }
 
-  private authenticateHttp(req: Request, res: Response, next: NextFunction): void {
+  private authenticateHttp(req: Request, res: Response, next: NextFunction, graphql = false): void {
     this.authenticator.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').then((p) => {
       res.locals.principal = p;
       next();
     }, (e: unknown) => {
       if (!(e instanceof AuthFailure)) { next(e); return; }
-      const r = gqlError(e.status, e.code, e.message);
-      if (e.status === 401) res.setHeader('www-authenticate', 'Bearer realm="buildgate"');
-      res.status(r.status).json(r.body);
+      const answer = () => {
+        const r = gqlError(e.status, e.code, e.message);
+        if (e.status === 401) res.setHeader('www-authenticate', 'Bearer realm="buildgate"');
+        res.status(r.status).json(r.body);
+      };
+      if (!graphql || req.method !== 'POST') { answer(); return; }
+      // Mutations refused here never reach the schema's audit wrapper: record them from the body.
+      this.parseBody(req, res, (err?: unknown) => {
+        if (err) { answer(); return; }
+        this.auditRefused(req.body, e.code, req.socket.remoteAddress ?? 'unknown', String(res.locals.requestId ?? '')).finally(answer);
+      });
     });
   }
 
-  /** Apollo options: operation limits, batching switch, and the mutation rate limit (429 + Retry-After). */
-  apolloOptions() {
-    const { plugins, ...rest } = this.limits.apolloOptions(this.config.limits.batchedRequests);
-    const rate: ApolloServerPlugin<{ principal: Principal; logger: Logger }> = {
-      requestDidStart: async () => ({
-        didResolveOperation: async ({ operation, operationName, request, contextValue }) => {
-          // Variables pass the audit scrubber first: debug logs must not become a copy of the secrets.
-          contextValue.logger.debug({ operation: operation?.operation, operationName, actor: actorOf(contextValue.principal), variables: scrubArgs(request.variables ?? {}) }, 'graphql operation');
-          if (operation?.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions go over graphql-ws on this same URL, not over HTTP POST/GET', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
-          }
-          if (operation?.operation !== 'mutation') return;
-          try {
-            await this.rateLimits.consumeMutations(contextValue.principal, operation.selectionSet.selections.length);
-          } catch (e) {
-            if (!(e instanceof RateLimitedError)) throw e;
-            throw new GraphQLError(e.message, { extensions: {
-              code: ErrorCode.RATE_LIMITED, retryAfterSec: e.retryAfterSec,
-              http: { status: 429, headers: new Map([['retry-after', String(e.retryAfterSec)]]) },
-            } });
-          }
-        },
-      }),
-    };
-    return { ...rest, plugins: [...plugins, rate] as ApolloServerPlugin<any>[] };
+  /**
+   * One audit entry per root field of a mutation refused before execution (no or bad
+   * credential). The credential itself is not recorded; arguments are scrubbed as always.
+   * Counted against the caller's address's mutation budget: a flood of refused mutations
+   * must not fill the table.
+   */
+  private async auditRefused(body: unknown, outcome: string, ip: string, requestId: string): Promise<void> {
+    try {
+      const one = (Array.isArray(body) ? body[0] : body) as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
+      if (typeof one?.query !== 'string') return;
+      let document: DocumentNode;
+      try { document = parse(one.query, { maxTokens: this.limits.maxTokens }); } catch { return; }
+      const op = getOperationAST(document, typeof one.operationName === 'string' ? one.operationName : undefined);
+      if (op?.operation !== 'mutation') return;
+      const fields = op.selectionSet.selections.filter((s) => s.kind === Kind.FIELD);
+      try {
+        await this.rateLimits.consumeMutations(anonymous('viewer', ip), fields.length);
+      } catch (e) {
+        if (e instanceof RateLimitedError) return;
+        throw e;
+      }
+      const vars = one.variables && typeof one.variables === 'object' && !nestedDeeperThan(one.variables, MAX_VARIABLE_DEPTH) ? one.variables as Record<string, unknown> : {};
+      for (const f of fields) {
+        const args = Object.fromEntries(f.arguments?.map((a) => [a.name.value, valueFromASTUntyped(a.value, vars)]) ?? []);
+        await this.audit.record({ actor: `unauthenticated@${ip}`, operation: f.name.value, targetId: targetOf(args), args, outcome, requestId: requestId || null });
+      }
+    } catch (e) {
+      this.logger.error({ err: e }, 'audit entry of a refused mutation not written');
+    }
   }
 
   /**
-   * graphql-ws hooks: authenticate connection_init (connectionParams.authorization, else the
-   * upgrade request's Authorization header), rate-limit connects, and parse/validate each
-   * operation with the same limits as HTTP.
+   * The checks every parsed and validated operation passes before it executes, whichever
+   * transport brought it: variables of a sane shape, the cost counted again with the
+   * coerced variables, and the mutation rate limit. Errors come back as a list (the first
+   * one decides), with `http` extensions for Apollo; the caller sends them its own way.
    */
-  wsHooks(schema: GraphQLSchema): Pick<ServerOptions, 'onConnect' | 'onSubscribe'> {
-    return {
-      onConnect: async (ctx) => {
-        const extra = ctx.extra as WsExtra;
-        const params = ctx.connectionParams ?? {};
-        const credential = params.authorization ?? params.Authorization ?? extra.request.headers.authorization;
-        try {
-          const p = await this.authenticator.authenticate(credential, extra.request.socket.remoteAddress ?? 'unknown');
-          await this.rateLimits.consumeConnect(p);
-          extra.principal = p;
-          return true;
-        } catch (e) {
-          if (e instanceof AuthFailure) extra.socket.close(e.status === 401 ? WS_CLOSE.UNAUTHENTICATED : WS_CLOSE.FORBIDDEN, e.message.slice(0, 120));
-          else if (e instanceof RateLimitedError) extra.socket.close(WS_CLOSE.RATE_LIMITED, `Rate limited: retry after ${e.retryAfterSec} s`);
-          else { this.logger.error({ err: e }, 'websocket authentication failed'); extra.socket.close(1011, 'Internal error'); }
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const checked = this.limits.check(schema, payload?.query);
-        if ('errors' in checked) return checked.errors;
-        const op = getOperationAST(checked.document, payload.operationName);
-        if (op?.operation === 'mutation') {
-          try {
-            await this.rateLimits.consumeMutations((ctx.extra as WsExtra).principal!, op.selectionSet.selections.length);
-          } catch (e) {
-            if (!(e instanceof RateLimitedError)) throw e;
-            return [new GraphQLError(e.message, { extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSec: e.retryAfterSec } })];
-          }
-        }
-        const variables = payload.variables;
-        return { schema, document: checked.document, operationName: payload.operationName, variableValues: variables && typeof variables === 'object' ? variables : undefined };
-      },
-    };
-  }
-
-  /** The principal onConnect stored on a graphql-ws connection. */
-  static wsPrincipal(extra: unknown): Principal {
-    const p = (extra as WsExtra).principal;
-    if (!p) throw new AuthFailure(401, 'connection is not authenticated');
-    return p;
+  async checkOperation(r: OperationRequest): Promise<GraphQLError[] | null> {
+    const { variables, operation } = r;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) {
+      return [requestError(ErrorCode.BAD_USER_INPUT, 'variables must be a JSON object', 400)];
+    }
+    if (variables && nestedDeeperThan(variables, MAX_VARIABLE_DEPTH)) {
+      return [requestError(ErrorCode.BAD_USER_INPUT, `variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`, 400)];
+    }
+    // Variables pass the audit scrubber first: debug logs must not become a copy of the secrets.
+    if (r.logger.isLevelEnabled('debug')) {
+      r.logger.debug({ operation: operation.operation, operationName: operation.name?.value, actor: actorOf(r.principal), variables: scrubArgs(variables ?? {}) }, 'graphql operation');
+    }
+    const coerced = getVariableValues(r.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+    // Variables that do not coerce are execution's BAD_USER_INPUT, with its usual message.
+    if (coerced.coerced) {
+      const costly = this.limits.checkCostWithVariables(r.schema, r.document, operation, coerced.coerced);
+      if (costly.length) return costly.map((e) => requestError('GRAPHQL_VALIDATION_FAILED', e.message, 400));
+    }
+    if (operation.operation === 'mutation') {
+      try {
+        await this.rateLimits.consumeMutations(r.principal, operation.selectionSet.selections.length);
+      } catch (e) {
+        if (!(e instanceof RateLimitedError)) throw e;
+        return [new GraphQLError(e.message, { extensions: {
+          code: ErrorCode.RATE_LIMITED, retryAfterSec: e.retryAfterSec,
+          http: { status: 429, headers: new Map([['retry-after', String(e.retryAfterSec)]]) },
+        } })];
+      }
+    }
+    return null;
   }
 
   close(): Promise<void> {
     return this.rateLimits.close();
   }
 }
+
+/** An error of the request as a whole (nothing executed); `status` is what HTTP answers with. */
+export const requestError = (code: string, message: string, status: number) =>
+  new GraphQLError(message, { extensions: { code, http: { status } } });

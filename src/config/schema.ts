@@ -29,6 +29,23 @@ export const configSchema = z.strictObject({
     fieldSuggestions: bool(true),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
+    /** graphql-ws on /graphql (see src/server/ws-transport.ts). */
+    ws: z.strictObject({
+      /**
+       * Browser origins (`https://ci.example`) allowed to open the websocket, beside the
+       * gateway's own origin and loopback origins; `*`: any. Other origins get HTTP 403 before
+       * the upgrade. Requests without an Origin header (not from a browser) are not refused.
+       */
+      allowedOrigins: z.array(z.string()).default([]),
+      /** Largest websocket message before connection_init is authenticated (bytes). */
+      maxPayloadBeforeInit: z.coerce.number().int().min(1024).default(64 * 1024),
+      /** Largest websocket message once authenticated (bytes). */
+      maxPayload: z.coerce.number().int().min(1024).default(1024 * 1024),
+      /** Interval of the check that closes sockets whose API key was revoked or JWT expired (ms). */
+      credentialRecheckMs: z.coerce.number().int().min(100).default(5000),
+      /** Validated documents kept for reuse by graphql-ws, in bytes of query text. */
+      documentCacheBytes: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+    }).prefault({}),
   }).prefault({}),
   database: z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
@@ -87,8 +104,15 @@ export const configSchema = z.strictObject({
     batchedRequests: bool(false),
     /** Mutations per credential (or per IP when anonymous) per minute; 0: no limit. */
     mutationsPerMinute: z.coerce.number().int().min(0).default(120),
-    /** graphql-ws connections opened per credential (or IP) per minute; 0: no limit. */
-    wsConnectsPerMinute: z.coerce.number().int().min(0).default(60),
+    /**
+     * graphql-ws connections opened per credential (per IP when anonymous) per minute; 0: no
+     * limit. The default lets a page of 50 live views connect and reconnect several times a minute.
+     */
+    wsConnectsPerMinute: z.coerce.number().int().min(0).default(300),
+    /** Operations (subscriptions and queries in flight) open at once on one graphql-ws socket. */
+    wsOperationsPerSocket: z.coerce.number().int().min(1).default(100),
+    /** Operations open at once over all graphql-ws sockets of one credential (of one IP when anonymous). */
+    wsOperationsPerCredential: z.coerce.number().int().min(1).default(1000),
   }).prefault({}),
   auth: z.strictObject({
     /**
@@ -114,8 +138,11 @@ export const configSchema = z.strictObject({
     workDir: z.string().default('./data/workspaces'),
     maxConcurrentRuns: z.coerce.number().int().min(1).default(2),
     defaultStepTimeoutSec: z.coerce.number().int().min(1).default(3600),
-    /** Longest stored log line; longer lines are split. */
-    maxLogLineLength: z.coerce.number().int().min(80).default(8192),
+    /**
+     * Longest stored log line in UTF-8 bytes (64 KiB, as Tekton); a longer line is stored in
+     * pieces cut between characters, each after the first marked `continued`.
+     */
+    maxLogLineBytes: z.coerce.number().int().min(256).default(64 * 1024),
     /** Most log bytes kept per step; beyond it a marker line is stored and output dropped. */
     maxLogBytesPerStep: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
     /**
@@ -163,13 +190,16 @@ export const configSchema = z.strictObject({
     options: z.record(z.string(), z.unknown()).default({}),
     cacheTtlMs: z.coerce.number().int().min(0).default(5000),
     timeoutMs: z.coerce.number().int().min(1).default(10000),
+    /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
+    deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-      rollingWindowMs: z.coerce.number().int().min(1000).default(10_000),
+      /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */
+      rollingWindowMs: z.coerce.number().int().min(1000).optional(),
     }).prefault({}),
   })).default([]),
 }).superRefine((c, ctx) => {

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
-import { NativeProvider } from '../providers/native/index.js';
+import { BuildStore } from '../store/build-store.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { Engine, type RunDispatch } from './engine.js';
@@ -111,8 +111,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);
-  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps });
-  const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const engine = new Engine(store, new BuildStore(store.db), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LogStream } from '../providers/types.js';
+import type { LogStream } from '../model.js';
 import { runProcess, type ProcessResult } from './process.js';
 import type { StepEnvironment } from './steps/types.js';
 
@@ -19,7 +19,7 @@ export interface BuildahCall {
   signal: AbortSignal;
   /** Milliseconds; 0 or undefined = no limit. */
   timeoutMs?: number;
-  onLine?(stream: LogStream, text: string): void;
+  onLine?(stream: LogStream, text: string, partial: boolean): void;
 }
 
 export interface BuildahResult extends ProcessResult {
@@ -52,12 +52,12 @@ export async function buildah(settings: BuildahSettings, args: string[], call: B
     cwd: call.cwd,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
-    onLine(stream, text) {
+    onLine(stream, text, partial) {
       if (stream === 'STDERR' && text.trim()) {
         errorTail.push(text);
         if (errorTail.length > TAIL_LINES) errorTail.shift();
       }
-      call.onLine?.(stream, text);
+      call.onLine?.(stream, text, partial);
     },
   });
   return { ...result, errorTail };

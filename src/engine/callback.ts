@@ -1,7 +1,7 @@
 import got, { RequestError } from 'got';
 import type { Logger } from 'pino';
 import { badInput } from '../errors.js';
-import type { RunData } from '../providers/types.js';
+import type { RunData } from '../model.js';
 import { assertAllowedHost, guardedLookup, HostNotAllowedError } from '../net/guard.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */
@@ -87,7 +87,7 @@ export function backoff(settings: CallbackSettings, n: number): number {
  */
 export class CallbackDelivery {
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Map<number, Promise<void>>();
   private readonly controller = new AbortController();
   private stopped = false;
 
@@ -101,10 +101,13 @@ export class CallbackDelivery {
   /** Starts delivering; the promise settles when the callback is delivered, given up or stopped. */
   deliver(runId: number, url: string, body: unknown): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    // one delivery per run at a time: a resume at start must not double one just begun
+    const current = this.running.get(runId);
+    if (current) return current;
     const p = this.run(runId, url, body)
       .catch((e) => this.logger.error({ err: e, runId }, 'run callback failed unexpectedly'))
-      .finally(() => this.running.delete(p));
-    this.running.add(p);
+      .finally(() => this.running.delete(runId));
+    this.running.set(runId, p);
     return p;
   }
 
@@ -154,12 +157,12 @@ export class CallbackDelivery {
     this.waits.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.running]),
+      Promise.allSettled([...this.running.values()]),
       new Promise((r) => { timer = setTimeout(r, graceMs); }),
     ]);
     clearTimeout(timer);
     this.controller.abort();
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.values()]);
   }
 }
 

@@ -4,11 +4,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
-import type { BuildStore } from '../providers/native/build-store.js';
-import { splitStepSecrets } from '../providers/native/step-secrets.js';
-import { RunStore } from '../providers/native/run-store.js';
-import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../providers/types.js';
+import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../model.js';
+import type { BuildStore } from '../store/build-store.js';
 import type { Store } from '../store/db.js';
+import { RunStore, type RunPatch, type StepRunPatch } from '../store/run-store.js';
 import { assertCallbackAllowed, CallbackDelivery, PENDING_PREFIX, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
 import { parseRegistry, RegistryClient } from './registry.js';
@@ -77,13 +76,9 @@ export class Engine {
    */
   async resumeCallbacks(): Promise<number> {
     if (this.dispatch) return 0;
-    const rows = await this.store.db.selectFrom('build_runs').select('id')
-      .where('callback_status', 'like', `${PENDING_PREFIX}%`).where('state', 'in', [...TERMINAL]).execute();
-    for (const r of rows) {
-      const run = await this.runs.getRun(String(r.id));
-      if (run) this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
-    }
-    return rows.length;
+    const runs = await this.runs.endedRunsWithCallbackStatus(PENDING_PREFIX);
+    for (const run of runs) this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
+    return runs.length;
   }
 
   /**
@@ -114,10 +109,8 @@ export class Engine {
     writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
     await writer.close();
     const now = Date.now();
-    await this.store.db.updateTable('step_runs').set({ state: 'ERROR', end_time: now, error_message: reason })
-      .where('run_id', '=', Number(run.key)).where('state', '=', 'RUNNING').execute();
-    await this.store.db.updateTable('step_runs').set({ state: 'SKIPPED' })
-      .where('run_id', '=', Number(run.key)).where('state', '=', 'WAIT').execute();
+    await this.runs.updateStepRunsInState(Number(run.key), 'RUNNING', { state: 'ERROR', end_time: now, error_message: reason });
+    await this.runs.updateStepRunsInState(Number(run.key), 'WAIT', { state: 'SKIPPED' });
     const ended = await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
     this.notify(ended, (await this.builds.get(run.buildKey))?.name ?? null);
   }
@@ -142,9 +135,7 @@ export class Engine {
     const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
     if (!build) return;
     // Claim it: a cancel that landed first wins.
-    const claimed = await this.store.db.updateTable('build_runs').set({ state: 'RUNNING', begin_time: Date.now() })
-      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    if (!(await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'RUNNING', begin_time: Date.now() }))) return;
     const controller = new AbortController();
     const entry: Active = { controller, canceled: false, done: Promise.resolve() };
     this.active.set(runId, entry);
@@ -171,27 +162,12 @@ export class Engine {
     const build = await this.builds.get(buildKey);
     if (!build) throw notFound('Build', buildKey);
     const steps = build.steps ?? [];
-    const runId = await this.store.db.transaction().execute(async (trx) => {
-      const b = await trx.updateTable('builds').set((eb) => ({ next_build_no: eb('next_build_no', '+', 1) }))
-        .where('id', '=', Number(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
-      const buildNo = Number(b.next_build_no) - 1;
-      const now = Date.now();
-      const run = await trx.insertInto('build_runs').values({
-        build_id: Number(buildKey), build_no: buildNo, run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null,
-        tag_name: chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)), callback_url: opts.callbackUrl ?? null,
-        callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
-        triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null,
-        created_at: now, last_seq: 0,
-      }).returning('id').executeTakeFirstOrThrow();
-      for (const s of steps) {
-        await trx.insertInto('step_runs').values({
-          run_id: Number(run.id), build_step_id: Number(s.key), step_order: s.stepOrder, step_type: s.stepType,
-          title: s.config.stepTitle ?? null, state: s.useFlag ? 'WAIT' : 'SKIPPED', use_flag: s.useFlag ? 1 : 0,
-          config: JSON.stringify(splitStepSecrets(s.config).publicConfig), begin_time: null, end_time: null, error_message: null,
-        }).execute();
-      }
-      return Number(run.id);
-    });
+    const now = Date.now();
+    const runId = await this.runs.createRun(buildKey, {
+      run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null, callback_url: opts.callbackUrl ?? null,
+      callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
+      triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: now,
+    }, steps, (buildNo) => chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)));
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
     if (!this.dispatch) {
@@ -225,17 +201,17 @@ export class Engine {
   }
 
   private logOpts(secrets: string[]) {
-    return { maxLineLength: this.config.maxLogLineLength, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
+    return { maxLineBytes: this.config.maxLogLineBytes, maxBytesPerStep: this.config.maxLogBytesPerStep, flushMs: this.config.logFlushMs, secrets };
   }
 
-  private async setStep(runKey: string, stepId: number, patch: Record<string, unknown>) {
-    await this.store.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
+  private async setStep(runKey: string, stepId: number, patch: StepRunPatch) {
+    await this.runs.updateStepRun(stepId, patch);
     const step = await this.runs.getStepRun(String(stepId));
     if (step) this.live.stepUpdated(PROVIDER, runKey, step);
   }
 
-  private async setRun(runId: number, patch: Record<string, unknown>): Promise<RunData> {
-    await this.store.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+  private async setRun(runId: number, patch: RunPatch): Promise<RunData> {
+    await this.runs.updateRun(runId, patch);
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
     return run;
@@ -270,7 +246,7 @@ export class Engine {
       try {
         result = await this.executors[step.stepType as keyof StepExecutors]({
           runKey, stepRunKey: step.key, workspace, config, signal, tagName: run.tagName,
-          log: (stream, text) => writer.line(sid, stream, text),
+          log: (stream, text, partial) => writer.line(sid, stream, text, partial),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
           env: this.env,
         });
@@ -295,17 +271,22 @@ export class Engine {
       await this.setStep(runKey, sid, { state: 'DONE', end_time: Date.now() });
     }
 
-    const state = entry.canceled ? 'CANCELED' : failure ? 'ERROR' : 'DONE';
-    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}`);
-    let storeError: string | null = null;
-    try { await writer.close(); } catch (e) { storeError = `log storage failed: ${(e as Error).message}`; }
+    // Lines the store refused for good make the run ERROR: a DONE run has its whole log.
+    await writer.flush();
+    let storeError = writer.storageError ? `log storage failed: ${writer.storageError.message}` : null;
+    let state: 'CANCELED' | 'ERROR' | 'DONE' = entry.canceled ? 'CANCELED' : failure || storeError ? 'ERROR' : 'DONE';
+    writer.line(null, 'SYSTEM', `[buildgate] run ended ${state}${storeError ? ` (${storeError})` : ''}`);
+    try { await writer.close(); } catch (e) {
+      storeError = `log storage failed: ${(e as Error).message}`;
+      if (state === 'DONE') state = 'ERROR';
+    }
     const end = Date.now();
     if (image && state === 'DONE') {
-      await this.store.db.insertInto('image_tags').values({
+      await this.runs.addImageTag({
         build_id: Number(build.key), run_id: runId, tag: image.tag, image_name: build.imageName ?? image.repository,
         image_url: image.url, registry_image_path: image.repository, registry_name: build.registryName ?? null,
         digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
-      }).execute();
+      });
     }
     run = await this.setRun(runId, {
       state, end_time: end, source_revision: sourceRevision,
@@ -322,7 +303,7 @@ export class Engine {
     const queued = this.queue.findIndex((q) => q.runId === runId);
     if (queued >= 0) {
       const [entry] = this.queue.splice(queued, 1);
-      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
       const run = await this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
       this.notify(run, entry!.build.name);
       return run;
@@ -348,19 +329,14 @@ export class Engine {
     const run = await this.runs.getRun(runKey);
     if (!run) return false;
     if (opts.removeImageTag && run.imageDigest) {
-      const tags = await this.store.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+      const tags = await this.runs.imageTagsOfRun(runId);
       for (const t of tags) {
         const host = (t.image_url ?? '').split('/')[0] ?? this.config.registry.host;
         const target = { ...parseRegistry(host || this.config.registry.host, this.config.registry.insecure), username: this.config.registry.username, password: this.config.registry.password };
         await new RegistryClient(target).deleteTag(t.registry_image_path ?? '', t.tag);
       }
     }
-    await this.store.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
-    });
+    await this.runs.deleteRun(runId);
     await this.removeWorkspace(runKey);
     this.dispatch?.request('removeWorkspace', runKey); // it lives on the agent that ran it
     return true;
@@ -378,10 +354,8 @@ export class Engine {
    */
   private async cancelOnAgent(runKey: string): Promise<RunData> {
     const runId = Number(runKey);
-    const queued = await this.store.db.updateTable('build_runs').set({ state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })
-      .where('id', '=', runId).where('state', '=', 'QUEUED').executeTakeFirst();
-    if (Number(queued.numUpdatedRows) === 1) {
-      await this.store.db.updateTable('step_runs').set({ state: 'CANCELED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+    if (await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })) {
+      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
       const run = (await this.runs.getRun(runKey))!;
       this.live.runUpdated(PROVIDER, run);
       const build = await this.builds.get(run.buildKey);

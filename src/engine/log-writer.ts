@@ -1,9 +1,12 @@
-import type { LogLineData, LogStream } from '../providers/types.js';
+import type { LogLineData, LogStream } from '../model.js';
 import type { Store } from '../store/db.js';
 
 export interface LogWriterOptions {
-  /** Longer lines are split into pieces of this many characters. */
-  maxLineLength: number;
+  /**
+   * Longer lines are stored in pieces of at most this many UTF-8 bytes, cut between
+   * characters; every piece after a line's first is marked `continued`.
+   */
+  maxLineBytes: number;
   /** Beyond this many bytes per step, one marker line is stored and the rest dropped. */
   maxBytesPerStep: number;
   /** Values replaced by *** in every stored line. */
@@ -14,9 +17,13 @@ export interface LogWriterOptions {
   maxBatch?: number;
   /** Lines waiting for storage beyond which the producer is asked to pause. */
   highWater?: number;
+  /** Waits before each new attempt at a batch the store refused (ms); then its lines are given up. */
+  retryDelaysMs?: readonly number[];
 }
 
-interface Pending { stepRunId: number | null; stream: LogStream; time: number; text: string }
+interface Pending { stepRunId: number | null; stream: LogStream; time: number; text: string; continued: boolean }
+/** The unstored end of a line that goes on (partial pieces); kept until the line ends. */
+interface OpenLine { text: string; continued: boolean }
 interface StepBudget { bytes: number; dropped: number; capped: boolean }
 
 /** Largest batch written in one transaction. */
@@ -41,25 +48,25 @@ function sqliteWriter(store: Store): BatchWriter {
 
 function makeSqliteWriter(store: Store): BatchWriter {
   const db = store.sqlite!;
-  const insertMany = (n: number) => db.prepare(`insert into log_lines (run_id, seq, step_run_id, stream, time, text) values ${'(?, ?, ?, ?, ?, ?),'.repeat(n).slice(0, -1)}`);
+  const insertMany = (n: number) => db.prepare(`insert into log_lines (run_id, seq, step_run_id, stream, time, text, continued) values ${'(?, ?, ?, ?, ?, ?, ?),'.repeat(n).slice(0, -1)}`);
   const full = insertMany(SQLITE_ROWS_PER_INSERT);
   const one = insertMany(1);
   const bump = db.prepare('update build_runs set last_seq = ? where id = ?');
-  const params: unknown[] = new Array(SQLITE_ROWS_PER_INSERT * 6);
+  const params: unknown[] = new Array(SQLITE_ROWS_PER_INSERT * 7);
   const tx = db.transaction((runId: number, firstSeq: number, rows: Pending[]) => {
     let i = 0;
     for (; i + SQLITE_ROWS_PER_INSERT <= rows.length; i += SQLITE_ROWS_PER_INSERT) {
       for (let j = 0; j < SQLITE_ROWS_PER_INSERT; j++) {
         const r = rows[i + j]!;
-        const k = j * 6;
+        const k = j * 7;
         params[k] = runId; params[k + 1] = firstSeq + i + j; params[k + 2] = r.stepRunId;
-        params[k + 3] = r.stream; params[k + 4] = r.time; params[k + 5] = r.text;
+        params[k + 3] = r.stream; params[k + 4] = r.time; params[k + 5] = r.text; params[k + 6] = r.continued ? 1 : 0;
       }
       full.run(params);
     }
     for (; i < rows.length; i++) {
       const r = rows[i]!;
-      one.run(runId, firstSeq + i, r.stepRunId, r.stream, r.time, r.text);
+      one.run(runId, firstSeq + i, r.stepRunId, r.stream, r.time, r.text, r.continued ? 1 : 0);
     }
     bump.run(firstSeq + rows.length - 1, runId);
   });
@@ -74,9 +81,9 @@ function postgresWriter(store: Store): BatchWriter {
       await client.query('begin');
       // One statement per batch: arrays unnested server-side.
       await client.query(
-        `insert into log_lines (run_id, seq, step_run_id, stream, time, text)
-         select $1, s, st, sm, t, x from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) as u(s, st, sm, t, x)`,
-        [runId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text)],
+        `insert into log_lines (run_id, seq, step_run_id, stream, time, text, continued)
+         select $1, s, st, sm, t, x, c from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::integer[]) as u(s, st, sm, t, x, c)`,
+        [runId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text), rows.map((r) => (r.continued ? 1 : 0))],
       );
       await client.query('update build_runs set last_seq = $1 where id = $2', [firstSeq + rows.length - 1, runId]);
       await client.query('commit');
@@ -89,11 +96,45 @@ function postgresWriter(store: Store): BatchWriter {
   };
 }
 
+/** What NUL becomes in stored text: PostgreSQL's text cannot hold U+0000, SQLite's can; both store this. */
+export const NUL_STANDIN = '\u2400';
+
+/**
+ * The text as both stores keep it, identically: NUL as U+2400 (SYMBOL FOR NULL, visible and
+ * one character, where an escape like `\0` could not be told from output that printed it),
+ * unpaired UTF-16 surrogates as U+FFFD (invalid UTF-8 from a process is U+FFFD already when
+ * decoded).
+ */
+export function storableText(text: string): string {
+  const t = (text.includes('\0') ? text.replaceAll('\0', NUL_STANDIN) : text) as string & WellFormed;
+  return t.isWellFormed() ? t : t.toWellFormed();
+}
+/** ES2024 string methods (Node 20 has them; the project's TypeScript lib is ES2023). */
+interface WellFormed { isWellFormed(): boolean; toWellFormed(): string }
+
+/** UTF-8 bytes of `text` from `from` up to the char index where `maxBytes` would be exceeded (never inside a surrogate pair). */
+function cutIndex(text: string, from: number, maxBytes: number): number {
+  let bytes = 0;
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
+    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    i += pair ? 2 : 1;
+  }
+  // A first character larger than maxBytes still makes progress.
+  return i === from ? from + (text.charCodeAt(from) >= 0xd800 && text.charCodeAt(from) <= 0xdbff ? 2 : 1) : i;
+}
+
 /**
  * Buffers a run's log lines and stores them in batches. Sequence numbers are assigned
  * when a batch commits, in the same transaction that moves the run's last_seq: a line is
  * acknowledged once committed, and a crash can only lose unacknowledged lines, never
  * leave a gap or a duplicate. After each commit `onCommitted` gets the stored lines.
+ * A batch the store refuses is tried again (`retryDelaysMs`); one it keeps refusing is
+ * given up, noted in the log, and reported by `storageError` and close().
  */
 export class LogWriter {
   private buffer: Pending[] = [];
@@ -101,12 +142,19 @@ export class LogWriter {
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private readonly budgets = new Map<number | null, StepBudget>();
+  private readonly open = new Map<string, OpenLine>();
   private readonly write: BatchWriter;
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private failure: Error | null = null;
+  private lostLines = 0;
+  /** The last line saying that lines could not be stored. */
+  private lossNote: Pending | null = null;
   private inFlight = 0;
   private readonly highWater: number;
+  private readonly retryDelaysMs: readonly number[];
+  /** Characters kept back at the end of a line that goes on: a secret's start may be among them. */
+  private readonly keepBack: number;
 
   constructor(
     store: Store,
@@ -120,36 +168,81 @@ export class LogWriter {
     this.flushMs = opts.flushMs ?? 10;
     this.maxBatch = opts.maxBatch ?? 4096;
     this.highWater = opts.highWater ?? 65536;
+    this.retryDelaysMs = opts.retryDelaysMs ?? [100, 500, 2000];
+    this.keepBack = Math.max(0, ...opts.secrets.map((x) => x.length - 1));
   }
 
   /**
-   * Adds one output line (no newline). Never throws; storage errors surface on flush().
+   * Adds one output line (no newline), or with `partial` a piece of one that goes on in the
+   * next call for the same step and stream. Never throws; storage errors surface on flush().
    * Returns a promise when more than `highWater` lines wait for storage: the producer
    * should pause until it resolves (runProcess pauses the child's pipes), so a store slower
    * than the build's output bounds memory instead of buffering without limit.
    */
-  line(stepRunId: number | null, stream: LogStream, text: string): Promise<void> | undefined {
+  line(stepRunId: number | null, stream: LogStream, text: string, partial = false): Promise<void> | undefined {
     const budget = this.budgets.get(stepRunId) ?? { bytes: 0, dropped: 0, capped: false };
     this.budgets.set(stepRunId, budget);
-    if (budget.capped) { budget.dropped++; return undefined; }
-    budget.bytes += Buffer.byteLength(text) + 1;
+    if (budget.capped) { if (!partial) budget.dropped++; return undefined; }
+    const bytes = Buffer.byteLength(text);
+    budget.bytes += bytes + (partial ? 0 : 1);
     if (budget.bytes > this.opts.maxBytesPerStep && stream !== 'SYSTEM') {
+      this.endOpenLines(stepRunId);
       budget.capped = true;
       budget.dropped++;
-      this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`);
+      this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`, false);
       return undefined;
     }
-    const masked = this.mask(text);
-    const max = this.opts.maxLineLength;
-    if (masked.length <= max) this.push(stepRunId, stream, masked);
-    else for (let i = 0; i < masked.length; i += max) this.push(stepRunId, stream, masked.slice(i, i + max));
+    const key = `${stepRunId}|${stream}`;
+    const open = this.open.get(key);
+    const clean = storableText(text);
+    const masked = open || partial ? null : this.mask(clean);
+    // Most lines: short enough at 3 bytes per character at most, no byte count needed.
+    if (masked !== null && (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes)) this.push(stepRunId, stream, masked, false);
+    else this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
     return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
+  }
+
+  /**
+   * Stores a long line (or the known part of one that goes on) in pieces of at most
+   * maxLineBytes. Masking runs over the joined text, and the last `keepBack` characters of
+   * a line that goes on wait for the next piece: a secret is never split by a cut unmasked.
+   */
+  private cut(stepRunId: number | null, stream: LogStream, key: string, text: string, continued: boolean, partial: boolean) {
+    const masked = this.mask(text);
+    const max = this.opts.maxLineBytes;
+    const limit = masked.length - (partial ? this.keepBack : 0);
+    let pos = 0;
+    for (;;) {
+      const end = cutIndex(masked, pos, max);
+      // The rest fits in one piece (stored at the line's end), or would store characters kept back.
+      if (end >= masked.length || end > limit) break;
+      this.push(stepRunId, stream, masked.slice(pos, end), continued);
+      continued = true;
+      pos = end;
+    }
+    const rest = masked.slice(pos);
+    if (partial) { this.open.set(key, { text: rest, continued }); return; }
+    this.open.delete(key);
+    // An empty end of a line whose pieces are stored adds nothing; an empty line is a line.
+    if (rest || !continued) this.push(stepRunId, stream, rest, continued);
+  }
+
+  /** Stores what waits of lines that never got their end (their producer stopped). */
+  private endOpenLines(stepRunId?: number | null) {
+    for (const [key, o] of this.open) {
+      const [sid, stream] = key.split('|') as [string, LogStream];
+      const id = sid === 'null' ? null : Number(sid);
+      if (stepRunId !== undefined && id !== stepRunId) continue;
+      this.open.delete(key);
+      if (o.text || !o.continued) this.push(id, stream, o.text, o.continued);
+    }
   }
 
   /** Ends a step's budget: notes how many lines were dropped. */
   stepEnded(stepRunId: number): void {
+    this.endOpenLines(stepRunId);
     const b = this.budgets.get(stepRunId);
-    if (b?.dropped) this.push(stepRunId, 'SYSTEM', `[buildgate] ${b.dropped} lines of this step were not stored (output limit)`);
+    if (b?.dropped) this.push(stepRunId, 'SYSTEM', `[buildgate] ${b.dropped} lines of this step were not stored (output limit)`, false);
   }
 
   private mask(text: string): string {
@@ -158,8 +251,8 @@ export class LogWriter {
     return out;
   }
 
-  private push(stepRunId: number | null, stream: LogStream, text: string) {
-    this.buffer.push({ stepRunId, stream, time: Date.now(), text });
+  private push(stepRunId: number | null, stream: LogStream, text: string, continued: boolean) {
+    this.buffer.push({ stepRunId, stream, time: Date.now(), text, continued });
     if (this.buffer.length >= this.maxBatch) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.flushMs);
   }
@@ -179,25 +272,54 @@ export class LogWriter {
       this.inFlight = rows.length;
       const first = this.nextSeq;
       try {
-        await this.write(this.runId, first, rows);
+        await this.writeRetrying(first, rows);
       } catch (e) {
-        // Never acknowledged, so nothing a client saw is lost; the run reports the failure.
+        // Never acknowledged, so no client saw these lines; the log says they are missing
+        // (in the next batch) and the run ends ERROR with the reason.
         this.failure ??= e as Error;
+        this.lostLines += rows.length;
+        // Unless the store refused the note itself: then it stops here.
+        if (!(rows.length === 1 && rows[0] === this.lossNote)) {
+          this.lossNote = { stepRunId: null, stream: 'SYSTEM', time: Date.now(), continued: false,
+            text: `[buildgate] ${rows.length} log lines could not be stored: ${(e as Error).message}` };
+          this.buffer.unshift(this.lossNote);
+        }
         continue;
       } finally {
         this.inFlight = 0;
       }
       this.nextSeq = first + rows.length;
       this.onCommitted(rows.map((r, i) => ({
-        seq: first + i, stepKey: r.stepRunId === null ? null : String(r.stepRunId), stream: r.stream, time: new Date(r.time), text: r.text,
+        seq: first + i, stepKey: r.stepRunId === null ? null : String(r.stepRunId), stream: r.stream, time: new Date(r.time), text: r.text, continued: r.continued,
       })));
     }
   }
 
-  /** Flushes and reports the first storage failure, if any. */
+  private async writeRetrying(first: number, rows: Pending[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.write(this.runId, first, rows);
+        return;
+      } catch (e) {
+        const wait = this.retryDelaysMs[attempt];
+        if (wait === undefined) throw e;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  /** The first batch the store refused for good (its lines are missing from the log), or null. */
+  get storageError(): Error | null {
+    if (!this.failure) return null;
+    return new Error(`${this.lostLines} log lines could not be stored: ${this.failure.message}`);
+  }
+
+  /** Stores everything, including lines still waiting for their end, and reports the first storage failure, if any. */
   async close(): Promise<void> {
+    this.endOpenLines();
     await this.flush();
-    if (this.failure) throw this.failure;
+    const e = this.storageError;
+    if (e) throw e;
   }
 
   get lastSeq(): number {

@@ -1,4 +1,4 @@
-import type { AutotagData } from '../providers/types.js';
+import type { AutotagData } from '../model.js';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 

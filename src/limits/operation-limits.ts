@@ -1,60 +1,75 @@
-import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  BREAK, GraphQLError, Kind, parse, specifiedRules, validate, visit,
+  type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule,
+} from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 
 /** Rejections become validation errors of the request (HTTP 400), never exceptions. */
 const report = { propagateOnRejection: false, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)] };
-const SUGGESTION = /\s*Did you mean .+\?/g;
+/** graphql-js appends hints as ` Did you mean "a", "b" or "c"?` (fields, arguments, types, enum values, input fields). */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+/** Deepest nesting of variable values: far beyond any input type of the schema, far below a stack overflow. */
+export const MAX_VARIABLE_DEPTH = 64;
+/** Parsed documents hold about this many bytes per character of query text (AST nodes, locations, the text itself). */
+const DOCUMENT_BYTES_PER_CHAR = 12;
 
 /**
- * Static limits on operations, the same over HTTP (Apollo) and graphql-ws: depth, cost,
- * aliases and directives as validation rules (graphql-armor), tokens in the parser
- * (graphql-js `maxTokens`, so an oversized document is not even fully parsed), and field
+ * Limits on operations, the same over HTTP (Apollo) and graphql-ws: depth, cost, aliases and
+ * directives as validation rules (graphql-armor), introspection refused by a validation rule
+ * when switched off, tokens in the parser (graphql-js `maxTokens`, so an oversized document
+ * is not even fully parsed), the cost counted again once variables are known, and
  * suggestions masked when switched off.
  */
 export class OperationLimits {
   readonly rules: ValidationRule[];
-  private readonly maxTokens: number;
+  readonly maxTokens: number;
+  private readonly maxPageSize: number;
   private readonly suggestions: boolean;
+  private readonly costRule: ValidationRule;
   /**
-   * Valid documents by query text. Validation depends only on the text, the schema and these
-   * rules, so a subscription that a thousand clients open is parsed and validated once (the
-   * same document object also lets live/shared-execution print it once).
+   * Valid documents by query text, for graphql-ws (Apollo keeps its own, bounded the same
+   * way). Validation depends only on the text, the schema and these rules, so a subscription
+   * that a thousand clients open is parsed and validated once (the same document object also
+   * lets live/shared-execution print it once). Bounded in bytes, not in entries: a thousand
+   * distinct megabyte documents must not be kept.
    */
-  private readonly valid = new LRUCache<string, { schema: GraphQLSchema; document: DocumentNode }>({ max: 1000 });
+  private readonly valid: LRUCache<string, { schema: GraphQLSchema; document: DocumentNode }> | null;
 
   constructor(config: Config) {
     const l = config.limits;
     this.maxTokens = l.maxTokens;
+    this.maxPageSize = l.maxPageSize;
     this.suggestions = config.server.fieldSuggestions;
+    this.costRule = costLimitRule({ maxCost: l.maxCost, ignoreIntrospection: true, ...report }) as ValidationRule;
     // Introspection is governed by server.introspection, so GraphiQL's deep introspection query is not a "deep query".
     this.rules = [
-      maxDepthRule({ n: l.maxDepth, ignoreIntrospection: true, ...report }),
-      costLimitRule({ maxCost: l.maxCost, ignoreIntrospection: true, ...report }),
-      maxAliasesRule({ n: l.maxAliases, ...report }),
-      maxDirectivesRule({ n: l.maxDirectives, ...report }),
-    ] as ValidationRule[];
+      ...(config.server.introspection ? [] : [noIntrospection]),
+      maxDepthRule({ n: l.maxDepth, ignoreIntrospection: true, ...report }) as ValidationRule,
+      this.costRule,
+      maxAliasesRule({ n: l.maxAliases, ...report }) as ValidationRule,
+      maxDirectivesRule({ n: l.maxDirectives, ...report }) as ValidationRule,
+    ];
+    const bytes = config.server.ws.documentCacheBytes;
+    this.valid = bytes > 0 ? new LRUCache({
+      maxSize: bytes,
+      sizeCalculation: (_v, query) => Math.max(1, query.length * DOCUMENT_BYTES_PER_CHAR),
+      // One document may take at most 1/16 of the cache; larger ones are validated every time.
+      maxEntrySize: Math.max(1, Math.floor(bytes / 16)),
+    }) : null;
   }
 
-  /** Options for the ApolloServer constructor. */
-  apolloOptions(batched: boolean): { validationRules: ValidationRule[]; parseOptions: { maxTokens: number }; allowBatchedHttpRequests: boolean; plugins: ApolloServerPlugin<any>[] } {
-    const plugins = this.suggestions ? [] : new ApolloArmor({
-      blockFieldSuggestion: { enabled: true, mask: '' }, costLimit: { enabled: false }, maxAliases: { enabled: false },
-      maxDepth: { enabled: false }, maxDirectives: { enabled: false }, maxTokens: { enabled: false },
-    }).protect().plugins as ApolloServerPlugin<any>[];
-    return { validationRules: this.rules, parseOptions: { maxTokens: this.maxTokens }, allowBatchedHttpRequests: batched, plugins };
-  }
+  /** Bytes the document cache holds now (estimated as the cache counts them). */
+  get cachedDocumentBytes(): number { return this.valid?.calculatedSize ?? 0; }
 
   /** Parses and validates a graphql-ws operation; errors come back as a list to send, not thrown. */
   check(schema: GraphQLSchema, query: unknown): { document: DocumentNode } | { errors: GraphQLError[] } {
     if (typeof query !== 'string') return { errors: [new GraphQLError('query must be a string', { extensions: { code: 'BAD_REQUEST' } })] };
-    const known = this.valid.get(query);
+    const known = this.valid?.get(query);
     if (known?.schema === schema) return { document: known.document };
     let document: DocumentNode;
     try {
@@ -65,13 +80,59 @@ export class OperationLimits {
     }
     const errors = validate(schema, document, [...specifiedRules, ...this.rules]);
     if (errors.length === 0) {
-      this.valid.set(query, { schema, document });
+      this.valid?.set(query, { schema, document });
       return { document };
     }
-    return {
-      errors: errors.map((e) => new GraphQLError(this.suggestions ? e.message : e.message.replace(SUGGESTION, ''), {
-        extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-      })),
-    };
+    return { errors: errors.map((e) => new GraphQLError(e.message, { extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } })) };
   }
+
+  /**
+   * The cost rule again, with every `first: $n` / `last: $n` of the operation (and its
+   * fragments) replaced by the coerced value of `$n` (at most maxPageSize, the largest page
+   * that can run): the count a literal would get. The
+   * static rule counted variables as 1 (graphql-armor does not know them).
+   */
+  checkCostWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): readonly GraphQLError[] {
+    let replaced = false;
+    const maxPage = this.maxPageSize;
+    const selected: DocumentNode = { ...document, definitions: document.definitions.filter((d) => d === operation || d.kind === Kind.FRAGMENT_DEFINITION) };
+    const withValues = visit(selected, {
+      Argument(node) {
+        if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE) return undefined;
+        const v = variables[node.value.name.value];
+        if (typeof v !== 'number' || !Number.isInteger(v)) return undefined;
+        replaced = true;
+        // Past maxPageSize the resolver refuses the page (BAD_USER_INPUT): count what could run.
+        return { ...node, value: { kind: Kind.INT, value: String(Math.min(v, maxPage)) } };
+      },
+    });
+    if (!replaced) return [];
+    return validate(schema, withValues, [this.costRule]).map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+  }
+
+  /** A client-facing message without "Did you mean …?" hints when suggestions are off. */
+  maskSuggestions(message: string): string {
+    return this.suggestions ? message : message.replace(SUGGESTION, '');
+  }
+}
+
+/** server.introspection false: one error for the first `__schema` / `__type` of an operation (`__typename` stays). */
+const noIntrospection: ValidationRule = (ctx) => ({
+  Field(node) {
+    if (node.name.value !== '__schema' && node.name.value !== '__type') return undefined;
+    ctx.reportError(new GraphQLError(`Introspection is disabled on this server, but the operation asks for ${node.name.value}`, { nodes: node }));
+    return BREAK;
+  },
+});
+
+/** True when `value` nests objects/arrays deeper than `limit` (iterative: the value may be deeper than the stack). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -27,7 +27,7 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 }
 
 export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
-  return async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => {
+  return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source as ExecutionResult;
     const key = operationKey(args, principalKey);
@@ -49,39 +49,44 @@ export function sharedSubscribe(principalKey: (ctx: unknown) => string) {
       }
       return r;
     };
-    async function* mapped(): AsyncGenerator<ExecutionResult> {
-      try {
-        for (;;) {
-          const n = await iterator.next();
-          if (n.done) return;
-          yield await run(n.value);
-        }
-      } finally {
+    // Not an async generator: graphql-ws calls return() at unsubscribe while a next() waits
+    // for the next event, and a generator would queue that return() behind it — the source
+    // (and its upstream poller) would live on until an event that may never come.
+    const mapped: AsyncIterableIterator<ExecutionResult> = {
+      async next() {
+        const n = await iterator.next();
+        return n.done ? { done: true, value: undefined } : { done: false, value: await run(n.value) };
+      },
+      async return() {
         await iterator.return?.();
-      }
-    }
-    return mapped();
+        return { done: true, value: undefined };
+      },
+      async throw(e?: unknown) {
+        await iterator.return?.();
+        throw e;
+      },
+      [Symbol.asyncIterator]() { return mapped; },
+    };
+    return mapped;
   };
 }
 
 /**
- * Serialise a shared result once for every socket, and write its bytes to every socket
- * without copying them. graphql-ws stringifies each `next` message per subscriber; `onNext`
- * hands it the shared result itself as the payload, the replacer swaps that payload for a
- * marker (remembering the result's encoded JSON), and the socket's `send` sends the message
- * as two fragments of one websocket text message (RFC 6455 §5.4): the subscriber's own
- * `{"id":…,"type":"next"` and then the shared bytes `,"payload":…}`, the same Buffer for
- * every socket. stringify and send run back to back synchronously, so the remembered bytes
- * always belong to the message being sent.
+ * Serialise a shared result once for every socket, and let the transport write its bytes to
+ * every socket without copying them. graphql-ws stringifies each `next` message per
+ * subscriber; `onNext` hands it the shared result itself as the payload, the replacer swaps
+ * that payload for a marker (remembering the result's encoded JSON), and the transport's send
+ * asks `splitShared` for the two parts of the message: the subscriber's own
+ * `{"id":…,"type":"next"` and the shared bytes `,"payload":…}`, the same Buffer for every
+ * socket (src/server/ws-transport.ts sends them as two fragments of one text message).
+ * stringify and send run back to back synchronously, so the remembered bytes always belong
+ * to the message being sent.
  */
 const MARKER = '__buildgate_shared_payload__';
 /** graphql-ws writes {id, type, payload} in this order: the marker can only be the message's end. */
 const MARKED_END = `,"payload":${JSON.stringify(MARKER)}}`;
 const sharedTails = new WeakMap<object, Buffer>();
 let pendingTail: Buffer | null = null;
-
-type WsSend = (data: unknown, options?: unknown, cb?: unknown) => void;
-interface WsLike { send: WsSend; _socket?: { cork(): void; uncork(): void } | null }
 
 export const sharedSerialization = {
   onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
@@ -99,26 +104,14 @@ export const sharedSerialization = {
     if (key === 'payload') pendingTail = null; // a message with its own payload: nothing to swap
     return value;
   },
-  /** Wraps a ws socket's send so that a marked message goes out with its shared bytes. */
-  patchSocket(socket: WsLike): void {
-    const send = socket.send.bind(socket) as WsSend;
-    socket.send = (data: unknown, ...rest: unknown[]) => {
-      if (pendingTail === null || typeof data !== 'string' || !data.endsWith(MARKED_END)) {
-        send(data, ...rest);
-        return;
-      }
-      const tail = pendingTail;
-      pendingTail = null;
-      const cb = rest.find((r) => typeof r === 'function');
-      // Corked, the two frames leave in one write: one syscall per socket per batch.
-      const raw = socket._socket;
-      raw?.cork();
-      try {
-        send(data.slice(0, data.length - MARKED_END.length), { binary: false, fin: false });
-        send(tail, { binary: false, fin: true }, cb);
-      } finally {
-        raw?.uncork();
-      }
-    };
+  /**
+   * For a message just stringified with the replacer above: its own head and the shared
+   * tail to send after it, or null when it is an ordinary message to send as it is.
+   */
+  splitShared(data: string): { head: string; tail: Buffer } | null {
+    if (pendingTail === null || !data.endsWith(MARKED_END)) return null;
+    const tail = pendingTail;
+    pendingTail = null;
+    return { head: data.slice(0, data.length - MARKED_END.length), tail };
   },
 };

@@ -155,15 +155,4 @@ export async function validateEngineSteps(input: BuildInputData, hosts: HostRule
   }
 }
 
-/** Secret fields per step type: stored apart, never returned. */
-export const STEP_SECRET_FIELDS: Record<StepType, string[]> = {
-  CODE_DOWN: ['password'],
-  USER_TASK: [],
-  FTP: ['password'],
-  HTTP: ['password'],
-  SHELL: [],
-  CREATE_IMAGE: ['password'],
-};
-
-/** Headers whose values are credentials even when not flagged secret. */
-export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-auth-token|x-api-key)$|token|secret|passw|api[-_]?key/i;
+export { SECRET_HEADER, STEP_SECRET_FIELDS } from '../model.js';

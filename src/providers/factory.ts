@@ -13,8 +13,10 @@ export interface ProviderInstanceConfig {
   options: Record<string, unknown>;
   /** Upstream GET cache TTL, ms (0 disables). */
   cacheTtlMs: number;
-  /** Per-request timeout, ms. */
+  /** Per-attempt timeout, ms. */
   timeoutMs: number;
+  /** Longest one read may take, retries included, ms (default DEFAULT_DEADLINE_MS in upstream/client.ts). */
+  deadlineMs?: number;
   /** Retries for idempotent calls. */
   retries: number;
   /** Circuit breaker of this instance (defaults in UpstreamClient). */

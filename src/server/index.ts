@@ -7,14 +7,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
-import { BuildgateError, ErrorCode } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
-import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
@@ -27,8 +23,10 @@ import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './pl
 import { packageRoot } from './package-root.js';
 import { createProviders } from './providers.js';
 import { Security } from '../auth/security.js';
-import { redactInputEcho } from '../auth/error-redaction.js';
 import type { Principal } from '../auth/principal.js';
+import { visibleProviders } from '../auth/checker.js';
+import { OperationPipeline } from './pipeline.js';
+import { startWsTransport } from './ws-transport.js';
 import { fromGlobalId } from '../ids.js';
 
 export interface RunningServer {
@@ -46,9 +44,6 @@ export interface StartOptions {
   /** PostgreSQL schema to use (tests). */
   pgSchema?: string;
 }
-
-/** Codes whose messages are meant for clients; anything else is an internal failure. */
-const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
  * Starts buildgate: store (migrated), providers, schema, Apollo over HTTP and graphql-ws
@@ -70,56 +65,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
   let shuttingDown = false;
 
   const newContext = (requestId: string, principal: Principal): Context => ({
     requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
   });
 
-  /** What a client sees of an error, over HTTP (Apollo) and graphql-ws alike. */
-  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = String(formatted.extensions?.code ?? '');
-    // INTERNAL_SERVER_ERROR is Apollo's label for unexpected errors: never pass their messages on.
-    if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, message: redactInputEcho(formatted.message) };
-    const original = error instanceof GraphQLError ? error.originalError ?? error : error;
-    if (original instanceof BuildgateError) return { ...formatted, extensions: { ...original.extensions } };
-    logger.error({ err: original }, 'internal error');
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
-  };
-  /**
-   * graphql-ws sends graphql-js errors as they are; give them the codes Apollo gives them over
-   * HTTP (a variable that does not coerce: BAD_USER_INPUT; other request errors: validation)
-   * and the same formatting, so echoed input is redacted and internal errors masked here too.
-   */
-  const formatWsError = (e: GraphQLError): GraphQLFormattedError => {
-    let f = e.toJSON();
-    if (!f.extensions?.code) {
-      // graphql-js words variable coercion errors this way (their originalError is the scalar's own complaint)
-      if (/^Variable "\$[^"]+" got invalid value/.test(e.message)) f = { ...f, extensions: { ...f.extensions, code: ErrorCode.BAD_USER_INPUT } };
-      else if (!e.originalError) f = { ...f, extensions: { ...f.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
-    }
-    return formatError(f, e);
-  };
-
-  // Before graphql-ws's own listener: shared subscription results go out serialised once.
-  wss.on('connection', (socket) => sharedSerialization.patchSocket(socket as never));
-  const wsCleanup = useServer({
-    schema,
-    ...security.wsHooks(schema), // authenticates connection_init; same operation limits as HTTP
-    // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: sharedSubscribe((c) => { const p = (c as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
-    onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
-      ? { ...result, errors: result.errors.map(formatWsError) }
-      : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
-    jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
-    // The socket lets log streams notice a slow client (bufferedAmount) and tell it to resume.
-    context: (ctx) => ({ ...newContext(randomUUID(), Security.wsPrincipal(ctx.extra)), socket: ctx.extra.socket }),
-    onError: (_ctx, _id, _payload, errors) => {
-      logger.warn({ errors: errors.map((e) => redactInputEcho(e.message)) }, 'subscription error');
-      return errors.map(formatWsError);
-    },
-  }, wss);
+  // One pipeline (limits, checks, error formatting) for both transports.
+  const pipeline = new OperationPipeline(security, logger);
+  const ws = startWsTransport({ config, httpServer, schema, security, pipeline, store, logger, newContext: (p) => newContext(randomUUID(), p) });
 
   const partialErrorsPlugin: ApolloServerPlugin<Context> = {
     async requestDidStart() {
@@ -133,23 +87,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   };
 
-  const limits = security.apolloOptions();
+  const { plugins: pipelinePlugins, ...pipelineOptions } = pipeline.apollo(config.limits.batchedRequests);
   const apollo = new ApolloServer<Context>({
     schema,
-    introspection: config.server.introspection,
+    ...pipelineOptions,
     csrfPrevention: true,
-    validationRules: limits.validationRules,
-    parseOptions: limits.parseOptions,
-    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     persistedQueries: false, // no client uses APQ; its cache would be one more thing to bound
     // The CLI handles SIGINT/SIGTERM and calls close(); Apollo's own handler would race it and leave close() hanging.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError,
     plugins: [
-      ...limits.plugins,
+      ...pipelinePlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       partialErrorsPlugin,
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
@@ -165,14 +115,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
-  app.get('/readyz', async (_req, res) => {
+  // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
+  app.get('/readyz', async (req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
     try {
       await store.db.selectFrom('builds').select('id').limit(1).execute();
-      res.json({ status: 'ready', providers: registry.all().map((p) => ({ id: p.id, status: p.health().status })) });
     } catch (e) {
-      res.status(503).json({ status: 'store unavailable', error: (e as Error).message });
+      logger.warn({ err: e }, 'readiness: store unavailable');
+      res.status(503).json({ status: 'store unavailable' });
+      return;
     }
+    const viewer = await security.authenticator.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').catch(() => null);
+    if (!viewer || viewer.kind === 'anonymous') { res.json({ status: 'ready' }); return; }
+    const visible = visibleProviders(viewer, registry.all().map((p) => p.id));
+    res.json({ status: 'ready', providers: registry.all().filter((p) => visible.includes(p.id)).map((p) => ({ id: p.id, status: p.health().status })) });
   });
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));

@@ -28,16 +28,22 @@ export function logDownload(registry: ProviderRegistry): RequestHandler {
       if (!(await getRun(gid.key))) { fail(404, ErrorCode.NOT_FOUND, `BuildRun ${raw} does not exist`); return; }
       res.status(200).type('text/plain; charset=utf-8').setHeader('content-disposition', `attachment; filename="run-${gid.key.replace(/[^\w.-]/g, '_')}.log"`);
       let after = 0;
+      let first = true;
       for (;;) {
         const page = await getLogs(gid.key, { stepKey, afterSeq: after, limit: PAGE });
         if (page.lines.length) {
-          const chunk = page.lines.map((l) => `${l.text}\n`).join('');
+          // Pieces of a long line (continued) join the line they continue: each line ends with \n once whole.
+          let chunk = '';
+          for (const l of page.lines) {
+            chunk += (l.continued || first ? '' : '\n') + l.text;
+            first = false;
+          }
           if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
           after = page.lines[page.lines.length - 1]!.seq;
         }
         if (!page.hasMore || page.lines.length === 0) break;
       }
-      res.end();
+      res.end(first ? '' : '\n');
     } catch (e) {
       if (e instanceof BuildgateError) fail(e.code === ErrorCode.BAD_USER_INPUT ? 400 : e.code === ErrorCode.NOT_FOUND ? 404 : 502, e.code, e.message);
       else fail(500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');

@@ -33,10 +33,11 @@ export async function createProviders(config: Config, store: Store, live: LiveHu
   const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' })) : null;
   if (agents) engine.useAgents(agents);
   native.attachEngine(engine);
-  const recovered = await engine.recover();
-  if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
+  // Callbacks first: those of the runs recovery ends are new, not left over.
   const callbacks = await engine.resumeCallbacks();
   if (callbacks) logger.info({ callbacks }, 'resumed run callbacks the previous process was still trying');
+  const recovered = await engine.recover();
+  if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
   if (config.demo.seed) {
     const n = await seedDemoBuilds(native);
     if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');

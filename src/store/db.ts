@@ -85,6 +85,8 @@ export interface LogLineTable {
   stream: string;
   time: number;
   text: string;
+  /** 1 on a piece of a long line that continues the previous one. */
+  continued: number;
 }
 export interface ImageTagTable {
   id: Generated<number>;

@@ -1,5 +1,11 @@
-import type { NativeProvider } from '../providers/native/index.js';
-import type { BuildInputData } from '../providers/types.js';
+import type { BuildData, BuildInputData, Page, PageArgs, RunBuildOptions, RunData } from '../model.js';
+
+/** What seeding needs of the native provider (passed in: the store does not reach up to providers). */
+export interface DemoTarget {
+  listBuilds(args: PageArgs): Promise<Page<BuildData>>;
+  createBuild(input: BuildInputData): Promise<BuildData>;
+  runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData>;
+}
 
 /**
  * A few native builds for a newcomer's first look at the playground. They only use
@@ -38,7 +44,7 @@ export const DEMO_BUILDS: BuildInputData[] = [
  * (a few seconds of SHELL output) so the run page, log and statistics have something to
  * show at once. Returns how many builds were added.
  */
-export async function seedDemoBuilds(native: NativeProvider): Promise<number> {
+export async function seedDemoBuilds(native: DemoTarget): Promise<number> {
   const existing = await native.listBuilds({ offset: 0, limit: 1 });
   if ((existing.totalCount ?? 0) > 0) return 0;
   const created = [];

@@ -135,6 +135,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_log_continued': {
+      async up(db: Kysely<any>) {
+        // 1 on a piece of a long line that continues the previous piece.
+        await db.schema.alterTable('log_lines').addColumn('continued', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -90,7 +90,7 @@ describe('bad input gets a clear error with a stable code and writes nothing', (
     // The second step's config is too big for PostgreSQL varchar / breaks JSON on purpose? Use a
     // step_type longer than its column on PostgreSQL; on SQLite, force a failure through a NUL in JSON is not possible,
     // so use the store directly: insert a build whose second step violates NOT NULL.
-    const { BuildStore } = await import('../../src/providers/native/build-store.js');
+    const { BuildStore } = await import('../../src/store/build-store.js');
     const store = new BuildStore(gw.server.store.db);
     await expect(store.create({ name: 'half', steps: [
       { stepOrder: 1, useFlag: true, config: { stepType: 'SHELL', shellType: 'SCRIPT', command: 'a' } },

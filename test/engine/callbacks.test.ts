@@ -5,7 +5,7 @@ import pino from 'pino';
 import { CallbackDelivery } from '../../src/engine/callback.js';
 import { Engine } from '../../src/engine/engine.js';
 import { stepExecutors } from '../../src/engine/steps/index.js';
-import { BuildStore } from '../../src/providers/native/build-store.js';
+import { BuildStore } from '../../src/store/build-store.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { waitFor as until } from '../security/helpers.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -126,9 +126,9 @@ describe('run callbacks through the engine', () => {
     await gw.gql(CANCEL, { id: queued.id });
     await gw.gql(CANCEL, { id: running.id });
     for (const x of [queued, running]) {
-      await until(async () => hitsFor(x.key).length === 1);
+      await until(async () => hitsFor(x.key).length > 0);
       expect(hitsFor(x.key)[0]!.body).toMatchObject({ runState: 'CANCELED' });
-      expect(await until(() => status(gw, x.id))).toBe('DELIVERED 200 after 1 attempt(s)');
+      expect(await until(async () => (await status(gw, x.id))?.startsWith('DELIVERED') && status(gw, x.id))).toMatch(/^DELIVERED 200 after \d attempt\(s\)$/);
     }
   });
 
@@ -147,6 +147,8 @@ describe('run callbacks through the engine', () => {
     const ran = await orphan();
     others.push(await startGateway({ pgSchema: gw.pgSchema, config: engineConfig({ attempts: 2, initialDelayMs: 100 }) }));
     await until(async () => hitsFor(ran.key).length === 1);
+    expect(await until(async () => (await status(gw, ran.id))?.startsWith('DELIVERED') && status(gw, ran.id))).toBe('DELIVERED 200 after 1 attempt(s)');
+    expect(hitsFor(ran.key)).toHaveLength(1); // once: the callback recovery starts is not resumed as well
     expect(hitsFor(ran.key)[0]!.body).toMatchObject({ runState: 'ERROR', errorMessage: expect.stringMatching(/stopped while this run was running/) });
   });
 

@@ -111,7 +111,8 @@ export async function startFakeCodeArts(opts: FakeCodeArtsOptions = {}) {
   });
   fake.get('/v4/jobs/:jobId/:buildNo/record-info', (r) => {
     const b = find(r.params.jobId, r.params.buildNo);
-    if (!b) return notFound();
+    // v4 answers in its envelope: an unknown build is a "fail" status carrying CB.00000404.
+    if (!b) return { status: 'fail', error: { error_code: 'CB.00000404', error_msg: 'the build record does not exist' }, result: null };
     const v = view(b);
     return { status: 'success', error: null, result: {
       id: `rec-${b.jobId.slice(0, 8)}-${b.buildNo}`, build_project_id: `bp-${b.jobId.slice(0, 8)}`, build_record_id: `br-${b.buildNo}`,

@@ -30,6 +30,8 @@ const pyTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').repl
 
 export class FakeQuayState {
   repos = new Map<string, { description: string; isPublic: boolean }>();
+  /** Repositories the token may not read: Quay answers 403 for them, as for one it will not admit exists. */
+  forbidden = new Set<string>();
   builds: BuildRow[] = [];
   constructor(readonly phaseMs: number) {}
 
@@ -122,14 +124,19 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
   const repoOf = (r: RouteRequest) => `${r.params.ns}/${r.params.name}`;
   const buildOf = (r: RouteRequest) => state.builds.find((b) => b.uuid === r.params.uuid && b.repo === repoOf(r));
   const base = '/api/v1/repository/:ns/:name';
+  /** Quay's answer when the repository is unreadable (403) or unknown (404); null when it may be read. */
+  const refused = (r: RouteRequest) => state.forbidden.has(repoOf(r)) ? quayError(403, 'insufficient_scope', 'Unauthorized')
+    : !state.repos.has(repoOf(r)) ? quayError(404, 'not_found', 'Not Found') : null;
 
   fake.get(base, (r) => {
-    const repo = state.repos.get(repoOf(r));
-    if (!repo) return quayError(404, 'not_found', 'Not Found');
+    const no = refused(r);
+    if (no) return no;
+    const repo = state.repos.get(repoOf(r))!;
     return { namespace: r.params.ns, name: r.params.name, kind: 'image', description: repo.description, is_public: repo.isPublic, state: 'NORMAL', can_write: true, can_admin: true };
   });
   fake.get(`${base}/build/`, (r) => {
-    if (!state.repos.has(repoOf(r))) return quayError(404, 'not_found', 'Not Found');
+    const no = refused(r);
+    if (no) return no;
     const limit = r.query.limit ? Number(r.query.limit) : 5;
     const since = r.query.since ? Number(r.query.since) * 1000 : 0;
     const rows = state.builds.filter((b) => b.repo === repoOf(r) && b.t0 >= since).sort((a, b) => b.t0 - a.t0).slice(0, limit);
@@ -148,7 +155,7 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     });
     return json(state.view(b), 201, { location: `${baseUrl}/api/v1/repository/${b.repo}/build/${b.uuid}/status` });
   });
-  fake.get(`${base}/build/:uuid`, (r) => { const b = buildOf(r); return b ? state.view(b) : quayError(404, 'not_found', 'Not Found'); });
+  fake.get(`${base}/build/:uuid`, (r) => { const b = buildOf(r); return b ? state.view(b) : refused(r) ?? quayError(404, 'not_found', 'Not Found'); });
   fake.get(`${base}/build/:uuid/status`, (r) => { const b = buildOf(r); return b ? state.view(b) : quayError(404, 'not_found', 'Not Found'); });
   fake.get(`${base}/build/:uuid/logs`, (r) => {
     const b = buildOf(r);

@@ -165,7 +165,8 @@ describe('faults', () => {
     ['500', { status: 500, times: 5 }, ErrorCode.UPSTREAM_UNAVAILABLE],
     ['404', { status: 404 }, ErrorCode.UPSTREAM_NOT_FOUND],
     ['401', { status: 401, body: { error_message: 'Requires authentication', error_type: 'invalid_token' } }, ErrorCode.UPSTREAM_AUTH],
-    ['403', { status: 403, body: { error_message: 'insufficient_scope', error_type: 'insufficient_scope' } }, ErrorCode.UPSTREAM_AUTH],
+    // A read Quay refuses with 403 is a repository it will not admit exists: not found, not an outage.
+    ['403', { status: 403, body: { error_message: 'insufficient_scope', error_type: 'insufficient_scope' } }, ErrorCode.UPSTREAM_NOT_FOUND],
     ['429', { status: 429, retryAfterSec: 40, body: { message: 'Maximum queued build rate exceeded.' } }, ErrorCode.UPSTREAM_RATE_LIMITED],
     ['timeout', { kind: 'timeout', times: 5 }, ErrorCode.UPSTREAM_TIMEOUT],
     ['reset', { kind: 'reset', times: 5 }, ErrorCode.UPSTREAM_UNAVAILABLE],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { TestGateway } from '../support/gateway.js';
-import { createKey, post, SHELL_BUILD, storeCounts, strictGateway, waitFor } from './helpers.js';
+import { createKey, operation, post, SHELL_BUILD, storeCounts, strictGateway, TRANSPORTS, waitFor } from './helpers.js';
 
 type Auth = Record<string, string>;
 const ZADIG_INPUT = { name: 'z', infrastructure: 'KUBERNETES', buildOs: 'focal', installs: [], scriptType: 'SHELL', buildScript: 'make', services: [] };
@@ -54,14 +54,14 @@ describe('authorization: roles and provider scopes, checked before anything runs
 
   const who = (role: string) => (role === 'viewer' ? viewer : role === 'operator' ? operator : scopedOp);
   for (const [caller, label] of [['viewer', 'a viewer'], ['operator', 'an operator'], ['scoped', 'an operator scoped to another provider']] as const) {
-    it(`${label}: every mutation above its role is FORBIDDEN and the store is unchanged`, async () => {
+    it.each(TRANSPORTS)(`${label}: every mutation above its role is FORBIDDEN and the store is unchanged (%s)`, async (transport) => {
       for (const m of mutations({ build: buildId, run: runId, key: operatorKeyId })) {
         const allowed = caller === 'operator' && m.role === 'operator';
         if (allowed) continue;
         const before = await storeCounts(gw);
-        const r = await post(gw.url, { query: m.query, variables: m.variables }, who(caller));
-        expect([m.name, r.json.errors?.[0]?.extensions?.code]).toEqual([m.name, 'FORBIDDEN']);
-        expect(r.json.data).toBeNull();
+        const r = await operation(transport, gw.url, who(caller), { query: m.query, variables: m.variables });
+        expect([m.name, r.errors?.[0]?.extensions?.code]).toEqual([m.name, 'FORBIDDEN']);
+        expect(r.data).toBeNull();
         expect(await storeCounts(gw)).toEqual(before);
       }
       const b = await post(gw.url, { query: '{ build(id: "' + buildId + '") { name runs { totalCount } } }' }, admin);

@@ -64,3 +64,51 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** What one operation came back as, whichever transport carried it. */
+export interface OperationOutcome { status?: number; data?: any; errors?: any[]; closed?: number }
+export type Transport = 'http' | 'ws';
+export const TRANSPORTS: readonly Transport[] = ['http', 'ws'];
+
+/** Sends `body` as a subscribe message on an acknowledged graphql-transport-ws socket; resolves with its first result, its error, or the close code. */
+export function wsOperation(socket: WebSocket, body: OperationBody, id = '1', timeoutMs = 15000): Promise<OperationOutcome> {
+  return new Promise((resolve) => {
+    const done = (o: OperationOutcome) => { clearTimeout(timer); socket.off('message', onMessage); socket.off('close', onClose); resolve(o); };
+    const timer = setTimeout(() => done({ errors: [{ message: 'timed out', extensions: { code: 'TEST_TIMEOUT' } }] }), timeoutMs);
+    const onMessage = (d: WebSocket.RawData) => {
+      const m = JSON.parse(String(d)) as { id?: string; type: string; payload?: any };
+      if (m.id !== id) return;
+      if (m.type === 'next') done({ data: m.payload.data, errors: m.payload.errors });
+      else if (m.type === 'error') done({ errors: m.payload });
+      else if (m.type === 'complete') done({});
+    };
+    const onClose = (code: number) => done({ closed: code });
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
+    socket.send(`{"id":${JSON.stringify(id)},"type":"subscribe","payload":${bodyJson(body)}}`);
+  });
+}
+
+/** An operation; `variablesJson` sends variables as this JSON text (values too deep for JSON.stringify). */
+export interface OperationBody { query: string; variables?: unknown; operationName?: string; variablesJson?: string }
+const bodyJson = ({ variablesJson, ...body }: OperationBody) =>
+  (variablesJson === undefined ? JSON.stringify(body) : `${JSON.stringify(body).slice(0, -1)},"variables":${variablesJson}}`);
+
+/** One operation over HTTP POST or over a fresh graphql-ws socket, as the same outcome shape. */
+export async function operation(transport: Transport, url: string, auth: Record<string, string>, body: OperationBody): Promise<OperationOutcome> {
+  if (transport === 'http') {
+    const r = await post(url, bodyJson(body), auth);
+    return { status: r.status, data: r.json?.data, errors: r.json?.errors };
+  }
+  const c = await wsConnect(url, auth.authorization ? { authorization: auth.authorization } : {});
+  if (c.outcome !== 'ack') return { closed: c.outcome };
+  try {
+    return await wsOperation(c.socket, body);
+  } finally {
+    c.socket.close();
+  }
+}
+
+/** Every message of every error of an outcome, as one string (for "never says X" checks). */
+export const messagesOf = (o: OperationOutcome): string[] => (o.errors ?? []).map((e: { message: string }) => e.message);
+export const codesOf = (o: OperationOutcome): string[] => (o.errors ?? []).map((e: { extensions?: { code?: string } }) => String(e.extensions?.code));

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { CodeDownConfig } from '../../providers/types.js';
+import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
 import { workspacePath } from '../workspace.js';
@@ -82,12 +82,10 @@ export const codeDownStep: StepExecutor = async (ctx) => {
       env,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text) => {
-        // progress redraws with \r; only the state each line ends in is worth a log line
-        const shown = text.split('\r').filter((s) => s.trim()).at(-1);
-        if (shown === undefined) return;
-        ctx.log(stream, shown);
-        if (/^(fatal|error|remote):/.test(shown)) problems.push(shown);
+      onLine: (stream, text, partial) => {
+        if (!partial && !text.trim()) return;
+        if (/^(fatal|error|remote):/.test(text)) problems.push(text);
+        return ctx.log(stream, text, partial);
       },
     });
     if (clone.aborted) return { ok: false, error: 'CODE_DOWN step canceled' };

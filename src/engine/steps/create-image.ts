@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CreateImageConfig } from '../../providers/types.js';
+import type { CreateImageConfig } from '../../model.js';
 import { buildah, describeFailure, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { parseRegistry, RegistryClient, type RegistryTarget } from '../registry.js';
 import { workspacePath } from '../workspace.js';

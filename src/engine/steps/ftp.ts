@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { Client as FtpClient, FTPError } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
-import type { FtpConfig } from '../../providers/types.js';
+import type { FtpConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { workspacePath } from '../workspace.js';
 import { checkStepConfig, parseFtpUrl } from './rules.js';

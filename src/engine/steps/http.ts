@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import got, { RequestError, TimeoutError } from 'got';
-import type { HttpConfig, HttpHeader } from '../../providers/types.js';
+import type { HttpConfig, HttpHeader } from '../../model.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import { workspacePath } from '../workspace.js';
 import { checkStepConfig, parseResponseCodes } from './rules.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { assertAllowedHost, HostNotAllowedError } from '../../net/guard.js';
-import type { CodeDownConfig, FtpConfig, StepConfig } from '../../providers/types.js';
+import type { CodeDownConfig, FtpConfig, StepConfig } from '../../model.js';
 import { parseRegistry, resolveImage } from '../registry.js';
 import { resolveInWorkspace } from '../workspace.js';
 

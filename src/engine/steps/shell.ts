@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ShellConfig } from '../../providers/types.js';
+import type { ShellConfig } from '../../model.js';
 import { runProcess } from '../process.js';
 import { checkStepConfig } from './rules.js';
 import type { StepExecutor } from './types.js';
@@ -54,7 +54,7 @@ export const shellStep: StepExecutor = async (ctx) => {
       cwd: ctx.workspace,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text) => ctx.log(stream, text),
+      onLine: ctx.log,
     });
     if (res.aborted) return { ok: false, error: 'SHELL step canceled' };
     if (res.timedOut) return { ok: false, error: `SHELL step timed out after ${timeoutSec}s` };

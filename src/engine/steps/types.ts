@@ -1,4 +1,4 @@
-import type { LogStream, StepConfig, StepType } from '../../providers/types.js';
+import type { LogStream, StepConfig, StepType } from '../../model.js';
 
 /** Engine settings a step may need (a slice of the validated config's `engine` section). */
 export interface StepEnvironment {
@@ -24,10 +24,11 @@ export interface StepContext {
   signal: AbortSignal;
   /**
    * One call per output line (no trailing newline). The engine stores, numbers and masks it.
+   * `partial`: the line goes on in the next call (runProcess's pieces of a long line).
    * A returned promise asks the producer to pause until it settles (log storage is behind);
    * pass it on as runProcess's onLine result.
    */
-  log(stream: LogStream, text: string): void | Promise<void>;
+  log(stream: LogStream, text: string, partial?: boolean): void | Promise<void>;
   /** Image tag chosen for this run (given, or autotag). */
   tagName: string | null;
   /** Build-level image settings, used by CREATE_IMAGE when its config leaves them out. */

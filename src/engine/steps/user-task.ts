@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { UserTaskConfig } from '../../providers/types.js';
+import type { UserTaskConfig } from '../../model.js';
 import { buildah, describeFailure, removeContainer, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { resolveImage } from '../registry.js';
 import { workspacePath } from '../workspace.js';

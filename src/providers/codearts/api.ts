@@ -34,7 +34,7 @@ export class CodeArtsApi {
       throw new UpstreamError(ErrorCode.UPSTREAM_REJECTED, this.client.providerId, `POST /v3/jobs/${jobId}/${buildNo}/stop was rejected`, { upstream: res });
     }
   }
-  /** null when CodeArts does not know the build (404). */
+  /** null when CodeArts does not know the build (CB.00000404). */
   async record(jobId: string, buildNo: number, fresh = false): Promise<w.CodeArtsRecord | null> {
     try {
       const res = await this.enveloped(`/v4/jobs/${jobId}/${buildNo}/record-info`, w.record, fresh);
@@ -65,7 +65,8 @@ export class CodeArtsApi {
     if (env.status !== 'success') {
       const e = env.error as { error_msg?: unknown; error_code?: unknown } | string | null | undefined;
       const msg = typeof e === 'string' ? e : typeof e?.error_msg === 'string' ? `${e.error_msg}${typeof e.error_code === 'string' ? ` (${e.error_code})` : ''}` : 'no reason given';
-      throw new UpstreamError(ErrorCode.UPSTREAM_REJECTED, this.client.providerId, `GET ${path} answered status "${env.status}": ${msg}`, { status: 200, upstream: env.error ?? null });
+      const code = w.classifyCodeArtsError(200, e) ?? ErrorCode.UPSTREAM_REJECTED;
+      throw new UpstreamError(code, this.client.providerId, `GET ${path} answered status "${env.status}": ${msg}`, { status: 200, upstream: env.error ?? null });
     }
     return env.result;
   }

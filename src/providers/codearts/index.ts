@@ -4,7 +4,7 @@ import { CodeArtsApi } from './api.js';
 import { CodeArtsLogReader } from './logs.js';
 import { parseCodeArtsOptions } from './options.js';
 import { CodeArtsProvider } from './provider.js';
-import { describeCodeArtsError } from './wire.js';
+import { classifyCodeArtsError, describeCodeArtsError } from './wire.js';
 
 export { CodeArtsProvider } from './provider.js';
 export { codeArtsOptionsSchema } from './options.js';
@@ -12,7 +12,7 @@ export { codeArtsOptionsSchema } from './options.js';
 /** CODEARTS provider instance: options validated (errors name the key), token sent as `X-Auth-Token`. */
 export const createCodeArtsProvider: ProviderFactory = (instance, deps) => {
   const opts = parseCodeArtsOptions(instance.id, instance.options);
-  const client = clientForInstance(instance, deps, { headers: { 'x-auth-token': opts.token }, secrets: [opts.token], describeError: describeCodeArtsError });
+  const client = clientForInstance(instance, deps, { headers: { 'x-auth-token': opts.token }, secrets: [opts.token], describeError: describeCodeArtsError, classifyError: classifyCodeArtsError });
   const api = new CodeArtsApi(client, opts.projectId);
   return new CodeArtsProvider(instance.id, client.baseUrl, client, api, new CodeArtsLogReader(api, opts.logChunkLength), opts);
 };

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../errors.js';
 import { z } from 'zod';
 
 /**
@@ -90,6 +91,15 @@ export const realTimeLog = z.object({
   content: z.string().nullish(),
   current_offset: z.number().nullish(),
 });
+
+/** CodeArts' "no such job / record" error code, whatever HTTP status (or 200 "fail" envelope) carries it. */
+export const CODEARTS_NOT_FOUND = 'CB.00000404';
+
+/** `{error_code}` decides where CodeArts gives one: CB.00000404 is "not found"; the rest by status. */
+export function classifyCodeArtsError(_status: number, body: unknown): ErrorCode | undefined {
+  const code = body && typeof body === 'object' ? (body as Record<string, unknown>).error_code : undefined;
+  return code === CODEARTS_NOT_FOUND ? ErrorCode.UPSTREAM_NOT_FOUND : undefined;
+}
 
 /** `{error_code, error_msg}` error bodies. */
 export function describeCodeArtsError(_status: number, body: unknown): string | undefined {

@@ -1,14 +1,14 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
+import { BuildStore } from '../../store/build-store.js';
 import type { Store } from '../../store/db.js';
+import { RunStore } from '../../store/run-store.js';
 import type { HostRules } from '../../engine/steps/rules.js';
 import { validateBuildInput, validateEngineSteps } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
   LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
-import { BuildStore } from './build-store.js';
-import { RunStore } from './run-store.js';
 
 export interface NativeOptions {
   maxSteps: number;

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { gunzipSync } from 'node:zlib';
 import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamError } from '../../errors.js';
 import type { ProviderDeps, ProviderFactory, ProviderInstanceConfig } from '../factory.js';
@@ -9,7 +10,7 @@ import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { nullIfNotFound } from '../upstream/failures.js';
 import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
 import { parseQuayOptions, type QuayOptions } from './options.js';
-import { buildListWire, buildViewWire, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
+import { buildListWire, buildViewWire, classifyQuayError, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
 
 /** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
 export interface QuayBuildRequest {
@@ -45,7 +46,7 @@ export class QuayProvider implements Provider {
     this.baseUrl = instance.baseUrl;
     this.options = parseQuayOptions(instance.id, instance.options);
     this.registryHost = new URL(instance.baseUrl).host;
-    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError });
+    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError, classifyError: classifyQuayError });
   }
 
   health(): ProviderHealthData {
@@ -68,6 +69,10 @@ export class QuayProvider implements Provider {
   private async toBuild(repo: string): Promise<BuildData | null> {
     const info = await nullIfNotFound(this.client.get(this.repoPath(repo), { schema: repositoryWire }));
     if (!info) return null;
+    return this.buildOf(repo, info);
+  }
+
+  private buildOf(repo: string, info: z.output<typeof repositoryWire>): BuildData {
     const cfg = this.configured(repo)!;
     return {
       key: repo, name: repo, description: info.description ?? null, imageName: repo, registryName: this.registryHost,
@@ -91,8 +96,15 @@ export class QuayProvider implements Provider {
       repos.sort((a, b) => dir * a.localeCompare(b));
     }
     const slice = repos.slice(args.offset, args.offset + args.limit);
-    const items = (await Promise.all(slice.map((r) => this.toBuild(r)))).filter((b): b is BuildData => b !== null);
-    return { items, totalCount: repos.length, hasMore: args.offset + slice.length < repos.length };
+    // A configured repository Quay will not show (unknown, or unreadable with this token) is
+    // an error naming it, not a silently shorter page: rows + errors = the page.
+    const read = await Promise.all(slice.map(async (repo) => {
+      const info = await nullIfNotFound(this.client.get(this.repoPath(repo), { schema: repositoryWire }));
+      return info ? this.buildOf(repo, info) : unreadableRepository(this.id, repo);
+    }));
+    const items = read.filter((b): b is BuildData => !(b instanceof UpstreamError));
+    const errors = read.filter((b): b is UpstreamError => b instanceof UpstreamError);
+    return { items, totalCount: repos.length, hasMore: args.offset + slice.length < repos.length, ...(errors.length ? { errors } : {}) };
   }
 
   async getBuild(key: string): Promise<BuildData | null> {
@@ -278,6 +290,12 @@ export class QuayProvider implements Provider {
       details: { displayName: b.display_name ?? null, tags: b.tags ?? [] },
     };
   }
+}
+
+/** A configured repository that Quay answers 403/404 for. */
+function unreadableRepository(providerId: string, repo: string): UpstreamError {
+  return new UpstreamError(ErrorCode.UPSTREAM_NOT_FOUND, providerId,
+    `repository ${repo} is configured but Quay shows no such repository to this token (unknown, or not readable with it)`, { id: repo });
 }
 
 export const createQuayProvider: ProviderFactory = (instance, deps) => new QuayProvider(instance, deps);

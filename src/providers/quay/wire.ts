@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../errors.js';
 import { z } from 'zod';
 
 /** Quay API wire shapes (seed 004, upstreams.md §1: `build_status_view` in endpoints/api/build.py). */
@@ -48,6 +49,15 @@ export const repositoryWire = z.looseObject({
   is_public: z.boolean().nullish(),
   kind: str,
 });
+
+/**
+ * Quay answers a read of a repository (or its builds, tags, logs) the credential may not see
+ * with 403, exactly as for one that does not exist (it does not reveal which): for reads
+ * both are "not found". A 403 on a write is a missing scope (e.g. repo:admin to cancel).
+ */
+export function classifyQuayError(status: number, _body: unknown, method: string): ErrorCode | undefined {
+  return status === 403 && method === 'GET' ? ErrorCode.UPSTREAM_NOT_FOUND : undefined;
+}
 
 /** Quay's ApiException body: {detail, error_message, error_type, title, type, status}; 429 may be {message}. */
 export function describeQuayError(_status: number, body: unknown): string | undefined {

@@ -20,9 +20,15 @@ export interface BreakerOptions {
   errorThresholdPercentage?: number;
   /** How long the circuit stays open before one trial call (half-open). Default 30 000 ms. */
   resetTimeoutMs?: number;
-  /** Rolling statistics window. Default 10 000 ms. */
+  /**
+   * Rolling statistics window. Default: long enough to hold `volumeThreshold` calls that
+   * each ran to the read deadline (at least 10 000 ms), so a persistent hang opens the circuit.
+   */
   rollingWindowMs?: number;
 }
+
+/** Default read deadline (all attempts of one GET together). */
+export const DEFAULT_DEADLINE_MS = 5000;
 
 export interface UpstreamClientOptions {
   providerId: string;
@@ -32,6 +38,13 @@ export interface UpstreamClientOptions {
   /** Extra values to scrub from errors/logs. */
   secrets?: string[];
   timeoutMs: number;
+  /**
+   * Longest a read (GET, HEAD) may take, retries and their backoff included: past it the
+   * caller gets UPSTREAM_TIMEOUT and the in-flight attempt is abandoned. Each attempt gets
+   * min(timeoutMs, time left). Downloads (responseType 'buffer') use timeoutMs instead.
+   * Default DEFAULT_DEADLINE_MS.
+   */
+  deadlineMs?: number;
   /** Retries for idempotent methods (GET/PUT/DELETE/HEAD); POST is never retried. */
   retries: number;
   /** GET cache TTL; 0 disables the cache. */
@@ -40,6 +53,11 @@ export interface UpstreamClientOptions {
   logger: Logger;
   /** Map an upstream error body to a short message (e.g. Quay error_message, CodeArts error_msg). */
   describeError?: (status: number, body: unknown) => string | undefined;
+  /**
+   * The upstream's own way of saying "no such object" (or another code) when its HTTP
+   * status says something else, from status and the body's code fields. Undefined: by status.
+   */
+  classifyError?: (status: number, body: unknown, method: string) => ErrorCode | undefined;
   breaker?: BreakerOptions;
   /** First retry delay; doubles each retry (±20% jitter). Default 200 ms. */
   backoffMs?: number;
@@ -102,6 +120,10 @@ export class UpstreamClient {
   private lastErrorAt: Date | null = null;
   private lastError: string | null = null;
 
+  get deadlineMs(): number {
+    return this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
+
   constructor(private readonly opts: UpstreamClientOptions) {
     this.providerId = opts.providerId;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -109,12 +131,13 @@ export class UpstreamClient {
     this.secrets = secretValues(opts.headers, opts.secrets);
     this.log = opts.logger.child({ providerId: opts.providerId });
     const b = opts.breaker ?? {};
+    const volumeThreshold = b.volumeThreshold ?? 5;
     this.breaker = new CircuitBreaker((attempt: () => Promise<unknown>) => attempt(), {
       timeout: false, // got enforces the per-request timeout
-      volumeThreshold: b.volumeThreshold ?? 5,
+      volumeThreshold,
       errorThresholdPercentage: b.errorThresholdPercentage ?? 50,
       resetTimeout: b.resetTimeoutMs ?? 30_000,
-      rollingCountTimeout: b.rollingWindowMs ?? 10_000,
+      rollingCountTimeout: b.rollingWindowMs ?? Math.max(10_000, this.deadlineMs * (volumeThreshold + 1)),
       // Only "the upstream is not answering" counts: a 404 or a 400 is the upstream working.
       errorFilter: (err: unknown) => !isAvailabilityFailure(err),
     });
@@ -231,14 +254,23 @@ export class UpstreamClient {
     const attempts = IDEMPOTENT.has(method) ? Math.max(0, this.opts.retries) + 1 : 1;
     const backoff = this.opts.backoffMs ?? 200;
     const maxRetryAfterMs = this.opts.maxRetryAfterMs ?? 5000;
+    // Reads answer a screen: they get one deadline for all attempts. Writes and downloads keep
+    // the per-attempt timeout (a write must not be abandoned half-way for a screen's sake).
+    const reads = (method === 'GET' || method === 'HEAD') && responseType !== 'buffer';
+    const deadline = reads ? Date.now() + this.deadlineMs : Infinity;
     for (let attempt = 0; ; attempt++) {
+      const timeoutMs = Math.max(1, Math.min(this.opts.timeoutMs, deadline - Date.now()));
+      const cutByDeadline = timeoutMs < this.opts.timeoutMs;
       try {
-        const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts));
+        const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts, timeoutMs));
         this.lastSuccessAt = new Date();
         return body;
       } catch (raw) {
         const circuitOpen = (raw as { code?: string } | null)?.code === 'EOPENBREAKER';
-        const err = this.asUpstreamError(raw, what);
+        let err = this.asUpstreamError(raw, what);
+        if (err.code === ErrorCode.UPSTREAM_TIMEOUT && cutByDeadline) {
+          err = new UpstreamError(ErrorCode.UPSTREAM_TIMEOUT, this.providerId, `${what} gave no answer within the ${this.deadlineMs} ms deadline`);
+        }
         if (err.code !== ErrorCode.UPSTREAM_NOT_FOUND && err.code !== ErrorCode.UPSTREAM_REJECTED) {
           this.lastErrorAt = new Date();
           this.lastError = err.message;
@@ -255,6 +287,8 @@ export class UpstreamClient {
           if (retryAfterSec * 1000 > maxRetryAfterMs) throw err;
           delay = retryAfterSec * 1000;
         }
+        // A retry that could not start before the deadline would only add waiting.
+        if (Date.now() + delay >= deadline) throw err;
         this.log.warn({ code: err.code, attempt: attempt + 1, delayMs: Math.round(delay), what }, 'upstream call failed; retrying');
         await sleep(delay);
       }
@@ -274,7 +308,7 @@ export class UpstreamClient {
   }
 
   /** One HTTP attempt. Throws UpstreamError for every failure. */
-  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions): Promise<unknown> {
+  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions, timeoutMs: number): Promise<unknown> {
     this.stats.calls++;
     const started = Date.now();
     // Our auth headers go only to our own upstream, never to a foreign (e.g. pre-signed) URL.
@@ -296,7 +330,7 @@ export class UpstreamClient {
         responseType: 'buffer',
         throwHttpErrors: false,
         retry: { limit: 0 },
-        timeout: { request: this.opts.timeoutMs },
+        timeout: { request: timeoutMs },
         agent: this.agents,
       });
     } catch (err) {
@@ -308,8 +342,8 @@ export class UpstreamClient {
     const body = res.body;
     if (res.statusCode >= 400 || res.statusCode < 200) {
       throw failureFromResponse({
-        providerId: this.providerId, what, status: res.statusCode, headers: res.headers,
-        raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError,
+        providerId: this.providerId, what, method, status: res.statusCode, headers: res.headers,
+        raw: body.toString('utf8'), secrets: this.secrets, describeError: this.opts.describeError, classifyError: this.opts.classifyError,
       });
     }
     if (responseType === 'buffer') return body;
@@ -331,10 +365,10 @@ export class UpstreamClient {
 export function clientForInstance(
   instance: ProviderInstanceConfig,
   deps: ProviderDeps,
-  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError'>,
+  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError' | 'classifyError'>,
 ): UpstreamClient {
   return new UpstreamClient({
-    providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, retries: instance.retries,
+    providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, deadlineMs: instance.deadlineMs, retries: instance.retries,
     cacheTtlMs: instance.cacheTtlMs, breaker: instance.breaker, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
   });
 }

@@ -31,11 +31,14 @@ function defaultDescribe(body: unknown): string | undefined {
 export interface ResponseFailure {
   providerId: string;
   what: string;
+  method?: string;
   status: number;
   headers: IncomingHttpHeaders;
   raw: string;
   secrets: readonly string[];
   describeError?: (status: number, body: unknown) => string | undefined;
+  /** The upstream's own code for this answer when its status alone misleads (e.g. Zadig's 500 for "no such task"). */
+  classifyError?: (status: number, body: unknown, method: string) => ErrorCode | undefined;
 }
 
 /** An HTTP answer with a failing status, as an UpstreamError with the right code. */
@@ -57,14 +60,20 @@ export function failureFromResponse(f: ResponseFailure): UpstreamError {
   const retryAfterSec = parseRetryAfter(f.headers['retry-after']);
   const extra = { status: f.status, upstream: clean === '' ? null : clean };
   const msg = (what: string) => `${f.what} ${what} (HTTP ${f.status})${detail}`;
-  const code =
-    f.status === 401 || f.status === 403 ? ErrorCode.UPSTREAM_AUTH
+  let own: ErrorCode | undefined;
+  try {
+    own = f.classifyError?.(f.status, clean, f.method ?? 'GET');
+  } catch {
+    own = undefined;
+  }
+  const code = own ??
+    (f.status === 401 || f.status === 403 ? ErrorCode.UPSTREAM_AUTH
     : f.status === 404 ? ErrorCode.UPSTREAM_NOT_FOUND
     : f.status === 429 ? ErrorCode.UPSTREAM_RATE_LIMITED
     : f.status === 408 ? ErrorCode.UPSTREAM_TIMEOUT
     : f.status >= 500 ? ErrorCode.UPSTREAM_UNAVAILABLE
     : f.status >= 400 ? ErrorCode.UPSTREAM_REJECTED
-    : ErrorCode.UPSTREAM_BAD_RESPONSE;
+    : ErrorCode.UPSTREAM_BAD_RESPONSE);
   const words: Record<string, string> = {
     [ErrorCode.UPSTREAM_AUTH]: 'was refused: credentials rejected',
     [ErrorCode.UPSTREAM_NOT_FOUND]: 'found nothing',
@@ -74,7 +83,7 @@ export function failureFromResponse(f: ResponseFailure): UpstreamError {
     [ErrorCode.UPSTREAM_REJECTED]: 'was rejected',
     [ErrorCode.UPSTREAM_BAD_RESPONSE]: 'gave an unexpected status',
   };
-  return new UpstreamError(code, f.providerId, msg(words[code]!), retryAfterSec !== undefined ? { ...extra, retryAfterSec } : extra);
+  return new UpstreamError(code, f.providerId, msg(words[code] ?? 'failed'), retryAfterSec !== undefined ? { ...extra, retryAfterSec } : extra);
 }
 
 const NETWORK_WORDS: Record<string, string> = {

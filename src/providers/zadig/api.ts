@@ -47,17 +47,14 @@ export class ZadigApi {
       searchParams: { projectKey, pageNum, pageSize }, schema: w.taskList,
     }) as Promise<ReturnType<typeof w.taskList.parse>>;
   }
-  /**
-   * null when the task does not exist. Zadig answers an unknown task id with HTTP 500
-   * "mongo: no documents in result" (a Mongo error, not a 404), so that case is recognised here.
-   */
+  /** null when the task does not exist (Zadig's 500 "no documents" is classified as not found in wire.ts). */
   async getTask(workflowKey: string, taskId: number, fresh = false): Promise<w.ZadigTask | null> {
     try {
       return (await this.client.get('/openapi/workflows/custom/task', {
         searchParams: { taskId, workflowKey }, schema: w.task, cache: fresh ? false : undefined,
       })) as w.ZadigTask;
     } catch (err) {
-      if (err instanceof UpstreamError && (err.code === ErrorCode.UPSTREAM_NOT_FOUND || isNoDocuments(err))) return null;
+      if (err instanceof UpstreamError && err.code === ErrorCode.UPSTREAM_NOT_FOUND) return null;
       throw err;
     }
   }
@@ -84,9 +81,4 @@ export class ZadigApi {
       secrets: [this.auth.token], timeoutMs: this.auth.timeoutMs, idleMs: this.auth.sseIdleMs, maxMs: this.auth.timeoutMs * 3,
     });
   }
-}
-
-function isNoDocuments(err: UpstreamError): boolean {
-  const body = err.extensions.upstream as { description?: unknown } | null | undefined;
-  return err.extensions.status === 500 && typeof body?.description === 'string' && /no documents/i.test(body.description);
 }

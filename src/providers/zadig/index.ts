@@ -3,7 +3,7 @@ import { clientForInstance } from '../upstream/client.js';
 import { ZadigApi } from './api.js';
 import { parseZadigOptions } from './options.js';
 import { ZadigProvider } from './provider.js';
-import { describeZadigError } from './wire.js';
+import { classifyZadigError, describeZadigError } from './wire.js';
 
 export { ZadigProvider } from './provider.js';
 export { zadigOptionsSchema } from './options.js';
@@ -12,7 +12,7 @@ export { zadigBuildRequest, zadigTemplateBuildRequest, type ZadigBuildRequest, t
 /** ZADIG provider instance: options validated (errors name the key), token sent as `Authorization: Bearer`. */
 export const createZadigProvider: ProviderFactory = (instance, deps) => {
   const opts = parseZadigOptions(instance.id, instance.options);
-  const client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${opts.token}` }, secrets: [opts.token], describeError: describeZadigError });
+  const client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${opts.token}` }, secrets: [opts.token], describeError: describeZadigError, classifyError: classifyZadigError });
   const api = new ZadigApi(client, { token: opts.token, timeoutMs: instance.timeoutMs, sseTailLines: opts.sseTailLines, sseIdleMs: opts.sseIdleMs });
   return new ZadigProvider(instance.id, client.baseUrl, client, api, opts);
 };

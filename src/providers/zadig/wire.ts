@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../errors.js';
 import { z } from 'zod';
 
 /**
@@ -111,6 +112,23 @@ export const createTaskResp = z.object({ project_name: z.string(), workflow_name
 
 /** `{"message":"success"}` answers of writes. */
 export const okResp = z.looseObject({ message: z.string().optional() }).nullish();
+
+/**
+ * The text of mongo-go-driver's `ErrNoDocuments` sentinel. Zadig's GetWorkflowTaskV4 returns
+ * the driver's error unwrapped, and its response middleware turns any non-HTTPError into
+ * ErrInternalError with the error as `description`: HTTP 500, `code` 500, so neither status
+ * nor code tells "no such task" from an outage. The sentinel is a constant of the driver
+ * (not a sentence Zadig writes or translates), so the body matched as a whole — code 500
+ * and exactly this description — is the only stable sign Zadig gives.
+ */
+const MONGO_NO_DOCUMENTS = 'mongo: no documents in result';
+
+/** Zadig's "no such object": its 500 carrying the Mongo no-documents sentinel; everything else by status. */
+export function classifyZadigError(status: number, body: unknown): ErrorCode | undefined {
+  if (status !== 500 || !body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  return b.code === 500 && b.description === MONGO_NO_DOCUMENTS ? ErrorCode.UPSTREAM_NOT_FOUND : undefined;
+}
 
 /** Zadig error body (pkg/tool/errors ErrorMessage); 6xxx/7xxx business codes arrive as HTTP 400. */
 export function describeZadigError(_status: number, body: unknown): string | undefined {

@@ -20,6 +20,7 @@ export async function mergedBuildPage(
     const id = providerIds[0]!;
     const list = ctx.services.registry.method(id, 'listBuilds', 'BUILD_LIST');
     const res = await list({ ...page, ...opts });
+    ctx.partialErrors.push(...(res.errors ?? []).map((e) => asProviderError(id, e)));
     return { ...res, items: res.items.map((data) => ({ providerId: id, data, sortTime: 0 })) };
   }
   const want = page.offset + page.limit;
@@ -34,8 +35,7 @@ export async function mergedBuildPage(
       }
       return { id, res: { ...res, items }, error: null as BuildgateError | null };
     } catch (e) {
-      const err = e instanceof BuildgateError ? e : new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `[${id}] ${(e as Error).message}`, { providerId: id });
-      return { id, res: null, error: err };
+      return { id, res: null, error: asProviderError(id, e) };
     }
   }));
   const dir = opts.order === 'DESC' ? -1 : 1;
@@ -50,6 +50,7 @@ export async function mergedBuildPage(
   let more = false;
   for (const r of results) {
     if (r.error) { ctx.partialErrors.push(r.error); continue; }
+    ctx.partialErrors.push(...(r.res!.errors ?? []).map((e) => asProviderError(r.id, e)));
     all.push(...r.res!.items);
     total = total === null || r.res!.totalCount === null ? null : total + r.res!.totalCount;
     more ||= r.res!.hasMore;
@@ -57,4 +58,8 @@ export async function mergedBuildPage(
   all.sort(cmp);
   const items = all.slice(page.offset, want);
   return { items, totalCount: total, hasMore: more || all.length > want };
+}
+
+function asProviderError(providerId: string, e: unknown): BuildgateError {
+  return e instanceof BuildgateError ? e : new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `[${providerId}] ${(e as Error).message}`, { providerId });
 }

@@ -91,11 +91,13 @@ export class LogLine {
   @Field(() => String, { nullable: true, description: 'Global ID of the StepRun that wrote it (null for run-level lines).' }) stepRunId!: string | null;
   @Field(() => LogStreamEnum, { description: 'STDOUT, STDERR or SYSTEM.' }) stream!: string;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'When it was written (null when the provider gives no time).' }) time!: Date | null;
-  @Field({ description: 'Text without the newline; secrets masked.' }) text!: string;
+  @Field({ description: 'Text without the line ending (a line ends at \\n, \\r\\n or a lone \\r); secrets masked; NUL shown as U+2400, invalid UTF-8 as U+FFFD.' }) text!: string;
+  @Field({ description: 'True on a piece of a long line that continues the previous line: the native engine stores lines longer than engine.maxLogLineBytes in pieces cut between characters. Join such pieces without a newline.' }) continued!: boolean;
 
   static from(providerId: string, l: LogLineData): LogLine {
     return Object.assign(new LogLine(), {
       seq: l.seq, stepRunId: l.stepKey ? toGlobalId(providerId, 'StepRun', l.stepKey) : null, stream: l.stream, time: l.time, text: l.text,
+      continued: l.continued ?? false,
     });
   }
 }

@@ -1,5 +1,5 @@
-import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../build-rules.js';
-import type { HttpHeader, StepConfig } from '../types.js';
+import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../model.js';
+import type { HttpHeader, StepConfig } from '../model.js';
 
 /**
  * Step configs are stored in two JSON columns: the public part and the secrets. Secret

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { BuildStepTable, BuildTable, Database } from '../../store/db.js';
+import type { BuildStepTable, BuildTable, Database } from './db.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildSort, BuildStatsData, BuildStepData, Page, PageArgs, SortOrder, StepConfig, StepType,
-} from '../types.js';
+} from '../model.js';
 import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */

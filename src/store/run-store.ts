@@ -1,8 +1,9 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from '../../store/db.js';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from './db.js';
 import type {
-  BuildRecordData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
-} from '../types.js';
+  BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
+} from '../model.js';
+import { splitStepSecrets } from './step-secrets.js';
 
 const date = (v: number | null) => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -40,9 +41,77 @@ const id = (key: string) => {
   return Number.isSafeInteger(n) && n > 0 ? n : -1;
 };
 
-/** Reads of runs, step runs, log lines and image tags of the native store. */
+/** What the engine changes on a run row (state transitions, results). */
+export type RunPatch = Partial<Pick<BuildRunTable,
+  'begin_time' | 'end_time' | 'error_message' | 'source_revision' | 'image_url' | 'image_size' | 'image_digest' | 'callback_status'>> & { state?: RunState };
+/** What the engine changes on a step run row. */
+export type StepRunPatch = Partial<Pick<StepRunTable, 'begin_time' | 'end_time' | 'error_message'>> & { state?: StepState };
+/** A new run as the engine creates it; the build number is taken from the build's counter. */
+export type NewRun = Omit<Insertable<BuildRunTable>, 'id' | 'build_id' | 'build_no' | 'tag_name' | 'state' | 'last_seq'> & { state: RunState };
+
+/** Runs, step runs, log lines and image tags of the native store: the engine's writes and everyone's reads. */
 export class RunStore {
   constructor(readonly db: Kysely<Database>) {}
+
+  /**
+   * Creates a run (with the next build number of its build) and its step runs in one
+   * transaction: WAIT, or SKIPPED for disabled steps. `tagFor` picks the tag once the number is known.
+   */
+  async createRun(buildKey: string, run: NewRun, steps: BuildStepData[], tagFor: (buildNo: number) => string | null): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const b = await trx.updateTable('builds').set((eb) => ({ next_build_no: eb('next_build_no', '+', 1) }))
+        .where('id', '=', id(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
+      const buildNo = Number(b.next_build_no) - 1;
+      const row = await trx.insertInto('build_runs').values({
+        ...run, build_id: id(buildKey), build_no: buildNo, tag_name: tagFor(buildNo), last_seq: 0,
+      }).returning('id').executeTakeFirstOrThrow();
+      for (const s of steps) {
+        await trx.insertInto('step_runs').values({
+          run_id: Number(row.id), build_step_id: Number(s.key), step_order: s.stepOrder, step_type: s.stepType,
+          title: s.config.stepTitle ?? null, state: s.useFlag ? 'WAIT' : 'SKIPPED', use_flag: s.useFlag ? 1 : 0,
+          config: JSON.stringify(splitStepSecrets(s.config).publicConfig), begin_time: null, end_time: null, error_message: null,
+        }).execute();
+      }
+      return Number(row.id);
+    });
+  }
+
+  async updateRun(runId: number, patch: RunPatch): Promise<void> {
+    await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+  }
+
+  /** Moves a run from `from` to the patch's state only if it is still in `from`; false when another writer won. */
+  async updateRunIfState(runId: number, from: RunState, patch: RunPatch): Promise<boolean> {
+    const res = await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).where('state', '=', from).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async updateStepRun(stepId: number, patch: StepRunPatch): Promise<void> {
+    await this.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
+  }
+
+  /** Sets every step run of a run that is in state `from`. */
+  async updateStepRunsInState(runId: number, from: StepState, patch: StepRunPatch): Promise<void> {
+    await this.db.updateTable('step_runs').set(patch).where('run_id', '=', runId).where('state', '=', from).execute();
+  }
+
+  async addImageTag(tag: Omit<Insertable<ImageTagTable>, 'id'>): Promise<void> {
+    await this.db.insertInto('image_tags').values(tag).execute();
+  }
+
+  async imageTagsOfRun(runId: number): Promise<Array<Selectable<ImageTagTable>>> {
+    return this.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+  }
+
+  /** Deletes a run with its log lines, step runs and image tag records. */
+  async deleteRun(runId: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
+      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
+    });
+  }
 
   async getRun(key: string): Promise<RunData | null> {
     const r = await this.db.selectFrom('build_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
@@ -64,6 +133,13 @@ export class RunStore {
 
   async runsInState(states: RunState[]): Promise<RunData[]> {
     const rows = await this.db.selectFrom('build_runs').selectAll().where('state', 'in', states).orderBy('id').execute();
+    return rows.map(toRun);
+  }
+
+  /** Ended runs whose callbackStatus starts with `prefix` (callbacks a stopped process was still trying). */
+  async endedRunsWithCallbackStatus(prefix: string): Promise<RunData[]> {
+    const rows = await this.db.selectFrom('build_runs').selectAll().where('callback_status', 'like', `${prefix}%`)
+      .where('state', 'in', ['DONE', 'ERROR', 'CANCELED']).orderBy('id').execute();
     return rows.map(toRun);
   }
 
@@ -91,7 +167,7 @@ export class RunStore {
     const page = args.tail ? rows.slice(hasMore ? 1 : 0) : rows.slice(0, args.limit);
     const lines: LogLineData[] = page.map((l) => ({
       seq: Number(l.seq), stepKey: l.step_run_id === null ? null : String(l.step_run_id), stream: l.stream as LogStream,
-      time: new Date(Number(l.time)), text: l.text,
+      time: new Date(Number(l.time)), text: l.text, continued: Number(l.continued) === 1,
     }));
     return { lines, lastSeq: Number(run?.last_seq ?? 0), hasMore: args.tail ? false : hasMore };
   }

@@ -1,0 +1,247 @@
+import type http from 'node:http';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
+import type { Logger } from 'pino';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ApiKeys, keyRevocations } from '../auth/api-keys.js';
+import { AuthFailure } from '../auth/authenticator.js';
+import { isLoopbackHost, type Principal } from '../auth/principal.js';
+import { WS_CLOSE, type Security } from '../auth/security.js';
+import type { Config } from '../config/index.js';
+import { ErrorCode } from '../errors.js';
+import { bucketOf, RateLimitedError } from '../limits/rate-limits.js';
+import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
+import type { Context } from '../schema/context.js';
+import type { Store } from '../store/db.js';
+import type { OperationPipeline } from './pipeline.js';
+
+/** Interval of graphql-ws keep-alive pings; a socket that does not pong within it is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+
+/** One open socket and who is behind it (once connection_init is authenticated). */
+interface Connection {
+  socket: WebSocket;
+  ip: string;
+  /** What connection_init presented: checked again before every operation. */
+  credential: unknown;
+  principal: Principal | null;
+  ctx: WsContext | null;
+}
+
+export interface WsTransportOptions {
+  config: Config;
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  security: Security;
+  pipeline: OperationPipeline;
+  store: Store;
+  logger: Logger;
+  newContext(principal: Principal): Context;
+}
+
+/**
+ * The websocket transport: graphql-ws (graphql-transport-ws) on the HTTP server's /graphql,
+ * fed through the same OperationPipeline as HTTP. Owns what only a socket has:
+ * - the Origin allow-list, checked before the upgrade (HTTP 403): own origin, loopback
+ *   origins, `server.ws.allowedOrigins`; no Origin (not a browser) passes;
+ * - message size: `maxPayloadBeforeInit` until connection_init is authenticated, then `maxPayload`;
+ * - the credential re-checked before every operation, and sockets closed (4403) when their
+ *   API key is revoked or their JWT expires;
+ * - operations open at once per socket and per credential;
+ * - the shared-frame send of shared subscription results (live/shared-execution).
+ */
+export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<void> } {
+  const { config, security, pipeline, schema, logger } = o;
+  const settings = config.server.ws;
+  const limits = config.limits;
+  const connections = new Map<WebSocket, Connection>();
+  const keys = new ApiKeys(o.store);
+
+  const wss = new WebSocketServer({
+    server: o.httpServer,
+    path: '/graphql',
+    maxPayload: settings.maxPayloadBeforeInit,
+    handleProtocols,
+    verifyClient: (info: { origin?: string; req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void) => {
+      if (originAllowed(info.origin, info.req.headers.host, settings.allowedOrigins)) cb(true);
+      else cb(false, 403, 'Origin not allowed');
+    },
+  });
+
+  const close = (c: Connection, code: number, reason: string) => {
+    if (c.socket.readyState === WebSocket.OPEN || c.socket.readyState === WebSocket.CONNECTING) c.socket.close(code, reason);
+  };
+  const onRevoked = (keyId: string) => {
+    for (const c of connections.values()) if (c.principal?.kind === 'apiKey' && c.principal.id === keyId) close(c, WS_CLOSE.FORBIDDEN, 'API key revoked');
+  };
+  keyRevocations.on('revoked', onRevoked);
+  // Revocations by other processes and JWT expiry: one query per interval for all open sockets.
+  const recheck = setInterval(() => {
+    const now = Date.now();
+    const byKey = new Map<string, Connection[]>();
+    for (const c of connections.values()) {
+      const p = c.principal;
+      if (p?.expiresAt !== undefined && p.expiresAt <= now) close(c, WS_CLOSE.FORBIDDEN, 'token expired');
+      if (p?.kind === 'apiKey') byKey.set(p.id, [...(byKey.get(p.id) ?? []), c]);
+    }
+    keys.goneAmong([...byKey.keys()]).then((gone) => {
+      for (const id of gone) for (const c of byKey.get(id) ?? []) close(c, WS_CLOSE.FORBIDDEN, 'API key revoked');
+    }, (e: unknown) => logger.warn({ err: e }, 'websocket credential re-check failed'));
+  }, settings.credentialRecheckMs);
+  recheck.unref();
+
+  /** Operations open now over every socket of the caller's rate-limit bucket. */
+  const openForBucket = (bucket: string) => {
+    let n = 0;
+    for (const c of connections.values()) if (c.principal && bucketOf(c.principal) === bucket) n += Object.keys(c.ctx?.subscriptions ?? {}).length;
+    return n;
+  };
+
+  const server = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
+    schema,
+    onConnect: async (ctx) => {
+      const c = connections.get(ctx.extra.socket)!;
+      const params = ctx.connectionParams ?? {};
+      c.credential = params.authorization ?? params.Authorization ?? c.credential;
+      try {
+        c.principal = await security.authenticator.authenticate(c.credential, c.ip);
+        await security.rateLimits.consumeConnect(c.principal);
+      } catch (e) {
+        c.principal = null;
+        if (e instanceof AuthFailure) close(c, e.status === 401 ? WS_CLOSE.UNAUTHENTICATED : WS_CLOSE.FORBIDDEN, e.message.slice(0, 120));
+        else if (e instanceof RateLimitedError) close(c, WS_CLOSE.RATE_LIMITED, `Rate limited: retry after ${e.retryAfterSec} s`);
+        else { logger.error({ err: e }, 'websocket authentication failed'); close(c, 1011, 'Internal error'); }
+        return false;
+      }
+      c.ctx = ctx;
+      setMaxPayload(c.socket, settings.maxPayload);
+      return true;
+    },
+    onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      const c = connections.get(ctx.extra.socket)!;
+      // A socket outlives its credential: every operation authenticates again.
+      let principal: Principal;
+      try {
+        principal = await security.authenticator.authenticate(c.credential, c.ip);
+      } catch (e) {
+        if (!(e instanceof AuthFailure)) throw e;
+        close(c, WS_CLOSE.FORBIDDEN, e.message.slice(0, 120));
+        return [new GraphQLError(e.message, { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+      }
+      c.principal = principal;
+      // This operation is already counted in ctx.subscriptions.
+      if (Object.keys(ctx.subscriptions).length > limits.wsOperationsPerSocket) {
+        return [limitError(`At most ${limits.wsOperationsPerSocket} operations may be open on one socket`)];
+      }
+      if (openForBucket(bucketOf(principal)) > limits.wsOperationsPerCredential) {
+        return [limitError(`At most ${limits.wsOperationsPerCredential} operations may be open at once per credential`)];
+      }
+      const checked = security.limits.check(schema, payload?.query);
+      if ('errors' in checked) return checked.errors;
+      const operation = getOperationAST(checked.document, payload.operationName);
+      if (!operation) return [new GraphQLError('Unable to identify operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+      const contextValue = { ...o.newContext(principal), socket: c.socket };
+      const errors = await pipeline.check({ principal, schema, document: checked.document, operation, variables: payload.variables, logger: contextValue.logger });
+      if (errors) return errors;
+      const variables = payload.variables;
+      return { schema, document: checked.document, operationName: payload.operationName, contextValue, variableValues: variables && typeof variables === 'object' ? variables : undefined };
+    },
+    // Identical subscriptions (same operation, variables and role) share one execution per event.
+    subscribe: sharedSubscribe((ctx) => { const p = (ctx as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; }),
+    onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
+      ? { ...result, errors: result.errors.map(pipeline.formatWsError) }
+      : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
+    onError: (_ctx, _id, _payload, errors) => {
+      logger.warn({ errors: errors.map((e) => pipeline.formatWsError(e).message) }, 'subscription error');
+      return errors.map(pipeline.formatWsError);
+    },
+    jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
+  });
+
+  wss.on('connection', (socket, request) => {
+    const c: Connection = { socket, ip: request.socket.remoteAddress ?? 'unknown', credential: request.headers.authorization, principal: null, ctx: null };
+    connections.set(socket, c);
+    socket.once('error', (err) => { logger.warn({ err }, 'websocket error'); close(c, CloseCode.InternalServerError, 'Internal server error'); });
+    let pongWait: NodeJS.Timeout | null = null;
+    const ping = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => { if (pongWait) clearTimeout(pongWait); pongWait = null; });
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened({
+      protocol: socket.protocol,
+      send: (data) => sendMessage(socket, data),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (cb) => socket.on('message', (data: WebSocket.RawData) => {
+        cb(String(data)).catch((err: unknown) => {
+          logger.error({ err }, 'websocket message handling failed');
+          close(c, CloseCode.InternalServerError, 'Internal server error');
+        });
+      }),
+    }, { socket });
+    socket.once('close', (code, reason) => {
+      connections.delete(socket);
+      clearInterval(ping);
+      if (pongWait) clearTimeout(pongWait);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    async dispose() {
+      clearInterval(recheck);
+      keyRevocations.off('revoked', onRevoked);
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+const limitError = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.RATE_LIMITED } });
+
+/**
+ * Sends one graphql-ws message. A message carrying a shared subscription result goes out as
+ * two fragments of one text message (RFC 6455 §5.4), the subscriber's own head and the
+ * shared tail (the same Buffer for every socket), corked into one write.
+ */
+export function sendMessage(socket: WebSocket, data: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.readyState !== WebSocket.OPEN) { resolve(); return; }
+    const done = (err?: Error) => (err ? reject(err) : resolve());
+    const shared = sharedSerialization.splitShared(data);
+    if (!shared) { socket.send(data, done); return; }
+    const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    raw?.cork();
+    try {
+      socket.send(shared.head, { binary: false, fin: false });
+      socket.send(shared.tail, { binary: false, fin: true }, done);
+    } finally {
+      raw?.uncork();
+    }
+  });
+}
+
+/**
+ * ws fixes maxPayload per socket when it opens (the small pre-authentication bound); an
+ * authenticated socket gets the larger one. ws keeps it on the socket's receiver.
+ */
+function setMaxPayload(socket: WebSocket, bytes: number): void {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload: number } })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
+}
+
+/**
+ * Browsers send Origin on websocket handshakes and do not apply CORS to them, so a page of
+ * any site could open a socket with the user's network position (the embedded default lets
+ * loopback callers read anonymously). Allowed: no Origin (not a browser), the gateway's own
+ * origin (same host as the request's Host), loopback origins, and the configured list.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined || origin === '') return true;
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  let u: URL;
+  try { u = new URL(origin); } catch { return false; }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+  return isLoopbackHost(u.hostname) || (host !== undefined && u.host === host.toLowerCase());
+}
