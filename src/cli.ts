@@ -8,6 +8,7 @@ import { LiveHub } from './live/hub.js';
 import { createSchema } from './schema/index.js';
 import { startServer } from './server/index.js';
 import { registerKeyCommands } from './auth/keys-cli.js';
+import { registerSecretsCommands } from './store/secrets-cli.js';
 import { startAgent } from './engine/agents.js';
 import { createLogger } from './server/logger.js';
 
@@ -85,6 +86,7 @@ program.command('schema')
   });
 
 registerKeyCommands(program);
+registerSecretsCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(e instanceof Error ? e.stack ?? e.message : e);

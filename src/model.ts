@@ -37,7 +37,8 @@ export interface CodeDownConfig {
   httpSslVerifySkip?: boolean | null;
 }
 export interface VolumeMount { containerPath: string; hostPath: string }
-export interface KeyValue { key: string; value: string }
+/** An environment variable: its value is a secret unless `secret` is false. */
+export interface KeyValue { key: string; value?: string | null; secret?: boolean | null }
 export interface UserTaskConfig {
   stepType: 'USER_TASK';
   stepTitle?: string | null;

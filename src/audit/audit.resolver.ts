@@ -2,6 +2,8 @@ import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Args, Authorized, Ctx, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
 import { Connection, connectionFrom, PagingArgs } from '../schema/common/connection.js';
 import type { Context } from '../schema/context.js';
+import { actorOf } from '../auth/principal.js';
+import { BuildgateError, ErrorCode } from '../errors.js';
 import type { AuditEntryData } from './audit-log.js';
 
 @ObjectType({ description: 'One mutation as the audit log recorded it.' })
@@ -25,8 +27,11 @@ const AuditEntryConnection = Connection(AuditEntry, 'AuditEntry');
 @Resolver()
 export class AuditResolver {
   @Authorized('admin')
-  @Query(() => AuditEntryConnection, { description: 'Mutations with who, what, when and outcome, newest first (admin only).' })
+  @Query(() => AuditEntryConnection, { description: 'Mutations with who, what, when and outcome, newest first (admin only; not for a credential scoped to providers).' })
   auditLog(@Ctx() ctx: Context, @Args() paging: PagingArgs) {
+    // Entries name targets of every provider (and API keys), and their arguments show what was
+    // asked; sorting out which a scoped admin may see would leave the gaps themselves visible.
+    if (ctx.principal?.providers) throw new BuildgateError(ErrorCode.FORBIDDEN, `${actorOf(ctx.principal)} is scoped to providers and may not read the audit log`);
     return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => ctx.services.audit.list(page), AuditEntry.from);
   }
 }

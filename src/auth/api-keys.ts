@@ -22,6 +22,7 @@ const PREFIX = 'bgk_';
  * transport's periodic re-check.
  */
 export const keyRevocations = new EventEmitter<{ revoked: [string] }>();
+keyRevocations.setMaxListeners(0); // one listener per gateway in this process (tests start many)
 const hash = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
 /**
@@ -61,9 +62,12 @@ export class ApiKeys {
 
   /** Those of `ids` that are revoked or no longer exist. */
   async goneAmong(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const live = await authDb(this.store).selectFrom('api_keys').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is', null).execute();
-    const ok = new Set(live.map((r) => r.id));
+    const ok = new Set<string>();
+    // In chunks: SQLite and PostgreSQL bound the parameters of one statement.
+    for (let i = 0; i < ids.length; i += 500) {
+      const live = await authDb(this.store).selectFrom('api_keys').select('id').where('id', 'in', ids.slice(i, i + 500)).where('revoked_at', 'is', null).execute();
+      for (const r of live) ok.add(r.id);
+    }
     return ids.filter((id) => !ok.has(id));
   }
 

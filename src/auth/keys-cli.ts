@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { ApiKeys } from './api-keys.js';
@@ -7,13 +7,7 @@ import { isRole } from './principal.js';
 
 /** Opens the configured store (migrated), runs `fn` on its keys, closes the store. */
 async function withKeys<T>(configFile: string | undefined, fn: (keys: ApiKeys) => Promise<T>): Promise<T> {
-  let config;
-  try {
-    config = loadConfig({ file: configFile });
-  } catch (e) {
-    if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
-    throw e;
-  }
+  const config = loadConfigOrExit(configFile);
   const store = openStore(config.database.url);
   try {
     await migrateToLatest(store.db, store.dialect);

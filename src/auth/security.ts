@@ -132,35 +132,34 @@ export class Security {
    * The checks every parsed and validated operation passes before it executes, whichever
    * transport brought it: variables of a sane shape, the cost counted again with the
    * coerced variables, and the mutation rate limit. Errors come back as a list (the first
-   * one decides), with `http` extensions for Apollo; the caller sends them its own way.
+   * one decides over HTTP), with `http` extensions for Apollo; the caller sends them its own way.
    */
-  async checkOperation(r: OperationRequest): Promise<GraphQLError[] | null> {
+  async checkOperation(r: OperationRequest): Promise<OperationRefusal | null> {
     const { variables, operation } = r;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) {
-      return [requestError(ErrorCode.BAD_USER_INPUT, 'variables must be a JSON object', 400)];
+      return { errors: [requestError(ErrorCode.BAD_USER_INPUT, 'variables must be a JSON object', 400)] };
     }
     if (variables && nestedDeeperThan(variables, MAX_VARIABLE_DEPTH)) {
-      return [requestError(ErrorCode.BAD_USER_INPUT, `variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`, 400)];
+      return { errors: [requestError(ErrorCode.BAD_USER_INPUT, `variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`, 400)] };
     }
     // Variables pass the audit scrubber first: debug logs must not become a copy of the secrets.
     if (r.logger.isLevelEnabled('debug')) {
       r.logger.debug({ operation: operation.operation, operationName: operation.name?.value, actor: actorOf(r.principal), variables: scrubArgs(variables ?? {}) }, 'graphql operation');
     }
-    const coerced = getVariableValues(r.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
-    // Variables that do not coerce are execution's BAD_USER_INPUT, with its usual message.
-    if (coerced.coerced) {
-      const costly = this.limits.checkCostWithVariables(r.schema, r.document, operation, coerced.coerced);
-      if (costly.length) return costly.map((e) => requestError('GRAPHQL_VALIDATION_FAILED', e.message, 400));
-    }
+    // Coerced here for both transports, so that a bad variable is BAD_USER_INPUT (400) on either.
+    const coerced = getVariableValues(r.schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
+    if (coerced.errors) return { errors: coerced.errors.map((e) => requestError(ErrorCode.BAD_USER_INPUT, e.message, 400)), asResult: true };
+    const costly = this.limits.checkCostWithVariables(r.schema, r.document, operation, coerced.coerced);
+    if (costly.length) return { errors: costly.map((e) => requestError('GRAPHQL_VALIDATION_FAILED', e.message, 400)) };
     if (operation.operation === 'mutation') {
       try {
         await this.rateLimits.consumeMutations(r.principal, operation.selectionSet.selections.length);
       } catch (e) {
         if (!(e instanceof RateLimitedError)) throw e;
-        return [new GraphQLError(e.message, { extensions: {
+        return { errors: [new GraphQLError(e.message, { extensions: {
           code: ErrorCode.RATE_LIMITED, retryAfterSec: e.retryAfterSec,
           http: { status: 429, headers: new Map([['retry-after', String(e.retryAfterSec)]]) },
-        } })];
+        } })] };
       }
     }
     return null;
@@ -170,6 +169,13 @@ export class Security {
     return this.rateLimits.close();
   }
 }
+
+/**
+ * Why an operation does not run. `asResult`: errors graphql-js itself reports in the
+ * execution result (variables that do not coerce), which graphql-ws therefore sends as a
+ * `next` result; the others refuse the request (HTTP 4xx, a graphql-ws `error` message).
+ */
+export interface OperationRefusal { errors: GraphQLError[]; asResult?: boolean }
 
 /** An error of the request as a whole (nothing executed); `status` is what HTTP answers with. */
 export const requestError = (code: string, message: string, status: number) =>

@@ -89,4 +89,14 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
   return parseConfig(merged);
 }
 
+/** For CLI commands: the config, or its error on stderr and exit code 2. */
+export function loadConfigOrExit(file: string | undefined): Config {
+  try {
+    return loadConfig({ file });
+  } catch (e) {
+    if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
+    throw e;
+  }
+}
+
 export { z };

@@ -12,6 +12,9 @@ const bool = (d: boolean) => z.preprocess((v) => {
   return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
 }, z.boolean()).default(d);
 
+/** An AES-256 key as configured: base64 of exactly 32 bytes. */
+const secretsKey = z.string().refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of 32 bytes (buildgate secrets new-key, or openssl rand -base64 32)');
+
 const upstreamKind = z.enum(['COCKTAIL', 'QUAY', 'ZADIG', 'CODEARTS']);
 
 export const configSchema = z.strictObject({
@@ -50,6 +53,15 @@ export const configSchema = z.strictObject({
   database: z.strictObject({
     /** `sqlite:<path>` (default) or `postgres://...`. */
     url: z.string().default('sqlite:./data/buildgate.db'),
+  }).prefault({}),
+  /** Secrets at rest (build and step credentials in the store): AES-256-GCM; see docs/production.md. */
+  secrets: z.strictObject({
+    /** base64 of 32 random bytes (`openssl rand -base64 32`); unset: the key file. */
+    key: secretsKey.optional(),
+    /** Keys values may still be sealed with: after a rotation, until the next start has re-sealed everything. */
+    previousKeys: z.array(secretsKey).default([]),
+    /** Key file used when `key` is unset; created (mode 0600) when missing. Default: `secrets.key` beside the SQLite file, else ./data/secrets.key. */
+    keyFile: z.string().optional(),
   }).prefault({}),
   redis: z.strictObject({
     /** When set: upstream cache and subscription fan-out go through Redis. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { BuildStore } from '../store/build-store.js';
+import { openSecrets } from '../store/crypto.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { Engine, type RunDispatch } from './engine.js';
@@ -111,7 +112,9 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);
-  const engine = new Engine(store, new BuildStore(store.db), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const secrets = await openSecrets(store.db, config.secrets, config.database.url).catch(async (e: unknown) => { await store.close(); throw e; });
+  if (secrets.sealed) logger.info({ rows: secrets.sealed }, 'sealed stored secrets with the current secrets key');
+  const engine = new Engine(store, new BuildStore(store.db, secrets.box), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { badInput } from '../errors.js';
 import type { RunData } from '../model.js';
 import { assertAllowedHost, guardedLookup, HostNotAllowedError } from '../net/guard.js';
+import { maskUrlsInText } from '../secrets/mask.js';
 
 /** The body POSTed to a run's callback URL when it ends (Cocktail-style field names). */
 export function runSummary(run: RunData, buildName: string | null) {
@@ -66,7 +67,8 @@ async function postOnce(url: string, body: unknown, allowPrivateHosts: readonly 
   } catch (e) {
     const cause = e instanceof RequestError && e.cause instanceof Error ? e.cause : (e as Error);
     if (cause instanceof HostNotAllowedError) return { ok: false, retry: false, why: cause.message };
-    return { ok: false, retry: true, why: (e as { code?: string }).code ?? cause.message };
+    // got's messages may quote the URL, whose token the run's callbackStatus must not show.
+    return { ok: false, retry: true, why: (e as { code?: string }).code ?? maskUrlsInText(cause.message) };
   }
 }
 

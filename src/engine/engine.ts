@@ -6,6 +6,7 @@ import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
 import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../model.js';
 import type { BuildStore } from '../store/build-store.js';
+import { maskSecrets } from '../secrets/mask.js';
 import type { Store } from '../store/db.js';
 import { RunStore, type RunPatch, type StepRunPatch } from '../store/run-store.js';
 import { assertCallbackAllowed, CallbackDelivery, PENDING_PREFIX, runSummary } from './callback.js';
@@ -260,7 +261,8 @@ export class Engine {
         continue;
       }
       if (!result.ok) {
-        const error = signal.aborted && this.stopped ? 'buildgate shut down while the step was running' : result.error ?? 'step failed';
+        // Executors' errors may quote what they were given (a clone URL, a login): mask like the log.
+        const error = signal.aborted && this.stopped ? 'buildgate shut down while the step was running' : maskSecrets(result.error ?? 'step failed', secrets);
         writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} failed: ${error}`);
         await this.setStep(runKey, sid, { state: 'ERROR', end_time: Date.now(), error_message: error });
         failure = { step, error };

@@ -17,6 +17,7 @@ import { createSchema } from '../schema/index.js';
 import { Loaders, type Context, type Services } from '../schema/context.js';
 import { openStore, type Store } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations.js';
+import { openSecrets, type SecretBox } from '../store/crypto.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
@@ -52,11 +53,20 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
   const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  let secrets: SecretBox;
+  try {
+    await migrateToLatest(store.db, store.dialect);
+    const opened = await openSecrets(store.db, config.secrets, config.database.url);
+    if (opened.sealed) logger.info({ rows: opened.sealed }, 'sealed stored secrets with the current secrets key');
+    secrets = opened.box;
+  } catch (e) {
+    await store.close(); // a wrong key or a failed migration stops the start without leaving the pool open
+    throw e;
+  }
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, engine, close: closeProviders } = await createProviders(config, store, live, logger, opts.pgSchema);
+  const { providers, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };

@@ -22,9 +22,4 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   }, destination);
 }
 
-/** Replaces every occurrence of each secret value by ***. */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 3 && out.includes(s)) out = out.split(s).join('***');
-  return out;
-}
+export { maskSecrets } from '../secrets/mask.js';

@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import type { Logger } from 'pino';
 import { redactInputEcho } from '../auth/error-redaction.js';
 import type { Principal } from '../auth/principal.js';
-import { requestError, type OperationRequest, type Security } from '../auth/security.js';
+import { requestError, type OperationRefusal, type OperationRequest, type Security } from '../auth/security.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 
 /** Codes whose messages are meant for clients; anything else is an internal failure. */
@@ -39,22 +39,17 @@ export class OperationPipeline {
   };
 
   /**
-   * graphql-ws sends graphql-js errors as they are; give them the codes Apollo gives them over
-   * HTTP (a variable that does not coerce: BAD_USER_INPUT; other request errors: validation)
-   * and the same formatting.
+   * graphql-ws sends graphql-js errors as they are. Request errors (parse, validation,
+   * variables, limits) already carry their codes from the pipeline; an error without a code
+   * comes from execution, and is what Apollo calls INTERNAL_SERVER_ERROR: masked the same way.
    */
   readonly formatWsError = (e: GraphQLError): GraphQLFormattedError => {
-    let f = e.toJSON();
-    if (!f.extensions?.code) {
-      // graphql-js words variable coercion errors this way (their originalError is the scalar's own complaint)
-      if (/^Variable "\$[^"]+" (got invalid value|of required type)/.test(e.message)) f = { ...f, extensions: { ...f.extensions, code: ErrorCode.BAD_USER_INPUT } };
-      else if (!e.originalError) f = { ...f, extensions: { ...f.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
-    }
-    return this.formatError(f, e);
+    const f = e.toJSON();
+    return this.formatError(f.extensions?.code ? f : { ...f, extensions: { ...f.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } }, e);
   };
 
   /** The shared checks after validation (Security.checkOperation); the caller sends the errors its way. */
-  check(r: OperationRequest): Promise<GraphQLError[] | null> {
+  check(r: OperationRequest): Promise<OperationRefusal | null> {
     return this.security.checkOperation(r);
   }
 
@@ -68,8 +63,8 @@ export class OperationPipeline {
           if (operation.operation === 'subscription') {
             throw requestError('BAD_REQUEST', 'Subscriptions go over graphql-ws on this same URL, not over HTTP POST/GET', 400);
           }
-          const errors = await this.check({ principal: contextValue.principal, schema: schema as GraphQLSchema, document, operation, variables: request.variables, logger: contextValue.logger });
-          if (errors) throw errors[0];
+          const refused = await this.check({ principal: contextValue.principal, schema: schema as GraphQLSchema, document, operation, variables: request.variables, logger: contextValue.logger });
+          if (refused) throw refused.errors[0];
         },
       }),
     };

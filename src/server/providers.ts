@@ -10,6 +10,7 @@ import type { ProviderInstanceConfig } from '../providers/factory.js';
 import { createUpstreamProvider } from '../providers/index.js';
 import { NativeProvider } from '../providers/native/index.js';
 import type { Provider } from '../providers/types.js';
+import type { SecretBox } from '../store/crypto.js';
 import type { Store } from '../store/db.js';
 import { seedDemoBuilds } from '../store/demo.js';
 
@@ -22,10 +23,11 @@ export interface CreatedProviders {
 }
 
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
+export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
   const upstream = await createUpstreams(config, logger);
   const native = new NativeProvider(store, {
     maxSteps: config.limits.maxSteps,
+    secrets,
     hosts: { allowPrivateHosts: config.engine.allowPrivateHosts, registryHost: config.engine.registry.host },
   });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);

@@ -1,9 +1,10 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { SecretBox } from './crypto.js';
 import type { BuildStepTable, BuildTable, Database } from './db.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildSort, BuildStatsData, BuildStepData, Page, PageArgs, SortOrder, StepConfig, StepType,
 } from '../model.js';
-import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, type StepSecrets } from './step-secrets.js';
+import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, stepSecretValues, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */
 interface BuildSecrets { buildServerCacrt?: string; buildServerClientCert?: string; buildServerClientKey?: string }
@@ -14,8 +15,14 @@ const parseJson = <T>(s: string | null, fallback: T): T => {
   try { return JSON.parse(s) as T; } catch { return fallback; }
 };
 
-function toStep(row: Selectable<BuildStepTable>): BuildStepData {
-  const secrets = parseJson<StepSecrets>(row.secrets, { fields: {}, headers: {} });
+/** The secrets columns are sealed (src/store/crypto.ts); rows from before encryption are plain JSON. */
+const openSecrets = <T>(box: SecretBox, table: 'builds' | 'build_steps', s: string | null, fallback: T): T =>
+  parseJson<T>(s === null ? null : box.open(s, `${table}.secrets`), fallback);
+const sealSecrets = (box: SecretBox, table: 'builds' | 'build_steps', secrets: object) => box.seal(JSON.stringify(secrets), `${table}.secrets`);
+const NO_STEP_SECRETS: StepSecrets = { fields: {}, headers: {} };
+
+function toStep(row: Selectable<BuildStepTable>, box: SecretBox): BuildStepData {
+  const secrets = openSecrets<StepSecrets>(box, 'build_steps', row.secrets, NO_STEP_SECRETS);
   return {
     key: String(row.id),
     stepType: row.step_type as StepType,
@@ -25,8 +32,8 @@ function toStep(row: Selectable<BuildStepTable>): BuildStepData {
   };
 }
 
-function toBuild(row: Selectable<BuildTable>, steps: BuildStepData[] | null): BuildData {
-  const secrets = parseJson<BuildSecrets>(row.secrets, {});
+function toBuild(row: Selectable<BuildTable>, steps: BuildStepData[] | null, box: SecretBox): BuildData {
+  const secrets = openSecrets<BuildSecrets>(box, 'builds', row.secrets, {});
   return {
     key: String(row.id),
     name: row.name,
@@ -49,7 +56,7 @@ function toBuild(row: Selectable<BuildTable>, steps: BuildStepData[] | null): Bu
   };
 }
 
-function buildColumns(input: BuildInputData, previousSecrets: BuildSecrets) {
+function buildColumns(input: BuildInputData, previousSecrets: BuildSecrets, box: SecretBox) {
   const secrets: BuildSecrets = { ...previousSecrets };
   for (const k of BUILD_SECRET_KEYS) {
     const v = input[k];
@@ -71,11 +78,11 @@ function buildColumns(input: BuildInputData, previousSecrets: BuildSecrets) {
     autotag_seq_type: input.autotag?.seqType ?? null,
     build_server_host: input.buildServerHost ?? null,
     build_server_tls_verify: input.buildServerTlsVerify ? 1 : 0,
-    secrets: JSON.stringify(secrets),
+    secrets: sealSecrets(box, 'builds', secrets),
   };
 }
 
-async function insertSteps(trx: Transaction<Database>, buildId: number, input: BuildInputData, previous: Map<string, StepSecrets>) {
+async function insertSteps(trx: Transaction<Database>, buildId: number, input: BuildInputData, previous: Map<string, StepSecrets>, box: SecretBox) {
   const ordered = [...input.steps].sort((a, b) => a.stepOrder - b.stepOrder);
   for (const s of ordered) {
     const { publicConfig } = splitStepSecrets(s.config);
@@ -86,7 +93,7 @@ async function insertSteps(trx: Transaction<Database>, buildId: number, input: B
       step_type: s.config.stepType,
       use_flag: s.useFlag ? 1 : 0,
       config: JSON.stringify(publicConfig),
-      secrets: JSON.stringify(carryOverSecrets(s.config, prev)),
+      secrets: sealSecrets(box, 'build_steps', carryOverSecrets(s.config, prev)),
     }).execute();
   }
 }
@@ -96,15 +103,15 @@ const latestRunState = sql<string>`(select r.state from build_runs r where r.bui
 const latestRunTime = sql<number>`(select coalesce(r.begin_time, r.created_at) from build_runs r where r.build_id = builds.id and r.run_type = 'BUILD' order by r.id desc limit 1)`;
 
 export class BuildStore {
-  constructor(private readonly db: Kysely<Database>, private readonly now: () => number = Date.now) {}
+  constructor(private readonly db: Kysely<Database>, private readonly box: SecretBox, private readonly now: () => number = Date.now) {}
 
   async create(input: BuildInputData): Promise<BuildData> {
     const id = await this.db.transaction().execute(async (trx) => {
       const t = this.now();
       const row = await trx.insertInto('builds')
-        .values({ ...buildColumns(input, {}), next_build_no: 1, created_at: t, updated_at: t })
+        .values({ ...buildColumns(input, {}, this.box), next_build_no: 1, created_at: t, updated_at: t })
         .returning('id').executeTakeFirstOrThrow();
-      await insertSteps(trx, Number(row.id), input, new Map());
+      await insertSteps(trx, Number(row.id), input, new Map(), this.box);
       return Number(row.id);
     });
     return (await this.get(String(id)))!;
@@ -117,12 +124,12 @@ export class BuildStore {
       const row = await trx.selectFrom('builds').select(['secrets']).where('id', '=', id).executeTakeFirst();
       if (!row) return false;
       const oldSteps = await trx.selectFrom('build_steps').select(['id', 'secrets']).where('build_id', '=', id).execute();
-      const previous = new Map(oldSteps.map((s) => [String(s.id), parseJson<StepSecrets>(s.secrets, { fields: {}, headers: {} })]));
+      const previous = new Map(oldSteps.map((s) => [String(s.id), openSecrets<StepSecrets>(this.box, 'build_steps', s.secrets, NO_STEP_SECRETS)]));
       await trx.updateTable('builds')
-        .set({ ...buildColumns(input, parseJson<BuildSecrets>(row.secrets, {})), updated_at: this.now() })
+        .set({ ...buildColumns(input, openSecrets<BuildSecrets>(this.box, 'builds', row.secrets, {}), this.box), updated_at: this.now() })
         .where('id', '=', id).execute();
       await trx.deleteFrom('build_steps').where('build_id', '=', id).execute();
-      await insertSteps(trx, id, input, previous);
+      await insertSteps(trx, id, input, previous, this.box);
       return true;
     });
     return done ? this.get(key) : null;
@@ -141,21 +148,21 @@ export class BuildStore {
     const row = await this.db.selectFrom('builds').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     const steps = await this.db.selectFrom('build_steps').selectAll().where('build_id', '=', id).orderBy('step_order').execute();
-    return toBuild(row, steps.map(toStep));
+    return toBuild(row, steps.map((s) => toStep(s, this.box)), this.box);
   }
 
-  /** Every secret value stored for a build (for masking its log lines). */
+  /** Every secret value stored for a build and its wire forms (for masking its log lines). */
   async secretValues(key: string): Promise<string[]> {
     const id = Number(key);
     const row = await this.db.selectFrom('builds').select('secrets').where('id', '=', id).executeTakeFirst();
-    const steps = await this.db.selectFrom('build_steps').select('secrets').where('build_id', '=', id).execute();
-    const out = Object.values(parseJson<BuildSecrets>(row?.secrets ?? null, {}));
+    const steps = await this.db.selectFrom('build_steps').select(['step_type', 'config', 'secrets']).where('build_id', '=', id).execute();
+    const out = Object.values(openSecrets<BuildSecrets>(this.box, 'builds', row?.secrets ?? null, {}));
     for (const s of steps) {
-      const sec = parseJson<StepSecrets>(s.secrets, { fields: {}, headers: {} });
-      // "Bearer <token>": the token alone is as secret as the whole header value.
-      out.push(...Object.values(sec.fields), ...Object.values(sec.headers).flatMap((v) => [v, /^(?:Bearer|Basic|Token|Digest)\s+(\S.*)$/i.exec(v)?.[1] ?? '']));
+      const config = mergeStepSecrets(parseJson<StepConfig>(s.config, { stepType: s.step_type } as StepConfig), openSecrets(this.box, 'build_steps', s.secrets, NO_STEP_SECRETS));
+      out.push(...stepSecretValues(config));
     }
-    return out.filter((v): v is string => typeof v === 'string' && v.length >= 3);
+    // Longest first: a secret inside a longer one must not break the longer one's mask.
+    return [...new Set(out)].filter((v): v is string => typeof v === 'string' && v.length >= 3).sort((a, b) => b.length - a.length);
   }
 
   async list(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
@@ -180,12 +187,12 @@ export class BuildStore {
     const byBuild = new Map<number, BuildStepData[]>();
     for (const s of steps) {
       const list = byBuild.get(Number(s.build_id)) ?? [];
-      list.push(toStep(s));
+      list.push(toStep(s, this.box));
       byBuild.set(Number(s.build_id), list);
     }
     const totalCount = Number(total.n);
     return {
-      items: rows.map((r) => toBuild(r, byBuild.get(Number(r.id)) ?? [])),
+      items: rows.map((r) => toBuild(r, byBuild.get(Number(r.id)) ?? [], this.box)),
       totalCount,
       hasMore: args.offset + rows.length < totalCount,
     };

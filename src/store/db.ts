@@ -138,7 +138,7 @@ export function openStore(url: string, opts: { pgSchema?: string } = {}): Store 
   }
   if (!url.startsWith('sqlite:')) throw new Error(`database.url must start with sqlite: or postgres:// (got ${url.split(':')[0]}:)`);
   const file = url.slice('sqlite:'.length);
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') privateDbFile(file);
   const sqlite = new SQLite(file);
   // WAL + NORMAL: durable across a process kill (the OS has the pages), fast for log ingestion.
   sqlite.pragma('journal_mode = WAL');
@@ -147,6 +147,23 @@ export function openStore(url: string, opts: { pgSchema?: string } = {}): Store 
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', url, sqlite, close: () => db.destroy() };
+}
+
+/**
+ * The store holds credentials (sealed) and the audit log: readable by its owner only. A new
+ * file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+ * database file's mode); files created by earlier versions with 0644 are narrowed.
+ */
+function privateDbFile(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
 }
 
 /**

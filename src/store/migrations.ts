@@ -141,7 +141,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('log_lines').addColumn('continued', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0005_secret_envs': {
+      // USER_TASK env values became secrets: move stored values out of the public config into
+      // the secrets column (still plain JSON here; sealed by the start that follows) and drop
+      // them from run snapshots, which never need them (the engine runs the build's steps).
+      async up(db: Kysely<any>) {
+        const steps = await db.selectFrom('build_steps').select(['id', 'config', 'secrets']).where('step_type', '=', 'USER_TASK').execute();
+        for (const s of steps as Array<{ id: number; config: string; secrets: string }>) {
+          const moved = legacyEnvsMoved(s.config, s.secrets);
+          if (moved) await db.updateTable('build_steps').set(moved).where('id', '=', s.id).execute();
+        }
+        const runs = await db.selectFrom('step_runs').select(['id', 'config']).where('step_type', '=', 'USER_TASK').execute();
+        for (const r of runs as Array<{ id: number; config: string }>) {
+          const moved = legacyEnvsMoved(r.config, '{}');
+          if (moved) await db.updateTable('step_runs').set({ config: moved.config }).where('id', '=', r.id).execute();
+        }
+      },
+    },
   };
+}
+
+/** A USER_TASK config's env values from before they were secrets, moved to the secrets JSON; null when none. */
+function legacyEnvsMoved(configJson: string, secretsJson: string): { config: string; secrets: string } | null {
+  let config: { envs?: Array<{ key: string; value?: string | null; secret?: boolean | null }> | null };
+  let secrets: { fields?: object; headers?: object; envs?: Record<string, string> };
+  try { config = JSON.parse(configJson); secrets = JSON.parse(secretsJson); } catch { return null; }
+  const legacy = (config.envs ?? []).filter((e) => e.secret === undefined || e.secret === null);
+  if (!legacy.length) return null;
+  const envs = { ...secrets.envs };
+  for (const e of legacy) {
+    if (e.value) envs[e.key] = e.value;
+    e.value = '';
+    e.secret = true;
+  }
+  return { config: JSON.stringify(config), secrets: JSON.stringify({ fields: {}, headers: {}, ...secrets, envs }) };
 }
 
 /** Brings the store to the newest schema version; throws with the failing migration's name. */

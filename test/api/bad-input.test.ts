@@ -91,7 +91,8 @@ describe('bad input gets a clear error with a stable code and writes nothing', (
     // step_type longer than its column on PostgreSQL; on SQLite, force a failure through a NUL in JSON is not possible,
     // so use the store directly: insert a build whose second step violates NOT NULL.
     const { BuildStore } = await import('../../src/store/build-store.js');
-    const store = new BuildStore(gw.server.store.db);
+    const { SecretBox } = await import('../../src/store/crypto.js');
+    const store = new BuildStore(gw.server.store.db, new SecretBox(Buffer.alloc(32, 7)));
     await expect(store.create({ name: 'half', steps: [
       { stepOrder: 1, useFlag: true, config: { stepType: 'SHELL', shellType: 'SCRIPT', command: 'a' } },
       { stepOrder: 2, useFlag: true, config: { stepType: null as any } as any },

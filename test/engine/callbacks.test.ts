@@ -5,7 +5,7 @@ import pino from 'pino';
 import { CallbackDelivery } from '../../src/engine/callback.js';
 import { Engine } from '../../src/engine/engine.js';
 import { stepExecutors } from '../../src/engine/steps/index.js';
-import { BuildStore } from '../../src/store/build-store.js';
+import type { NativeProvider } from '../../src/providers/native/index.js';
 import type { ConfigInput } from '../../src/config/index.js';
 import { waitFor as until } from '../security/helpers.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -155,7 +155,9 @@ describe('run callbacks through the engine', () => {
   it('a run whose build agent died calls back when the next agent ends it', async () => {
     const ran = await orphan();
     const store = gw.server.store;
-    const agent = new Engine(store, new BuildStore(store.db), gw.server.services.config.engine, gw.server.services.live, logger, stepExecutors);
+    // a second engine on the same store and key, as an agent has
+    const builds = (gw.server.services.registry.get('native') as NativeProvider).builds;
+    const agent = new Engine(store, builds, gw.server.services.config.engine, gw.server.services.live, logger, stepExecutors);
     await agent.runQueued(Number(ran.key));
     await until(async () => hitsFor(ran.key).length === 1);
     expect(hitsFor(ran.key)[0]!.body).toMatchObject({ runState: 'ERROR', errorMessage: expect.stringMatching(/build agent running it stopped/) });

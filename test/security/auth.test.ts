@@ -1,10 +1,9 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { anonymousRole } from '../../src/auth/principal.js';
 import { parseConfig } from '../../src/config/index.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { createKey, post, SHELL_BUILD, storeCounts, strictGateway, waitFor, wsConnect } from './helpers.js';
+import { createKey, post, SHELL_BUILD, startJwks, storeCounts, strictGateway, waitFor, wsConnect } from './helpers.js';
 
 const LIST = '{ builds(first: 5) { totalCount } }';
 const CREATE = 'mutation($input: BuildInput!) { createBuild(input: $input) { id } }';
@@ -38,7 +37,7 @@ describe('embedded default (loopback, anonymous viewer)', () => {
 
 describe('authentication with anonymous refused', () => {
   let gw: TestGateway;
-  let jwks: http.Server;
+  let jwks: Awaited<ReturnType<typeof startJwks>>;
   let privateKey: CryptoKey;
   let otherKey: CryptoKey;
   const ISS = 'https://idp.test/';
@@ -46,15 +45,11 @@ describe('authentication with anonymous refused', () => {
 
   beforeAll(async () => {
     otherKey = (await generateKeyPair('RS256')).privateKey;
-    const kp = await generateKeyPair('RS256', { extractable: true });
-    privateKey = kp.privateKey;
-    const jwk: JWK = { ...(await exportJWK(kp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = http.createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })); });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', () => r()));
-    const port = (jwks.address() as import('node:net').AddressInfo).port;
-    gw = await strictGateway({ auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: ISS, audience: AUD, rolesClaim: 'realm_access.roles' } } });
+    jwks = await startJwks();
+    privateKey = jwks.privateKey;
+    gw = await strictGateway({ auth: { jwt: { jwksUrl: jwks.url, issuer: ISS, audience: AUD, rolesClaim: 'realm_access.roles' } } });
   });
-  afterAll(async () => { await gw?.close(); await new Promise((r) => jwks?.close(r)); });
+  afterAll(async () => { await gw?.close(); await jwks?.close(); });
 
   const jwt = (claims: Record<string, unknown>, opts: { key?: CryptoKey; aud?: string; exp?: string | number; iss?: string } = {}) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('alice').setIssuer(opts.iss ?? ISS)

@@ -117,24 +117,39 @@ describe(`fuzzing the endpoint (seed ${SEED})`, () => {
       '{"type":"subscribe","id":"1","payload":{"query":"subscription { buildsChanged { kind } }"}}{"type":"subscribe","id":"1"}', '{"type":"complete","id":"nope"}',
       JSON.stringify({ type: 'subscribe', id: '2', payload: { query: `{ ${'{ build '.repeat(900)} }` } }), '{"type":"connection_init"}',
     ];
+    // Attack classes beside the malformed messages: foreign Origins (refused with 403 before the
+    // upgrade), frames over the pre-authentication bound (closed 1009), and many operations on one socket.
+    const origins = ['http://evil.example', 'null', 'https://127.0.0.1.evil.example', 'http://localhost:1', ''];
+    let foreignRefused = 0; let foreignTried = 0;
     for (let i = 0; i < 300; i++) {
       const code = await new Promise<number>((resolve) => {
         const bogus = R.next() < 0.1;
-        const ws = new WebSocket(gw.url.replace(/^http/, 'ws'), bogus ? 'bogus' : 'graphql-transport-ws');
+        const origin = R.next() < 0.15 ? R.pick(origins) : undefined;
+        const foreign = origin !== undefined && origin !== '' && !origin.startsWith('http://localhost');
+        if (foreign) foreignTried++;
+        const ws = new WebSocket(gw.url.replace(/^http/, 'ws'), bogus ? 'bogus' : 'graphql-transport-ws', origin ? { headers: { origin } } : {});
         const timer = setTimeout(() => { ws.close(); resolve(0); }, 3000);
         ws.on('open', () => {
           const authed = R.next() < 0.6;
           if (authed) ws.send(JSON.stringify({ type: 'connection_init', payload: auth }));
           const pool = authed ? afterInit : messages;
-          for (let k = 0; k < 1 + R.int(3); k++) ws.send(R.next() < 0.1 ? Buffer.from([0xff, 0x00, 0x13]) : R.pick(pool));
+          for (let k = 0; k < 1 + R.int(3); k++) {
+            const r = R.next();
+            if (r < 0.05 && !authed) ws.send('x'.repeat(100_000 + R.int(1_000_000)));
+            else if (r < 0.1 && authed) for (let s = 0; s < 150; s++) ws.send(JSON.stringify({ id: `m${s}`, type: 'subscribe', payload: { query: 'subscription { buildsChanged { kind } }' } }));
+            else ws.send(r < 0.15 ? Buffer.from([0xff, 0x00, 0x13]) : R.pick(pool));
+          }
           setTimeout(() => ws.close(1000), 50);
         });
         ws.on('close', (c) => { clearTimeout(timer); resolve(c); });
+        ws.on('unexpected-response', (_req, res) => { clearTimeout(timer); res.resume(); if (foreign && res.statusCode === 403) foreignRefused++; resolve(-(res.statusCode ?? 1)); });
         // An unknown subprotocol is refused in the handshake: the client errors, the server is fine.
         ws.on('error', () => { clearTimeout(timer); resolve(bogus ? -2 : -1); });
       });
       closes.set(code, (closes.get(code) ?? 0) + 1);
     }
+    expect(foreignRefused).toBe(foreignTried);
+    expect(closes.get(-403) ?? 0).toBe(foreignTried);
     expect(closes.get(1011) ?? 0).toBe(0);
     expect(closes.get(4500) ?? 0).toBe(0);
     expect(closes.get(-1) ?? 0).toBe(0);

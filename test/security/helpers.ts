@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { ApiKeys } from '../../src/auth/api-keys.js';
 import type { Role } from '../../src/auth/principal.js';
@@ -112,3 +114,13 @@ export async function operation(transport: Transport, url: string, auth: Record<
 /** Every message of every error of an outcome, as one string (for "never says X" checks). */
 export const messagesOf = (o: OperationOutcome): string[] => (o.errors ?? []).map((e: { message: string }) => e.message);
 export const codesOf = (o: OperationOutcome): string[] => (o.errors ?? []).map((e: { extensions?: { code?: string } }) => String(e.extensions?.code));
+
+/** A JWKS endpoint serving one RS256 key (kid k1); sign tokens with `privateKey`. */
+export async function startJwks(): Promise<{ url: string; privateKey: CryptoKey; close(): Promise<void> }> {
+  const kp = await generateKeyPair('RS256', { extractable: true });
+  const jwk: JWK = { ...(await exportJWK(kp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const server = http.createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/jwks.json`, privateKey: kp.privateKey, close: () => new Promise((r) => server.close(() => r())) };
+}

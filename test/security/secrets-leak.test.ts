@@ -15,6 +15,7 @@ const S = {
   clientKey: 'LEAK-CLIENT-KEY-91', cacrt: 'LEAK-CACRT-92', clientCert: 'LEAK-CLIENT-CERT-93', git: 'LEAK-GIT-PW-94',
   ftp: 'LEAK-FTP-PW-95', httpPw: 'LEAK-HTTP-PW-96', httpHeader: 'LEAK-HTTP-BEARER-97', flagged: 'LEAK-FLAGGED-98', registry: 'LEAK-REG-PW-99',
   updated: 'LEAK-UPDATED-PW-100', quayToken: 'LEAK-QUAY-TOKEN-101', engineRegistry: 'LEAK-ENGINE-REG-102',
+  env: 'LEAK-ENV-103', urlToken: 'LEAK-URL-TOKEN-104', callbackToken: 'LEAK-CB-TOKEN-105', baseUrlPw: 'LEAK-BASEURL-PW-106', gitUrlPw: 'LEAK-GIT-URL-PW-107',
 };
 
 // The script builds each secret at run time, so the script text itself holds none of them.
@@ -29,7 +30,8 @@ const build = (name: string, regPassword: string) => ({
     { stepOrder: 3, stepType: 'FTP', useFlag: false, ftp: { url: 'ftp.example:21', ftpType: 'FTP', username: 'u', password: S.ftp, sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } },
     { stepOrder: 4, stepType: 'CREATE_IMAGE', useFlag: false, createImage: { dockerFileType: 'CONTENTS', dockerFile: 'FROM scratch', registryName: 'dev', imageName: 'app', loginId: 'r', password: regPassword } },
     // Fails on the SSRF guard: an error path that knows the credentials.
-    { stepOrder: 5, stepType: 'HTTP', http: { url: 'http://127.0.0.1:9/x', httpMode: 'POST', timeout: 2, validResponseCodes: '200', password: S.httpPw, customHeaders: [{ name: 'Authorization', value: `Bearer ${S.httpHeader}` }, { name: 'X-Custom', value: S.flagged, secret: true }] } },
+    { stepOrder: 5, stepType: 'HTTP', http: { url: `http://127.0.0.1:9/x?access_token=${S.urlToken}`, httpMode: 'POST', timeout: 2, validResponseCodes: '200', password: S.httpPw, customHeaders: [{ name: 'Authorization', value: `Bearer ${S.httpHeader}` }, { name: 'X-Custom', value: S.flagged, secret: true }] } },
+    { stepOrder: 6, stepType: 'USER_TASK', useFlag: false, userTask: { cmd: ['env'], imageName: 'busybox', imageTag: '1', envs: [{ key: 'DEPLOY_KEY', value: S.env }, { key: 'MODE', value: 'fast', secret: false }] } },
   ],
 });
 
@@ -48,7 +50,7 @@ describe('secrets never leave: responses, subscription events and debug logs of 
       server: { port: 0 }, database: { url: `sqlite:${path.join(dir, 'db.sqlite')}` }, log: { level: 'debug' }, demo: { seed: false },
       auth: { anonymous: 'none' }, limits: { mutationsPerMinute: 0, wsConnectsPerMinute: 0 },
       engine: { workDir: path.join(dir, 'ws'), allowPrivateHosts: ['127.0.0.1'], registry: { host: '127.0.0.1:5999', username: 'bg', password: S.engineRegistry } },
-      providers: [{ id: 'quay-x', kind: 'QUAY', baseUrl: 'http://127.0.0.1:9', retries: 0, timeoutMs: 500, options: { token: S.quayToken, repositories: ['org/app'] } }],
+      providers: [{ id: 'quay-x', kind: 'QUAY', baseUrl: `http://bg:${S.baseUrlPw}@127.0.0.1:9`, retries: 0, timeoutMs: 500, options: { token: S.quayToken, repositories: ['org/app'] } }],
     });
     server = await startServer(config, { logger: createLogger('debug', sink) });
     const keys = new ApiKeys(server.store);
@@ -76,20 +78,25 @@ describe('secrets never leave: responses, subscription events and debug logs of 
   };
 
   it('runs the session and finds no secret anywhere', async () => {
-    const changes = subscribe('subscription { buildsChanged { kind build { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { hasPassword customHeaders { name value secret } } } } } } }', {});
+    const changes = subscribe('subscription { buildsChanged { kind build { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on UserTaskStepConfig { envs { key value } } ... on CodeDownStepConfig { repositoryUrl } } } } } }', {});
     await new Promise((r) => setTimeout(r, 200));
     const created = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id steps { id config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CodeDownStepConfig { hasPassword } } } } }', { i: build('leak', S.registry) });
     expect(created.errors).toBeUndefined();
     const id = created.data.createBuild.id as string;
+    // Credentials in a repositoryUrl are refused when the build is saved (git would keep them in .git/config), not echoed.
+    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
+    expect(withCreds.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
     const stepIds = created.data.createBuild.steps.map((s: { id: string }) => s.id);
 
-    const run = await gql('mutation($id: ID!) { runBuild(buildId: $id, callbackUrl: "http://127.0.0.1:9/cb") { id } }', { id });
+    // The callback URL as a variable: the debug log of the operation shows variables (scrubbed).
+    const run = await gql('mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id callbackUrl } }', { id, cb: `http://127.0.0.1:9/cb?token=${S.callbackToken}` });
+    expect(run.data.runBuild.callbackUrl).toBe('http://127.0.0.1:9/cb?token=***');
     const runId = run.data.runBuild.id as string;
     const log = subscribe('subscription($r: ID!) { runLog(runId: $r) { lines { text stream } } }', { r: runId });
     const steps = subscribe('subscription($r: ID!) { stepUpdated(runId: $r) { state errorMessage } }', { r: runId });
     await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(`{ run(id: "${runId}") { state } }`)).data.run.state));
     await Promise.race([Promise.all([log, steps]), new Promise((r) => setTimeout(r, 5000))]);
-    const page = await gql(`{ run(id: "${runId}") { state errorMessage steps { state errorMessage } log(first: 100) { lines { text } } } }`);
+    const page = await gql(`{ run(id: "${runId}") { state errorMessage callbackUrl steps { state errorMessage config { __typename ... on HttpStepConfig { url } ... on UserTaskStepConfig { envs { key value } } } } log(first: 100) { lines { text } } } }`);
     expect(page.data.run.state).toBe('ERROR');
     const text = page.data.run.log.lines.map((l: { text: string }) => l.text).join('\n');
     expect(text.split('\n').filter((l: string) => l === '***')).toHaveLength(5); // the script printed each secret; stored masked
@@ -99,8 +106,12 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     for (const st of keep) for (const cfg of Object.values(st)) if (cfg && typeof cfg === 'object' && 'password' in cfg) delete (cfg as { password?: string }).password;
     expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: { ...build('leak-2', S.registry), buildServerClientKey: undefined, steps: keep } })).errors).toBeUndefined();
     expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: build('leak-3', S.updated) })).errors).toBeUndefined();
-    await gql(`query($id: ID!) { build(id: $id) { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CreateImageStepConfig { hasPassword } ... on FtpStepConfig { hasPassword } } } } node(id: $id) { id } }`, { id });
-    await gql('{ builds { totalCount edges { node { name } } } providers { providerId health { status } } }'); // the quay upstream is down: a partial error
+    const read = await gql(`query($id: ID!) { build(id: $id) { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CreateImageStepConfig { hasPassword } ... on FtpStepConfig { hasPassword } ... on UserTaskStepConfig { envs { key value secret hasValue } } ... on CodeDownStepConfig { repositoryUrl } } } } node(id: $id) { id } }`, { id }, viewerKey);
+    const configs = read.data.build.steps.map((st: { config: object }) => st.config);
+    expect(configs).toContainEqual({ __typename: 'UserTaskStepConfig', envs: [{ key: 'DEPLOY_KEY', value: null, secret: true, hasValue: true }, { key: 'MODE', value: 'fast', secret: false, hasValue: true }] });
+    expect(configs).toContainEqual({ __typename: 'CodeDownStepConfig', repositoryUrl: 'https://git.example/x.git' });
+    expect(configs.find((c: { __typename: string }) => c.__typename === 'HttpStepConfig').url).toBe('http://127.0.0.1:9/x?access_token=***');
+    await gql('{ builds { totalCount edges { node { name } } } providers { providerId baseUrl health { status lastError } } }', {}, viewerKey); // the quay upstream is down: a partial error
 
     // Error paths that carry secrets in their input.
     await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { ...build('x'.repeat(300), S.registry), steps: 'not-a-list' } });

@@ -1,12 +1,11 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { parseConfig } from '../../src/config/index.js';
 import { OperationLimits } from '../../src/limits/operation-limits.js';
 import { buildSchema } from 'graphql';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { createKey, post, strictGateway, wsConnect, wsOperation } from './helpers.js';
+import { createKey, post, startJwks, strictGateway, wsConnect, wsOperation } from './helpers.js';
 
 /** Opens a websocket with these handshake headers: 'open', or the HTTP status the handshake was refused with. */
 function handshake(url: string, headers: Record<string, string>): Promise<'open' | number> {
@@ -147,22 +146,16 @@ describe('reconnects: the default connect budget', () => {
   });
 });
 
-describe('credentials checked again on open sockets', () => {
+describe.each(['sqlite', 'postgres'] as const)('credentials checked again on open sockets (%s)', (database) => {
   let gw: TestGateway;
-  let jwks: http.Server;
-  let privateKey: CryptoKey;
+  let jwks: Awaited<ReturnType<typeof startJwks>>;
   const ISS = 'https://idp.test/';
   const AUD = 'buildgate';
   beforeAll(async () => {
-    const kp = await generateKeyPair('RS256', { extractable: true });
-    privateKey = kp.privateKey;
-    const jwk: JWK = { ...(await exportJWK(kp.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = http.createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ keys: [jwk] })); });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', () => r()));
-    const port = (jwks.address() as import('node:net').AddressInfo).port;
-    gw = await strictGateway({ server: { ws: { credentialRecheckMs: 300 } }, auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: ISS, audience: AUD } } });
+    jwks = await startJwks();
+    gw = await strictGateway({ server: { ws: { credentialRecheckMs: 300 } }, auth: { jwt: { jwksUrl: jwks.url, issuer: ISS, audience: AUD } } }, database);
   });
-  afterAll(async () => { await gw?.close(); await new Promise((r) => jwks?.close(r)); });
+  afterAll(async () => { await gw?.close(); await jwks?.close(); });
 
   const watch = async (authorization: string) => {
     const c = await wsConnect(gw.url, { authorization });
@@ -199,7 +192,7 @@ describe('credentials checked again on open sockets', () => {
   it('a JWT that expires closes its sockets with 4403 (expiry as HTTP counts it: exp + 30 s of clock tolerance)', async () => {
     const exp = Math.floor(Date.now() / 1000) - 28; // expired 28 s ago: accepted for about 2 s more
     const token = await new SignJWT({ roles: ['viewer'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('bob')
-      .setIssuer(ISS).setAudience(AUD).setIssuedAt(exp - 60).setExpirationTime(exp).sign(privateKey);
+      .setIssuer(ISS).setAudience(AUD).setIssuedAt(exp - 60).setExpirationTime(exp).sign(jwks.privateKey);
     const w = await watch(`Bearer ${token}`);
     expect(await w.closed).toBe(4403);
     expect((await post(gw.url, { query: '{ builds { totalCount } }' }, { authorization: `Bearer ${token}` })).status).toBe(401);

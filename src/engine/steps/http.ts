@@ -3,6 +3,7 @@ import path from 'node:path';
 import got, { RequestError, TimeoutError } from 'got';
 import type { HttpConfig, HttpHeader } from '../../model.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
+import { maskUrl, maskUrlsInText } from '../../secrets/mask.js';
 import { workspacePath } from '../workspace.js';
 import { checkStepConfig, parseResponseCodes } from './rules.js';
 import type { StepExecutor } from './types.js';
@@ -28,14 +29,8 @@ const SECRET_HEADER = /authorization|cookie|token|secret|passw|api[-_]?key|^x-.*
 
 const isSecretHeader = (h: HttpHeader) => Boolean(h.secret) || SECRET_HEADER.test(h.name);
 
-/** The URL as it may be logged: no user info, query values masked (they often carry tokens). */
-function loggableUrl(u: URL): string {
-  const copy = new URL(u.toString());
-  copy.username = '';
-  copy.password = '';
-  for (const key of [...copy.searchParams.keys()]) copy.searchParams.set(key, '***');
-  return copy.toString().replace(/%2A%2A%2A/g, '***');
-}
+/** Logged URLs show no credentials and no query values (their names say too little). */
+const loggableUrl = (u: URL): string => maskUrl(u.toString(), { allParams: true });
 
 export const httpStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as HttpConfig;
@@ -112,7 +107,7 @@ export const httpStep: StepExecutor = async (ctx) => {
     // got wraps hook and lookup errors; the cause carries the SSRF guard's message
     const cause = e instanceof RequestError && e.cause instanceof Error ? e.cause : e;
     const message = (cause as Error).message ?? String(cause);
-    return { ok: false, error: `HTTP ${method} ${loggableUrl(url)} failed: ${message}` };
+    return { ok: false, error: `HTTP ${method} ${loggableUrl(url)} failed: ${maskUrlsInText(message)}` };
   }
 };
 

@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine/engine.js';
 import { notFound } from '../../errors.js';
 import { BuildStore } from '../../store/build-store.js';
+import type { SecretBox } from '../../store/crypto.js';
 import type { Store } from '../../store/db.js';
 import { RunStore } from '../../store/run-store.js';
 import type { HostRules } from '../../engine/steps/rules.js';
@@ -12,6 +13,8 @@ import type {
 
 export interface NativeOptions {
   maxSteps: number;
+  /** Seals the secrets columns. */
+  secrets: SecretBox;
   /** The engine's SSRF settings, to refuse private hosts when a build is saved (absent: checked at run time only). */
   hosts?: HostRules;
 }
@@ -32,7 +35,7 @@ export class NativeProvider implements Provider {
   private engine: Engine | null = null;
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
-    this.builds = new BuildStore(store.db);
+    this.builds = new BuildStore(store.db, opts.secrets);
     this.runs = new RunStore(store.db);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',

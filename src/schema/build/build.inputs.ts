@@ -40,10 +40,11 @@ export class VolumeMountInput {
   @Field({ description: 'Workspace path ($PWD = workspace root).' }) hostPath!: string;
 }
 
-@InputType({ description: 'A key/value pair.' })
+@InputType({ description: 'An environment variable. Its value is write-only unless `secret` is false.' })
 export class KeyValueInput {
-  @Field({ description: 'Key.' }) key!: string;
-  @Field({ description: 'Value.' }) value!: string;
+  @Field({ description: 'Name.' }) key!: string;
+  @Field(() => String, { nullable: true, description: 'Value (for a secret variable: omit/null to keep the stored one on update, "" to clear).' }) value?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'false: not a secret, the value is returned. Default: secret.' }) secret?: boolean | null;
 }
 
 @InputType({ description: 'USER_TASK settings.' })
@@ -80,7 +81,7 @@ export class HttpHeaderInput {
 @InputType({ description: 'HTTP settings.' })
 export class HttpStepInput {
   @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
-  @Field({ description: 'URL.' }) url!: string;
+  @Field({ description: 'URL. Sent back as read (*** in place of a password or token), the stored credentials are kept.' }) url!: string;
   @Field(() => HttpModeEnum, { description: 'Method.' }) httpMode!: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   @Field(() => [HttpHeaderInput], { nullable: true, description: 'Headers.' }) customHeaders?: HttpHeaderInput[] | null;
   @Field(() => Boolean, { nullable: true, description: 'Skip TLS verification.' }) ignoreSslErrors?: boolean | null;
@@ -183,7 +184,7 @@ export function toBuildInputData(input: BuildInput, stepKey: (stepId: string) =>
       throw badInput(`steps[${i}]: a ${s.stepType} step needs exactly its \`${expected}\` config${given.length ? ` (got ${given.join(', ')})` : ''}`, `steps[${i}].${expected}`);
     }
     const raw = defined({ ...(s[expected] as object) }) as Record<string, unknown>;
-    if (Array.isArray(raw.customHeaders)) raw.customHeaders = (raw.customHeaders as object[]).map((h) => defined({ ...h }));
+    for (const list of ['customHeaders', 'envs']) if (Array.isArray(raw[list])) raw[list] = (raw[list] as object[]).map((h) => defined({ ...h }));
     const config = { ...raw, stepType: s.stepType } as unknown as StepConfig;
     return { key: s.stepId ? stepKey(s.stepId) : null, stepOrder: s.stepOrder, useFlag: s.useFlag, config };
   });

@@ -1,5 +1,6 @@
 import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
 import type { StepConfig } from '../../providers/types.js';
+import { maskUrl } from '../../secrets/mask.js';
 import {
   CommonTypeEnum, DockerFileTypeEnum, FtpExecTypeEnum, FtpTypeEnum, HttpModeEnum, ProtocolTypeEnum, RepositoryTypeEnum, ShellTypeEnum,
 } from '../common/enums.js';
@@ -13,7 +14,7 @@ import {
 export class CodeDownStepConfig {
   @Field(() => String, { nullable: true, description: 'Title shown for the step.' }) stepTitle!: string | null;
   @Field(() => RepositoryTypeEnum, { description: 'Repository kind.' }) repositoryType!: 'GIT';
-  @Field({ description: 'Repository URL; without scheme the protocolType is prepended.' }) repositoryUrl!: string;
+  @Field({ description: 'Repository URL (a password in it shows as ***); without scheme the protocolType is prepended.' }) repositoryUrl!: string;
   @Field({ description: 'Branch to clone.' }) branchName!: string;
   @Field(() => String, { nullable: true, description: 'Directory in the workspace to clone into (default: the repository name).' }) codeSaveDir!: string | null;
   @Field(() => CommonTypeEnum, { description: 'COMMON (public) or PRIVATE (needs credentials).' }) commonType!: 'COMMON' | 'PRIVATE';
@@ -29,10 +30,12 @@ export class VolumeMountView {
   @Field({ description: 'Path in the workspace ($PWD = workspace root).' }) hostPath!: string;
 }
 
-@ObjectType({ description: 'A key/value pair.' })
+@ObjectType({ description: 'An environment variable of a USER_TASK step. Secret values (the default) are never returned.' })
 export class KeyValueView {
-  @Field({ description: 'Key.' }) key!: string;
-  @Field({ description: 'Value.' }) value!: string;
+  @Field({ description: 'Name.' }) key!: string;
+  @Field(() => String, { nullable: true, description: 'Value; null when the variable is secret.' }) value!: string | null;
+  @Field({ description: 'The value is a secret and is never returned (variables are secret unless created with `secret: false`).' }) secret!: boolean;
+  @Field({ description: 'A non-empty value is stored.' }) hasValue!: boolean;
 }
 
 @ObjectType({ description: 'USER_TASK: a command in a container image.' })
@@ -69,7 +72,7 @@ export class HttpHeaderView {
 @ObjectType({ description: 'HTTP: a request with expected status codes.' })
 export class HttpStepConfig {
   @Field(() => String, { nullable: true, description: 'Title shown for the step.' }) stepTitle!: string | null;
-  @Field({ description: 'Request URL.' }) url!: string;
+  @Field({ description: 'Request URL; a password and token-named query values show as ***.' }) url!: string;
   @Field(() => HttpModeEnum, { description: 'HTTP method.' }) httpMode!: string;
   @Field(() => [HttpHeaderView], { description: 'Request headers.' }) customHeaders!: HttpHeaderView[];
   @Field({ description: 'Skip TLS certificate verification.' }) ignoreSslErrors!: boolean;
@@ -125,23 +128,24 @@ export function stepConfigView(c: StepConfig): typeof StepConfigUnion {
   switch (c.stepType) {
     case 'CODE_DOWN':
       return Object.assign(new CodeDownStepConfig(), {
-        stepTitle: title, repositoryType: c.repositoryType ?? 'GIT', repositoryUrl: c.repositoryUrl, branchName: c.branchName,
+        stepTitle: title, repositoryType: c.repositoryType ?? 'GIT', repositoryUrl: maskUrl(c.repositoryUrl), branchName: c.branchName,
         codeSaveDir: c.codeSaveDir ?? null, commonType: c.commonType ?? 'COMMON', protocolType: c.protocolType ?? 'https',
         userId: c.userId ?? null, hasPassword: has(c.password), httpSslVerifySkip: !!c.httpSslVerifySkip,
       });
     case 'USER_TASK':
       return Object.assign(new UserTaskStepConfig(), {
         stepTitle: title, cmd: c.cmd ?? [], workingDir: c.workingDir ?? null, imageName: c.imageName, imageTag: c.imageTag,
-        dockerVolumeMountVOList: c.dockerVolumeMountVOList ?? [], envs: c.envs ?? [],
+        dockerVolumeMountVOList: c.dockerVolumeMountVOList ?? [],
+        envs: (c.envs ?? []).map((e) => ({ key: e.key, value: e.secret === false ? e.value ?? '' : null, secret: e.secret !== false, hasValue: !!e.value })),
       });
     case 'FTP':
       return Object.assign(new FtpStepConfig(), {
-        stepTitle: title, url: c.url, ftpType: c.ftpType, username: c.username ?? null, hasPassword: has(c.password),
+        stepTitle: title, url: maskUrl(c.url), ftpType: c.ftpType, username: c.username ?? null, hasPassword: has(c.password),
         sourceFiles: c.sourceFiles, remoteDirectory: c.remoteDirectory, ftpExecType: c.ftpExecType, ignoreSslErrors: !!c.ignoreSslErrors,
       });
     case 'HTTP':
       return Object.assign(new HttpStepConfig(), {
-        stepTitle: title, url: c.url, httpMode: c.httpMode,
+        stepTitle: title, url: maskUrl(c.url), httpMode: c.httpMode,
         customHeaders: (c.customHeaders ?? []).map((h) => ({ name: h.name, value: h.secret ? null : h.value, secret: !!h.secret })),
         ignoreSslErrors: !!c.ignoreSslErrors, username: c.username ?? null, hasPassword: has(c.password), timeout: c.timeout,
         validResponseCodes: c.validResponseCodes ?? null, validResponseContent: c.validResponseContent ?? null,
@@ -153,7 +157,7 @@ export function stepConfigView(c: StepConfig): typeof StepConfigUnion {
       return Object.assign(new CreateImageStepConfig(), {
         stepTitle: title, dockerFileType: c.dockerFileType ?? 'CONTENTS', dockerFile: c.dockerFile ?? null, dockerFilePath: c.dockerFilePath ?? null,
         registryId: c.registryId != null ? String(c.registryId) : null, registryName: c.registryName, imageName: c.imageName,
-        imageTag: c.imageTag ?? null, latestApply: !!c.latestApply, registryUrl: c.registryUrl ?? null, loginId: c.loginId ?? null,
+        imageTag: c.imageTag ?? null, latestApply: !!c.latestApply, registryUrl: c.registryUrl ? maskUrl(c.registryUrl) : null, loginId: c.loginId ?? null,
         hasPassword: has(c.password), privateCertificate: c.privateCertificate ?? null, externalRegistrySeq: c.externalRegistrySeq ?? null,
         severity: c.severity ?? null, exitCode: c.exitCode ?? null,
       });

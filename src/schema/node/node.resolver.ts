@@ -15,9 +15,14 @@ export async function resolveNode(ctx: Context, id: string): Promise<Node> {
   const gid = fromGlobalId(id);
   const { registry } = ctx.services;
   const p = gid.providerId;
+  // Every type routes on the ID's provider, so one check covers them all; NOT_FOUND: a
+  // scoped credential learns nothing of other providers' objects, not even that they exist.
+  if (!visibleProviders(ctx.principal, [p]).length) throw notFound(gid.type, id);
   switch (gid.type) {
     case 'Provider':
-      return Provider.from(registry.get(gid.key));
+      // The key must be the provider the ID names: it is what the scope check above saw.
+      if (gid.key === p) return Provider.from(registry.get(p));
+      break;
     case 'Build': {
       const b = await ctx.loaders.build(p).load(gid.key);
       if (b) return Build.from(p, b);

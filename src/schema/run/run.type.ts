@@ -5,6 +5,7 @@ import { toGlobalId } from '../../ids.js';
 import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
 import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
+import { maskUrl } from '../../secrets/mask.js';
 
 /** Path of the whole-log download of a run (served by src/server/log-download.ts). */
 export const LOG_DOWNLOAD_PATH = '/logs';
@@ -32,7 +33,7 @@ export class BuildRun extends Node {
   @Field({ description: "The provider's own state value (e.g. Quay phase, CodeArts status)." }) rawState!: string;
   @Field(() => String, { nullable: true, description: 'Run description (runDesc).' }) description!: string | null;
   @Field(() => String, { nullable: true, description: 'Image tag of this run.' }) tagName!: string | null;
-  @Field(() => String, { nullable: true, description: 'URL called when the run ends.' }) callbackUrl!: string | null;
+  @Field(() => String, { nullable: true, description: 'URL called when the run ends (a password and token-named query values show as ***).' }) callbackUrl!: string | null;
   @Field(() => String, { nullable: true, description: 'Pushed image URL.' }) imageUrl!: string | null;
   @Field(() => Float, { nullable: true, description: 'Pushed image size, bytes.' }) imageSize!: number | null;
   @Field(() => String, { nullable: true, description: 'Pushed image digest.' }) imageDigest!: string | null;
@@ -50,7 +51,7 @@ export class BuildRun extends Node {
     return Object.assign(new BuildRun(), {
       id: toGlobalId(providerId, 'BuildRun', r.key), providerId, buildKey: r.buildKey, key: r.key, buildNo: r.buildNo,
       runType: r.runType, state: r.state, rawState: r.rawState, description: r.description, tagName: r.tagName,
-      callbackUrl: r.callbackUrl ?? null, imageUrl: r.imageUrl ?? null, imageSize: r.imageSize ?? null, imageDigest: r.imageDigest ?? null,
+      callbackUrl: r.callbackUrl ? maskUrl(r.callbackUrl) : null, imageUrl: r.imageUrl ?? null, imageSize: r.imageSize ?? null, imageDigest: r.imageDigest ?? null,
       trigger: r.trigger ?? null, triggeredBy: r.triggeredBy ?? null, sourceRevision: r.sourceRevision ?? null,
       errorMessage: r.errorMessage ?? null, beginTime: r.beginTime, endTime: r.endTime, runTimeBySec: seconds(r.beginTime, r.endTime),
       possibleActions: r.possibleActions ?? actionsFor(r.state), details: r.details ?? null,
