@@ -54,7 +54,8 @@ export function repositoryUrl(cfg: Pick<CodeDownConfig, 'repositoryUrl' | 'proto
   try {
     url = new URL(withScheme);
   } catch {
-    return fail('repositoryUrl', `repositoryUrl ${JSON.stringify(cfg.repositoryUrl)} is not a valid URL`);
+    // the value is not quoted: it may carry a password
+    return fail('repositoryUrl', 'repositoryUrl is not a valid URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     fail('repositoryUrl', `repositoryUrl must use http or https, got ${url.protocol.replace(/:$/, '')}`);
@@ -82,7 +83,7 @@ export function parseResponseCodes(spec: string): Array<[number, number]> {
 
 export function parseFtpUrl(url: string, ftpType: FtpConfig['ftpType']): { host: string; port: number } {
   const m = /^(?:(ftp|ftps|sftp):\/\/)?(\[[0-9a-f:.]+\]|[^/:@\s]+)(?::(\d+))?\/?$/i.exec(url.trim());
-  if (!m) return fail('url', `url ${JSON.stringify(url)} must be host[:port] (the remote path goes in remoteDirectory)`);
+  if (!m) return fail('url', 'url must be host[:port] (the remote path goes in remoteDirectory)');
   return { host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : ftpType === 'SFTP' ? 22 : 21 };
 }
 
@@ -163,7 +164,7 @@ export function checkStepConfig(config: StepConfig): void {
       try {
         url = new URL(config.url);
       } catch {
-        fail('url', `url ${JSON.stringify(config.url)} is not a valid URL`);
+        fail('url', 'url is not a valid URL');
       }
       if (url!.protocol !== 'http:' && url!.protocol !== 'https:') fail('url', `url must be http or https, got ${url!.protocol}`);
       if (config.validResponseCodes?.trim()) parseResponseCodes(config.validResponseCodes);
