@@ -9,3 +9,5 @@ sh scripts/ensure-services.sh
 npx graphql-codegen --config codegen.yml --silent
 npm run build:server --silent
 [ -f dist/graphiql/main.js ] || node scripts/build-client.mjs
+# Lint (Biome, configured to the current style: no formatter, the recommended rules minus the ones this codebase opts out of in biome.json); errors stop the run, warnings are shown.
+npx biome lint --max-diagnostics=20

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { printSchema } from 'graphql';
-import { ConfigError, loadConfig, type ConfigInput } from './config/index.js';
+import { ConfigError, describeDatabase, loadConfig, StartupError, type ConfigInput } from './config/index.js';
 import { LiveHub } from './live/hub.js';
 import { createSchema } from './schema/index.js';
 import { startServer } from './server/index.js';
@@ -12,7 +12,21 @@ import { registerSecretsCommands } from './store/secrets-cli.js';
 import { startAgent } from './engine/agents.js';
 import { createLogger } from './server/logger.js';
 
-const program = new Command('buildgate').description('GraphQL gateway over many build systems');
+const program = new Command('buildgate').description('GraphQL gateway over many build systems')
+  .option('--debug', 'print the stack trace of a failure')
+  // A usage mistake is a configuration mistake: exit 2, like a bad config key.
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+
+/**
+ * Ends the process on a failure: one line saying what failed, why and which config key
+ * (exit 2 for configuration and usage, 1 for anything else); the stack only with --debug.
+ */
+function fail(e: unknown): never {
+  if (program.opts<{ debug?: boolean }>().debug) console.error(e instanceof Error ? e.stack ?? e.message : e);
+  else if (e instanceof StartupError) console.error(`buildgate: ${e.message}`);
+  else console.error(`buildgate: ${e instanceof Error ? e.message.split('\n')[0] || e.name : String(e)} (--debug shows the stack trace)`);
+  process.exit(e instanceof StartupError ? e.exitCode : 1);
+}
 
 program.command('serve')
   .description('Start the gateway (embedded defaults: SQLite file, 127.0.0.1:4000, demo builds)')
@@ -23,19 +37,13 @@ program.command('serve')
   .option('--demo-upstreams', 'start fake Cocktail, Quay, Zadig and CodeArts servers and configure one provider of each')
   .action(async (opts: { config?: string; port?: string; host?: string; demo: boolean; demoUpstreams?: boolean }) => {
     const overrides: ConfigInput = { server: {}, demo: {} };
-    if (opts.port) overrides.server!.port = Number(opts.port);
-    if (opts.host) overrides.server!.host = opts.host;
-    if (!opts.demo) overrides.demo!.seed = false;
-    if (opts.demoUpstreams) overrides.demo!.upstreams = true;
-    let config;
-    try {
-      config = loadConfig({ file: opts.config, overrides });
-    } catch (e) {
-      if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
-      throw e;
-    }
+    const overrideSources = new Map<string, string>();
+    if (opts.port) { overrides.server!.port = opts.port as never; overrideSources.set('server.port', '--port'); }
+    if (opts.host) { overrides.server!.host = opts.host; overrideSources.set('server.host', '--host'); }
+    if (!opts.demo) { overrides.demo!.seed = false; overrideSources.set('demo.seed', '--no-demo'); }
+    if (opts.demoUpstreams) { overrides.demo!.upstreams = true; overrideSources.set('demo.upstreams', '--demo-upstreams'); }
+    const config = loadConfig({ file: opts.config, overrides, overrideSources });
     const server = await startServer(config);
-    console.error(`buildgate is up: open ${server.url} in a browser for the playground`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -47,6 +55,7 @@ program.command('serve')
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    console.error(`buildgate is up: open ${server.url} in a browser for the playground (database ${describeDatabase(config.database.url)})`);
   });
 
 program.command('agent')
@@ -54,17 +63,11 @@ program.command('agent')
   .option('-c, --config <file>', 'YAML config file: the same store and redis.url as the gateway')
   .option('-q, --queue <buildServerHost...>', 'build servers whose runs this agent takes ("default": builds without one)')
   .action(async (opts: { config?: string; queue?: string[] }) => {
-    let config;
-    try {
-      config = loadConfig({ file: opts.config });
-      if (!config.redis.url) throw new ConfigError('redis.url: a build agent takes runs from queues on Redis');
-    } catch (e) {
-      if (e instanceof ConfigError) { console.error(e.message); process.exit(2); }
-      throw e;
-    }
+    const config = loadConfig({ file: opts.config });
+    if (!config.redis.url) throw new ConfigError('redis.url: a build agent takes runs from queues on Redis', 'redis.url');
     const logger = createLogger(config.log.level).child({ part: 'agent' });
     const agent = await startAgent(config, { buildServerHosts: opts.queue ?? [], logger });
-    console.error(`buildgate agent is up: taking runs from ${agent.queues.join(', ')}`);
+    console.error(`buildgate agent is up: taking runs from ${agent.queues.join(', ')} (database ${describeDatabase(config.database.url)})`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -88,7 +91,4 @@ program.command('schema')
 registerKeyCommands(program);
 registerSecretsCommands(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch(fail);

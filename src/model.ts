@@ -156,6 +156,8 @@ export interface BuildData {
   updatedAt?: Date | null;
   /** Provider-specific fields, secrets removed. */
   details?: Record<string, unknown> | null;
+  /** Actions this build allows (e.g. no BUILD for a Quay repository without archiveUrl); absent: from capabilities. */
+  possibleActions?: BuildAction[] | null;
 }
 
 export interface BuildStatsData {

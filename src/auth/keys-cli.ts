@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
-import { loadConfigOrExit } from '../config/index.js';
-import { openStore } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import { describeDatabase, loadConfigOrExit } from '../config/index.js';
+import { openMigratedStore } from '../store/open.js';
 import { ApiKeys } from './api-keys.js';
 import { isRole } from './principal.js';
 
-/** Opens the configured store (migrated), runs `fn` on its keys, closes the store. */
+/**
+ * Opens the store `serve` would use (same config resolution: file, environment), says
+ * which one on stderr, runs `fn` on its keys, closes the store.
+ */
 async function withKeys<T>(configFile: string | undefined, fn: (keys: ApiKeys) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit(configFile);
-  const store = openStore(config.database.url);
+  console.error(`buildgate: database ${describeDatabase(config.database.url)}`);
+  const store = await openMigratedStore(config.database.url);
   try {
-    await migrateToLatest(store.db, store.dialect);
     return await fn(new ApiKeys(store));
   } finally {
     await store.close();

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import type { Config } from '../config/index.js';
+import { isLoopbackHost, type Config } from '../config/index.js';
 
 /** Roles in rising order: each one may do what the ones before it may. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -22,12 +21,8 @@ export interface Principal {
   expiresAt?: number;
 }
 
-/** Bound to loopback: only local processes can connect, so reading without a credential is safe. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
+// Bound to loopback: only local processes can connect, so reading without a credential is safe.
+export { isLoopbackHost };
 
 /** The role of requests without a credential, or null when they are refused. */
 export function anonymousRole(config: Config): Role | null {

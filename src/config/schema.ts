@@ -6,11 +6,12 @@ import { z } from 'zod';
  * build execution, bound to 127.0.0.1).
  */
 /** Booleans from env strings: 'true'/'1'/'yes' and 'false'/'0'/'no' (z.coerce.boolean would read 'false' as true). */
-const bool = (d: boolean) => z.preprocess((v) => {
+const boolish = (v: unknown) => {
   if (typeof v !== 'string') return v;
   const s = v.trim().toLowerCase();
   return ['true', '1', 'yes', 'on'].includes(s) ? true : ['false', '0', 'no', 'off'].includes(s) ? false : v;
-}, z.boolean()).default(d);
+};
+const bool = (d: boolean) => z.preprocess(boolish, z.boolean()).default(d);
 
 /** An AES-256 key as configured: base64 of exactly 32 bytes. */
 const secretsKey = z.string().refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), 'must be the base64 of 32 bytes (buildgate secrets new-key, or openssl rand -base64 32)');
@@ -77,17 +78,27 @@ export const configSchema = z.strictObject({
     pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Poll interval of a watched upstream run while it runs (ms). */
     pollMs: z.coerce.number().int().min(50).default(1000),
-    /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). */
+    /** Ceiling of the error backoff of a watched upstream run (ms); queued and running runs are both read every pollMs. */
     pollIdleMs: z.coerce.number().int().min(50).default(5000),
     /** Poll interval of a watched upstream build's run list (ms). */
     listPollMs: z.coerce.number().int().min(50).default(10_000),
+  }).prefault({}),
+  /** Prometheus metrics at GET /metrics. */
+  metrics: z.strictObject({
+    enabled: bool(true),
+    /** When set, a scrape must send `Authorization: Bearer <token>` (set it when /metrics is reachable from outside). */
+    token: z.string().min(16).optional(),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),
   demo: z.strictObject({
-    /** Seed a few native builds into an empty store at start. */
-    seed: bool(true),
+    /**
+     * Seed a few native builds into an empty store at start. Unset: only in the embedded
+     * default (no config file, SQLite, bound to loopback); then builds may also reach the
+     * gateway's own address (`server.host`), which the demo's HTTP step calls.
+     */
+    seed: z.preprocess(boolish, z.boolean()).optional(),
     /** Start the fake upstream servers and configure one provider instance of each kind. */
     upstreams: bool(false),
   }).prefault({}),
@@ -208,6 +219,8 @@ export const configSchema = z.strictObject({
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
+      /** Reads in a row that ran to deadlineMs unanswered after which it opens (a hang costs each query the whole deadline). */
+      openAfterHangs: z.coerce.number().int().min(1).default(3),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
       /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */
@@ -220,5 +233,7 @@ export const configSchema = z.strictObject({
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+type Parsed = z.infer<typeof configSchema>;
+/** The validated config; `demo.seed` is always decided (see parseConfig). */
+export type Config = Parsed & { demo: Parsed['demo'] & { seed: boolean } };
 export type ConfigInput = z.input<typeof configSchema>;

@@ -5,8 +5,8 @@ import type { Config } from '../config/index.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { BuildStore } from '../store/build-store.js';
 import { openSecrets } from '../store/crypto.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import type { Store } from '../store/db.js';
+import { openMigratedStore } from '../store/open.js';
 import { Engine, type RunDispatch } from './engine.js';
 import { stepExecutors } from './steps/index.js';
 
@@ -107,8 +107,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const redisUrl = config.redis.url;
   if (!redisUrl) throw new Error('a build agent needs redis.url (its queues and the live channels)');
   const { logger } = opts;
-  const store: Store = openStore(config.database.url, { pgSchema: opts.pgSchema });
-  await migrateToLatest(store.db, store.dialect);
+  const store: Store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   const namespace = redisNamespace(config.database.url, opts.pgSchema);
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live channel error') });
   await live.useRedis(redisUrl, `${namespace}:`);

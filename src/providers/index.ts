@@ -22,7 +22,7 @@ export const upstreamFactories: Record<ProviderInstanceConfig['kind'], ProviderF
  */
 export function createUpstreamProvider(instance: ProviderInstanceConfig, deps: ProviderDeps, index = 0): Provider {
   const factory = upstreamFactories[instance.kind];
-  if (!factory) throw new ConfigError(`Invalid configuration:\n  providers[${index}].kind: unknown provider kind "${String(instance.kind)}"`);
+  if (!factory) throw new ConfigError(`invalid configuration: providers[${index}].kind: unknown provider kind "${String(instance.kind)}"`, `providers[${index}].kind`);
   try {
     return factory(instance, deps);
   } catch (e) {
@@ -31,7 +31,7 @@ export function createUpstreamProvider(instance: ProviderInstanceConfig, deps: P
       const field = raw.replace(/\.\(options\)$/, ''); // an unknown key is reported on the options object itself
       // Provider messages read `provider "id" (KIND): options.key: why`; keep only the why.
       const why = e.message.replace(/^provider "[^"]*" \([A-Z]+\): options(\.[^:]*)?: /, '');
-      throw new ConfigError(`Invalid configuration:\n  providers[${index}].${field}: ${why} (provider "${instance.id}", ${instance.kind})`);
+      throw new ConfigError(`invalid configuration: providers[${index}].${field}: ${why} (provider "${instance.id}", ${instance.kind})`, `providers[${index}].${field}`);
     }
     throw e;
   }

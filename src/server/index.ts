@@ -8,16 +8,18 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import { startupStep, type Config } from '../config/index.js';
 import { ErrorCode } from '../errors.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 import { createSchema } from '../schema/index.js';
 import { Loaders, type Context, type Services } from '../schema/context.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrateToLatest } from '../store/migrations.js';
+import type { Store } from '../store/db.js';
+import { seedDemoBuilds } from '../store/demo.js';
+import { openMigratedStore } from '../store/open.js';
 import { openSecrets, type SecretBox } from '../store/crypto.js';
+import { createMetrics } from '../metrics/index.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
@@ -52,29 +54,46 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
-  const store = openStore(config.database.url, { pgSchema: opts.pgSchema });
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  // The port is taken first: a start that cannot serve must not migrate, recover or seed anything.
+  let starting = true;
+  app.use((_req, res, next) => { if (starting) res.status(503).json({ status: 'starting' }); else next(); });
+  await startupStep(`cannot listen on ${config.server.host}:${config.server.port}`, 'server.port', () => new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => { httpServer.off('error', reject); resolve(); });
+  }));
+  try {
+    const server = await serve(config, opts, logger, app, httpServer);
+    starting = false;
+    return server;
+  } catch (e) {
+    httpServer.close();
+    throw e;
+  }
+}
+
+async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
+  const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   let secrets: SecretBox;
   try {
-    await migrateToLatest(store.db, store.dialect);
-    const opened = await openSecrets(store.db, config.secrets, config.database.url);
+    const opened = await startupStep('cannot open the stored secrets', 'secrets.key', () => openSecrets(store.db, config.secrets, config.database.url));
     if (opened.sealed) logger.info({ rows: opened.sealed }, 'sealed stored secrets with the current secrets key');
     secrets = opened.box;
   } catch (e) {
-    await store.close(); // a wrong key or a failed migration stops the start without leaving the pool open
+    await store.close(); // a wrong key stops the start without leaving the pool open
     throw e;
   }
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
   const schema = await createSchema(live.pubSub);
 
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
   let shuttingDown = false;
 
   const newContext = (requestId: string, principal: Principal): Context => ({
@@ -97,6 +116,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   };
 
+  const metrics = createMetrics(config, { store, registry, live });
   const { plugins: pipelinePlugins, ...pipelineOptions } = pipeline.apollo(config.limits.batchedRequests);
   const apollo = new ApolloServer<Context>({
     schema,
@@ -111,6 +131,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       partialErrorsPlugin,
+      metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
         : ApolloServerPluginLandingPageDisabled(),
@@ -125,6 +146,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/metrics', metrics.handler);
   // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
   app.get('/readyz', async (req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
@@ -154,13 +176,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     res.status(status).json({ errors: [{ message: status === 413 ? 'Request body too large' : status === 500 ? 'Internal server error' : `Bad request: ${err.message}`, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
-  });
   const addr = httpServer.address() as import('node:net').AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${addr.port}/graphql`;
+  // Seeded once the port is ours: the demo's HTTP step calls this very address.
+  if (config.demo.seed) await startupStep('cannot seed the demo builds', 'demo.seed', () => seedDemoBuilds(native, url, logger));
   logger.info({ url, database: store.dialect, providers: registry.all().map((p) => p.id) }, 'buildgate listening');
 
   let closing: Promise<void> | null = null;

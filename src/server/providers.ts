@@ -12,7 +12,6 @@ import { NativeProvider } from '../providers/native/index.js';
 import type { Provider } from '../providers/types.js';
 import type { SecretBox } from '../store/crypto.js';
 import type { Store } from '../store/db.js';
-import { seedDemoBuilds } from '../store/demo.js';
 
 export interface CreatedProviders {
   providers: Provider[];
@@ -40,10 +39,6 @@ export async function createProviders(config: Config, store: Store, secrets: Sec
   if (callbacks) logger.info({ callbacks }, 'resumed run callbacks the previous process was still trying');
   const recovered = await engine.recover();
   if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
-  if (config.demo.seed) {
-    const n = await seedDemoBuilds(native);
-    if (n) logger.info({ builds: n }, 'seeded demo builds into the empty store');
-  }
   return { providers: [native, ...upstream.providers], native, engine, close: async () => { await agents?.close(); await upstream.close(); } };
 }
 

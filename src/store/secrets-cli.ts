@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfigOrExit } from '../config/index.js';
+import { describeDatabase, loadConfigOrExit } from '../config/index.js';
 import { openSecrets } from './crypto.js';
-import { openStore } from './db.js';
-import { migrateToLatest } from './migrations.js';
+import { openMigratedStore } from './open.js';
 
 /**
  * `buildgate secrets new-key|seal`: make a key for `secrets.key`, and re-seal the store with
@@ -20,9 +19,9 @@ export function registerSecretsCommands(program: Command): void {
     .option('-c, --config <file>', 'YAML config file')
     .action(async (opts: { config?: string }) => {
       const config = loadConfigOrExit(opts.config);
-      const store = openStore(config.database.url);
+      console.error(`buildgate: database ${describeDatabase(config.database.url)}`);
+      const store = await openMigratedStore(config.database.url);
       try {
-        await migrateToLatest(store.db, store.dialect);
         const { box, sealed } = await openSecrets(store.db, config.secrets, config.database.url);
         console.error(`${sealed} value(s) sealed again; every stored secret is now sealed with key ${box.keyId}`);
       } catch (e) {

@@ -1,30 +1,40 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGateway, type TestGateway } from '../support/gateway.js';
-import { createShellBuild, followLog, pausableClient, range, sleep, startRun, storedEnd, waitUntil } from './follow.js';
+import { createShellBuild, followLog, pausableClient, range, startRun, storedEnd, waitUntil } from './follow.js';
 
 /**
- * 60,000 lines of 400 characters (~24 MB, more than the loopback socket buffers hold), paced
- * at ~20,000 lines/s so that a reading subscriber keeps up.
+ * 60,000 lines of 400 characters (~24 MB, more than the loopback socket buffers and the 8 MB
+ * socket allowance hold), paced at ~20,000 lines/s so that a reading subscriber keeps up.
+ * The flood starts only once the file named by $1 exists: the test first sees both
+ * subscribers receive the run's first line and pauses the slow one, so that it is subscribed
+ * and paused before the flood, however loaded the machine (no sleeps to guess that).
  */
-const FLOOD = 'L=$(head -c 400 /dev/zero | tr "\\0" x); for i in $(seq 1 60); do yes "$L" | head -n 1000; sleep 0.05; done';
+const flood = (go: string) => `echo waiting; while [ ! -e ${go} ]; do sleep 0.02; done; ` +
+  'L=$(head -c 400 /dev/zero | tr "\\0" x); for i in $(seq 1 60); do yes "$L" | head -n 1000; sleep 0.05; done';
 
 describe('a subscriber that stops reading', () => {
   let gw: TestGateway;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-slow-'));
   beforeAll(async () => {
     gw = await startGateway({ config: { live: { maxBufferedLines: 8000 } } }); // above the log writer's largest batch (4096)
   });
-  afterAll(async () => { await gw?.close(); });
+  afterAll(async () => { await gw?.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('slows neither the run nor other subscribers, and ends with fellBehind and the seq to resume after', async () => {
-    const buildId = await createShellBuild(gw, 'flood', FLOOD);
+    const go = path.join(dir, 'go');
+    const buildId = await createShellBuild(gw, 'flood', flood(go));
     const slow = pausableClient(gw.url);
-    const runIdP = (async () => { await sleep(300); return startRun(gw, buildId); })();
-    // Subscribe to the run once it exists, before its lines flow; then stop reading.
-    const runId = await runIdP;
-    const slowDone = followLog(slow.client, { runId }, { timeoutMs: 60000 });
-    const fast = followLog(gw.ws(), { runId }, { timeoutMs: 60000 });
-    await waitUntil(async () => slow.socket(), (s) => !!s && s.readyState === 1, 5000);
+    const runId = await startRun(gw, buildId);
+    let slowLines = 0;
+    let fastLines = 0;
+    const slowDone = followLog(slow.client, { runId }, { timeoutMs: 120000, stopWhen: (f) => { slowLines = f.seqs.length; return false; } });
+    const fast = followLog(gw.ws(), { runId }, { timeoutMs: 120000, stopWhen: (f) => { fastLines = f.seqs.length; return false; } });
+    await waitUntil(async () => [slowLines, fastLines], ([s, f]) => s > 0 && f > 0, 30000);
     slow.socket().pause();
+    fs.writeFileSync(go, '');
 
     // The run ends and the fast subscriber gets everything while the slow one is still paused.
     const fastResult = await fast;
