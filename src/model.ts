@@ -265,6 +265,18 @@ export interface LogLineData {
   continued?: boolean;
 }
 
+/** A pushed tag removeRun did not delete from its registry because the run no longer owns it. */
+export interface ImageTagKeptData {
+  /** host/repository:tag */
+  image: string;
+  /** NEWER_RUN: a later run pushed the same tag; DIGEST_CHANGED: the registry has another image under it. */
+  reason: 'NEWER_RUN' | 'DIGEST_CHANGED';
+  /** The run that pushed it again (NEWER_RUN). */
+  ownerRunKey: string | null;
+  detail: string;
+}
+export interface RunRemovalData { imageTagsKept: ImageTagKeptData[] }
+
 /** Offset paging: every upstream style (pages, since, none) is mapped onto it by the provider. */
 export interface PageArgs { offset: number; limit: number }
 export interface Page<T> {

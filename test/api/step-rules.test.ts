@@ -96,7 +96,7 @@ describe('the same rules refuse the same input when a stored config runs', () =>
   afterAll(async () => { await rm(workspace, { recursive: true, force: true }); });
 
   const ctx = (config: StepConfig): StepContext => ({
-    runKey: 'r', stepRunKey: 's', workspace, config, signal: new AbortController().signal, tagName: null, log: () => undefined,
+    runKey: 'r', stepRunKey: 's', workspace, tempDir: os.tmpdir(), config, signal: new AbortController().signal, tagName: null, log: () => undefined,
     build: { imageName: null, registryName: null },
     env: { registry: { host: '127.0.0.1:1', insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot' }, allowPrivateHosts: [], defaultStepTimeoutSec: 10 },
   });

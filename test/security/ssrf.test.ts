@@ -115,7 +115,7 @@ describe('registries buildah would contact go through the SSRF guard', () => {
   });
 
   const ctx = (config: StepConfig, allowPrivateHosts: string[], registryHost = '127.0.0.1:1'): StepContext => ({
-    runKey: 'r', stepRunKey: 's', workspace, config, signal: new AbortController().signal, tagName: 't1', log: () => undefined,
+    runKey: 'r', stepRunKey: 's', workspace, tempDir: os.tmpdir(), config, signal: new AbortController().signal, tagName: 't1', log: () => undefined,
     build: { imageName: null, registryName: null },
     env: { registry: { host: registryHost, insecure: true }, buildah: storage.settings, allowPrivateHosts, defaultStepTimeoutSec: 60 },
   });

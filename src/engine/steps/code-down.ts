@@ -1,6 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
@@ -69,7 +68,7 @@ export const codeDownStep: StepExecutor = async (ctx) => {
     };
     gitConfig.forEach(([k, v], i) => { env[`GIT_CONFIG_KEY_${i}`] = k; env[`GIT_CONFIG_VALUE_${i}`] = v; });
     if (cfg.password || cfg.userId) {
-      helperDir = await mkdtemp(path.join(os.tmpdir(), 'buildgate-git-'));
+      helperDir = await mkdtemp(path.join(ctx.tempDir, 'git-'));
       const helper = path.join(helperDir, 'askpass');
       await writeFile(helper, ASKPASS, { mode: 0o700 });
       Object.assign(env, { GIT_ASKPASS: helper, BUILDGATE_GIT_USERNAME: user, BUILDGATE_GIT_PASSWORD: cfg.password ?? '' });
@@ -82,8 +81,9 @@ export const codeDownStep: StepExecutor = async (ctx) => {
       env,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text, partial) => {
-        if (!partial && !text.trim()) return;
+      onLine: (stream, text, partial, redraw) => {
+        // git redraws its progress with \r: only the state a line ends in is worth a log line
+        if (redraw || (!partial && !text.trim())) return;
         if (/^(fatal|error|remote):/.test(text)) problems.push(text);
         return ctx.log(stream, text, partial);
       },

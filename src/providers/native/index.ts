@@ -8,7 +8,7 @@ import type { HostRules } from '../../engine/steps/rules.js';
 import { validateBuildInput, validateEngineSteps } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
-  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
 
 export interface NativeOptions {
@@ -36,7 +36,7 @@ export class NativeProvider implements Provider {
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
     this.builds = new BuildStore(store.db, opts.secrets);
-    this.runs = new RunStore(store.db);
+    this.runs = new RunStore(store.db, opts.secrets);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
       'RUN_LIST', 'RUN_GET', 'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD', ...RUN_CAPABILITIES,
@@ -109,7 +109,7 @@ export class NativeProvider implements Provider {
     return this.requireEngine().cancel(key);
   }
 
-  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     return this.requireEngine().remove(key, opts);
   }
 

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { actionNotAllowed, badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
-import { fromGlobalId } from '../../ids.js';
+import { fromGlobalId, toGlobalId } from '../../ids.js';
 import { possibleActions } from '../../providers/run-actions.js';
 import { TEXT_MAX } from '../../providers/build-rules.js';
 import type { BuildAction, RunData } from '../../providers/types.js';
@@ -70,12 +70,18 @@ export class RunResolver {
   async removeRun(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string,
-    @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry.' }) removeImageTag: boolean,
+    @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry, while this run still owns it: no newer run pushed the same tag and the registry still has this run\'s digest under it. A tag kept for that reason is reported beside the result as an ACTION_NOT_ALLOWED error with extensions.imageTag and extensions.keptBecause (NEWER_RUN or DIGEST_CHANGED); the run is removed all the same.' }) removeImageTag: boolean,
   ) {
     const { providerId, data } = await loadRun(ctx, id);
     requireAction(ctx, BuildRun.from(providerId, data), 'REMOVE');
     const remove = ctx.services.registry.method(providerId, 'removeRun', 'RUN_REMOVE');
-    if (!(await remove(data.key, { removeImageTag }))) throw notFound('BuildRun', id);
+    const removed = await remove(data.key, { removeImageTag });
+    if (!removed) throw notFound('BuildRun', id);
+    for (const k of removed.imageTagsKept) {
+      ctx.partialErrors.push(new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, `image tag ${k.image} was kept: ${k.detail}`, {
+        imageTag: k.image, keptBecause: k.reason, ownerRunId: k.ownerRunKey ? toGlobalId(providerId, 'BuildRun', k.ownerRunKey) : null,
+      }));
+    }
     return id;
   }
 
