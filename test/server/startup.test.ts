@@ -97,6 +97,7 @@ describe('start-up failures', () => {
     const debug = await run(['--debug', 'serve', '--port', '0'], { BUILDGATE_DATABASE__URL: `postgres://bg@127.0.0.1:${port}/test` });
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/^\s+at /m);
+    expect(debug.stderr).toContain('caused by');
   });
 });
 
