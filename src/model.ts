@@ -156,6 +156,8 @@ export interface BuildData {
   updatedAt?: Date | null;
   /** Provider-specific fields, secrets removed. */
   details?: Record<string, unknown> | null;
+  /** Actions this build allows (e.g. no BUILD for a Quay repository without archiveUrl); absent: from capabilities. */
+  possibleActions?: BuildAction[] | null;
 }
 
 export interface BuildStatsData {
@@ -262,6 +264,18 @@ export interface LogLineData {
   /** A piece of a long line that continues the previous line (absent: false). */
   continued?: boolean;
 }
+
+/** A pushed tag removeRun did not delete from its registry because the run no longer owns it. */
+export interface ImageTagKeptData {
+  /** host/repository:tag */
+  image: string;
+  /** NEWER_RUN: a later run pushed the same tag; DIGEST_CHANGED: the registry has another image under it. */
+  reason: 'NEWER_RUN' | 'DIGEST_CHANGED';
+  /** The run that pushed it again (NEWER_RUN). */
+  ownerRunKey: string | null;
+  detail: string;
+}
+export interface RunRemovalData { imageTagsKept: ImageTagKeptData[] }
 
 /** Offset paging: every upstream style (pages, since, none) is mapped onto it by the provider. */
 export interface PageArgs { offset: number; limit: number }

@@ -99,11 +99,11 @@ export class Security {
 
   /**
    * One audit entry per root field of a mutation refused before execution (no or bad
-   * credential). The credential itself is not recorded; arguments are scrubbed as always.
+   * credential; over graphql-ws: a socket whose credential was revoked or expired). The credential itself is not recorded; arguments are scrubbed as always.
    * Counted against the caller's address's mutation budget: a flood of refused mutations
    * must not fill the table.
    */
-  private async auditRefused(body: unknown, outcome: string, ip: string, requestId: string): Promise<void> {
+  async auditRefused(body: unknown, outcome: string, ip: string, requestId: string): Promise<void> {
     try {
       const one = (Array.isArray(body) ? body[0] : body) as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
       if (typeof one?.query !== 'string') return;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import type { Logger } from 'pino';
@@ -38,4 +39,20 @@ export function createCache(opts: CacheOptions = {}): UpstreamCache {
     kind: 'redis',
     close: async () => { await keyv.disconnect().catch(() => undefined); },
   };
+}
+
+const freshScope = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with upstream GETs that skip cached answers but still store what they read:
+ * live pollers see the upstream as it is now, and a query right after their event sees the
+ * same state instead of an older cached one.
+ */
+export function readFresh<T>(fn: () => Promise<T>): Promise<T> {
+  return freshScope.run(true, fn);
+}
+
+/** True inside readFresh. */
+export function readsFresh(): boolean {
+  return freshScope.getStore() === true;
 }

@@ -78,7 +78,7 @@ export const configSchema = z.strictObject({
     pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Poll interval of a watched upstream run while it runs (ms). */
     pollMs: z.coerce.number().int().min(50).default(1000),
-    /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). */
+    /** Ceiling of the error backoff of a watched upstream run (ms); queued and running runs are both read every pollMs. */
     pollIdleMs: z.coerce.number().int().min(50).default(5000),
     /** Poll interval of a watched upstream build's run list (ms). */
     listPollMs: z.coerce.number().int().min(50).default(10_000),
@@ -208,6 +208,8 @@ export const configSchema = z.strictObject({
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),
+      /** Reads in a row that ran to deadlineMs unanswered after which it opens (a hang costs each query the whole deadline). */
+      openAfterHangs: z.coerce.number().int().min(1).default(3),
       errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
       resetTimeoutMs: z.coerce.number().int().min(100).default(30_000),
       /** Unset: sized to the deadline (deadlineMs × (volumeThreshold + 1), at least 10 s) so a persistent hang opens it. */

@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
-import type { BuildData, BuildStepData, RunBuildOptions, RunData, StepRunData } from '../model.js';
+import type { BuildData, BuildStepData, RunBuildOptions, RunData, RunRemovalData, StepRunData } from '../model.js';
 import type { BuildStore } from '../store/build-store.js';
 import { maskSecrets } from '../secrets/mask.js';
 import type { Store } from '../store/db.js';
 import { RunStore, type RunPatch, type StepRunPatch } from '../store/run-store.js';
 import { deliverCallback, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
-import { parseRegistry, RegistryClient } from './registry.js';
+import { deleteOwnedTags } from './run-tags.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
 import { chooseTag } from './tags.js';
 
@@ -301,27 +301,20 @@ export class Engine {
     return run;
   }
 
-  /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag. */
-  async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag while the run owns it; null: no such run. */
+  async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     const runId = Number(runKey);
     const stored = this.dispatch ? await this.runs.getRun(runKey) : null;
     if (this.active.has(runId) || this.queue.some((q) => q.runId === runId) || (stored && !TERMINAL.has(stored.state))) {
       throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'a queued or running run cannot be removed; cancel it first');
     }
     const run = await this.runs.getRun(runKey);
-    if (!run) return false;
-    if (opts.removeImageTag && run.imageDigest) {
-      const tags = await this.runs.imageTagsOfRun(runId);
-      for (const t of tags) {
-        const host = (t.image_url ?? '').split('/')[0] ?? this.config.registry.host;
-        const target = { ...parseRegistry(host || this.config.registry.host, this.config.registry.insecure), username: this.config.registry.username, password: this.config.registry.password };
-        await new RegistryClient(target).deleteTag(t.registry_image_path ?? '', t.tag);
-      }
-    }
+    if (!run) return null;
+    const imageTagsKept = opts.removeImageTag && run.imageDigest ? await deleteOwnedTags(this.runs, runId, this.config.registry) : [];
     await this.runs.deleteRun(runId);
     await this.removeWorkspace(runKey);
     this.dispatch?.request('removeWorkspace', runKey); // it lives on the agent that ran it
-    return true;
+    return { imageTagsKept };
   }
 
   /** Deletes a run's workspace on this machine, if it is here. */

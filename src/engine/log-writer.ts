@@ -79,12 +79,16 @@ function postgresWriter(store: Store): BatchWriter {
     const client = await pool.connect();
     try {
       await client.query('begin');
-      // One statement per batch: arrays unnested server-side.
-      await client.query(
-        `insert into log_lines (run_id, seq, step_run_id, stream, time, text, continued)
-         select $1, s, st, sm, t, x, c from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::integer[]) as u(s, st, sm, t, x, c)`,
-        [runId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text), rows.map((r) => (r.continued ? 1 : 0))],
-      );
+      // One statement per batch: arrays unnested server-side. The `continued` array only
+      // when a batch holds pieces of long lines: most batches have none (column default 0).
+      const pieces = rows.some((r) => r.continued);
+      const params = [runId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text)];
+      await client.query(pieces
+        ? `insert into log_lines (run_id, seq, step_run_id, stream, time, text, continued)
+           select $1, s, st, sm, t, x, c from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::integer[]) as u(s, st, sm, t, x, c)`
+        : `insert into log_lines (run_id, seq, step_run_id, stream, time, text)
+           select $1, s, st, sm, t, x from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) as u(s, st, sm, t, x)`,
+      pieces ? [...params, rows.map((r) => (r.continued ? 1 : 0))] : params);
       await client.query('update build_runs set last_seq = $1 where id = $2', [firstSeq + rows.length - 1, runId]);
       await client.query('commit');
     } catch (e) {
@@ -192,13 +196,18 @@ export class LogWriter {
       this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`, false);
       return undefined;
     }
+    // Most lines: no line open anywhere, short enough at 3 bytes per character at most.
+    const clean = storableText(text);
+    if (!partial && this.open.size === 0) {
+      const masked = this.mask(clean);
+      if (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes) {
+        this.push(stepRunId, stream, masked, false);
+        return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
+      }
+    }
     const key = `${stepRunId}|${stream}`;
     const open = this.open.get(key);
-    const clean = storableText(text);
-    const masked = open || partial ? null : this.mask(clean);
-    // Most lines: short enough at 3 bytes per character at most, no byte count needed.
-    if (masked !== null && (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes)) this.push(stepRunId, stream, masked, false);
-    else this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
+    this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
     return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
   }
 

@@ -10,10 +10,12 @@ export interface ProcessOptions {
   /**
    * Called once per output line, without its line ending (see lineReader). A line longer
    * than READ_PIECE_BYTES comes in pieces: `partial` is true on every piece but its last.
+   * `redraw`: the line ended with a lone \r (a progress state the next line overwrites).
+   * Also true for a \r\n whose \n comes in the next read.
    * A returned promise means "slow down": both pipes are paused until it settles
    * (backpressure from log storage).
    */
-  onLine(stream: LogStream, text: string, partial: boolean): void | Promise<void>;
+  onLine(stream: LogStream, text: string, partial: boolean, redraw: boolean): void | Promise<void>;
   stdin?: string;
 }
 
@@ -54,8 +56,8 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
         child.stderr!.resume();
       });
     };
-    const out = lineReader((text, partial) => opts.onLine('STDOUT', text, partial));
-    const err = lineReader((text, partial) => opts.onLine('STDERR', text, partial));
+    const out = lineReader((text, partial, redraw) => opts.onLine('STDOUT', text, partial, redraw));
+    const err = lineReader((text, partial, redraw) => opts.onLine('STDERR', text, partial, redraw));
     const push = (reader: LineReader) => (c: Buffer) => { const wait = reader.push(c); if (wait) pauseUntil(wait); };
     child.stdout!.on('data', push(out));
     child.stderr!.on('data', push(err));
@@ -92,11 +94,11 @@ export interface LineReader {
  * Splits raw output into lines in time linear in its size, whatever its shape. A line ends
  * at `\n`, `\r\n` or a lone `\r` (a progress bar's redraw: each state becomes a line of its
  * own, shown as it comes, instead of one endless line); a `\r` ending nothing (an empty
- * line) gives no line. Bytes are decoded per line, so a character split across reads stays
- * whole and invalid UTF-8 becomes U+FFFD. A line longer than READ_PIECE_BYTES is handed on
+ * line) gives no line. Only complete lines (or pieces) are decoded, so a character split
+ * across reads stays whole and invalid UTF-8 becomes U+FFFD. A line longer than READ_PIECE_BYTES is handed on
  * in pieces cut between characters, so memory stays bounded without newlines.
  */
-export function lineReader(emit: (text: string, partial: boolean) => void | Promise<void>): LineReader {
+export function lineReader(emit: (text: string, partial: boolean, redraw: boolean) => void | Promise<void>): LineReader {
   let parts: Buffer[] = [];
   let size = 0;
   /** Pieces of the current line were handed on already. */
@@ -104,7 +106,7 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
   /** The last byte read ended a line with \r: a \n right after it ends nothing more. */
   let afterCR = false;
   let wait: void | Promise<void> = undefined;
-  const hand = (text: string, partial: boolean) => { wait = emit(text, partial) ?? wait; };
+  const hand = (text: string, partial: boolean, redraw = false) => { wait = emit(text, partial, redraw) ?? wait; };
   const take = (tail?: Buffer): Buffer => {
     const all = parts.length === 0 ? (tail ?? Buffer.alloc(0)) : Buffer.concat(tail ? [...parts, tail] : parts);
     parts = [];
@@ -114,30 +116,39 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
   return {
     push(chunk) {
       wait = undefined;
-      let start = 0;
-      // Next \n and \r at or after `start`, each searched again only once passed: one scan per byte.
-      let lf = chunk.indexOf(LF);
-      let cr = chunk.indexOf(CR);
-      while (lf !== -1 || cr !== -1) {
-        const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
-        const isCR = end === cr;
-        const empty = size === 0 && end === start;
-        if (empty && !open && (isCR || afterCR)) {
-          // \r\n, or a \r after a line end: nothing to hand on.
-        } else {
-          const line = size === 0 ? chunk.subarray(start, end) : take(chunk.subarray(start, end));
-          hand(line.toString('utf8'), false);
-          open = false;
+      // Lines end by the last \n or \r of the chunk. No UTF-8 character holds those bytes, so
+      // all before can be decoded at once: one string per chunk, lines are slices of it.
+      const last = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
+      let rest = chunk;
+      if (last !== -1) {
+        const held = size;
+        const all = held === 0 ? chunk : take(chunk);
+        const text = all.toString('utf8', 0, held + last + 1);
+        rest = all.subarray(held + last + 1);
+        let start = 0;
+        // Next \n and \r at or after `start`, each searched again only once passed: one scan per character.
+        let lf = text.indexOf('\n');
+        let cr = text.indexOf('\r');
+        while (start < text.length) {
+          const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
+          const isCR = end === cr;
+          if (end === start && !open && (isCR || afterCR)) {
+            // \r\n, or a \r after a line end: nothing to hand on.
+          } else {
+            // A \r\n split across two reads counts as a redraw: \n-ended output (git's) is never one.
+            hand(text.slice(start, end), false, isCR && text.charCodeAt(end + 1) !== 10);
+            open = false;
+          }
+          afterCR = isCR;
+          start = end + 1;
+          if (isCR) cr = text.indexOf('\r', start);
+          else lf = text.indexOf('\n', start);
         }
-        afterCR = isCR;
-        start = end + 1;
-        if (isCR) cr = chunk.indexOf(CR, start);
-        else lf = chunk.indexOf(LF, start);
       }
-      if (start < chunk.length) {
+      if (rest.length) {
         afterCR = false;
-        parts.push(chunk.subarray(start));
-        size += chunk.length - start;
+        parts.push(rest);
+        size += rest.length;
       }
       while (size > READ_PIECE_BYTES) {
         const all = take();
@@ -150,7 +161,7 @@ export function lineReader(emit: (text: string, partial: boolean) => void | Prom
       return wait;
     },
     flush() {
-      if (size > 0 || open) emit(take().toString('utf8'), false);
+      if (size > 0 || open) emit(take().toString('utf8'), false, false);
       open = false;
     },
   };

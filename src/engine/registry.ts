@@ -144,7 +144,7 @@ export class RegistryClient {
   }
 
   /** The digest a tag points at (HEAD), null when the registry does not know the tag. */
-  private async digestOf(repository: string, reference: string): Promise<string | null> {
+  async digestOf(repository: string, reference: string): Promise<string | null> {
     const r = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_TYPES }, repository);
     if (r.status === 404) return null;
     if (r.status !== 200) throw this.fail(`manifest ${repository}:${reference}`, r);

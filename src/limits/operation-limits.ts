@@ -9,8 +9,18 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 
-/** Rejections become validation errors of the request (HTTP 400), never exceptions. */
-const report = { propagateOnRejection: false, onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err)] };
+/**
+ * Rejections become validation errors of the request (HTTP 400), never exceptions. The cost
+ * rule words its rejection as a "Syntax Error:" although the query parsed fine: that prefix
+ * of the library's wording is dropped, so the message says what was refused.
+ */
+const LIBRARY_PREFIX = 'Syntax Error: ';
+const report = {
+  propagateOnRejection: false,
+  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(err.message.startsWith(LIBRARY_PREFIX)
+    ? new GraphQLError(err.message.slice(LIBRARY_PREFIX.length), { nodes: err.nodes, extensions: err.extensions })
+    : err)],
+};
 /** graphql-js appends hints as ` Did you mean "a", "b" or "c"?` (fields, arguments, types, enum values, input fields). */
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 /** Deepest nesting of variable values: far beyond any input type of the schema, far below a stack overflow. */

@@ -1,3 +1,4 @@
+import { readFresh } from '../cache/index.js';
 import type { Provider, RunData } from '../providers/types.js';
 import type { LiveHub } from './hub.js';
 
@@ -12,7 +13,7 @@ const PROVIDER_BUILDS = 100;
 /**
  * Watches runs for list pages, once for all subscribers: each tick reads a window of runs and
  * publishes the new ones and those whose state or times changed, exactly as the native
- * engine's pushes. The first tick only learns the current state. For one upstream build
+ * engine's pushes. The first tick (at once) only learns the current state; reads bypass and refresh the upstream cache. For one upstream build
  * (`buildRunsUpdated(buildId)`) the window is its newest runs; for a whole upstream provider
  * (`buildRunsUpdated(providerId)`) it is the latest run of each of its first 100 builds, what
  * a builds list shows (one list call plus what `lastRun` costs that provider per build).
@@ -37,7 +38,7 @@ class BuildRunsPoller {
   private async tick() {
     this.ticks++;
     try {
-      const runs = await this.read();
+      const runs = await readFresh(this.read); // the upstream now, not the cache; refreshes it for queries
       if (this.stopped) return;
       const now = new Map(runs.map((r) => [r.key, signature(r)]));
       if (this.known) {

@@ -104,6 +104,7 @@ export class Feeds {
     }
     const f = feed;
     f.refs++;
+    if (f.refs > 1) f.poller?.wake(); // a joining subscriber gets the upstream's state now, not at the next interval
     const mine: Array<() => void> = [];
     let released = false;
     const add = <T>(set: Set<Fn<T>>, fn: Fn<T>) => { set.add(fn); mine.push(() => set.delete(fn)); };

@@ -1,16 +1,24 @@
-import type { Provider, RunData, RunState } from '../providers/types.js';
+import { readFresh } from '../cache/index.js';
+import type { Provider, RunData, RunState, StepRunData, StepState } from '../providers/types.js';
 import { wire } from './bus.js';
 import type { LiveHub } from './hub.js';
 
 export const TERMINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['DONE', 'ERROR', 'CANCELED']);
+
+/** States a run or step only reaches after it ran: seen straight from waiting, its RUNNING is published first. */
+const RAN_RUN: ReadonlySet<RunState> = new Set(['DONE', 'ERROR']);
+const RAN_STEP: ReadonlySet<StepState> = new Set(['DONE', 'ERROR']);
 
 /**
  * Watches one upstream run for providers that cannot push, on behalf of all its
  * subscribers: each tick reads the run, its step runs and the log after the last line
  * seen, and publishes what changed to the hub exactly as the native engine would (log
  * lines before the run's final state, so a log subscriber completing on that state has
- * every line). Fast while running, slower while queued, backing off on errors, stopped
- * at the run's end or when the last subscriber leaves.
+ * every line). Reads bypass the upstream cache (and refresh it): an event is the upstream's
+ * state now, and a query right after it shows the same. Every `pollMs` until the run ends,
+ * at once when a subscriber joins (wake), backing off on errors; stopped at the run's end or
+ * when the last subscriber leaves. A run or step seen going from waiting straight to its end
+ * between two reads is published as RUNNING first, so subscribers see every state it had.
  */
 export class Poller {
   /** Ticks so far (tests and metrics). */
@@ -22,6 +30,10 @@ export class Poller {
   private readonly stepSigs = new Map<string, string>();
   private lastSeq = 0;
   private failures = 0;
+  private lastRunState: RunState | null = null;
+  private readonly stepStates = new Map<string, StepState>();
+  private ticking = false;
+  private again = false;
 
   constructor(private readonly provider: Provider, private readonly runKey: string, private readonly hub: LiveHub) {}
 
@@ -32,6 +44,14 @@ export class Poller {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.schedule(0);
+  }
+
+  /** Read now instead of at the next interval (a subscriber joined and wants the state as it is). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.ticking) { this.again = true; return; }
+    if (this.timer) clearTimeout(this.timer);
     this.schedule(0);
   }
 
@@ -47,18 +67,34 @@ export class Poller {
   }
 
   private async tick(): Promise<void> {
+    this.ticking = true;
+    this.again = false;
+    let next: number | null;
+    try {
+      next = await readFresh(() => this.read());
+    } finally {
+      this.ticking = false;
+    }
+    if (next !== null) this.schedule(this.again ? 0 : next);
+  }
+
+  /** One read of run, steps and log; the delay until the next, or null when done. */
+  private async read(): Promise<number | null> {
     const p = this.provider;
     const { pollMs, pollIdleMs, pageLines } = this.hub.settings;
     this.ticks++;
     try {
       const run: RunData | null = p.getRun ? await p.getRun(this.runKey) : null;
-      if (this.stopped) return;
-      if (!run) { this.stop(); return; }
+      if (this.stopped) return null;
+      if (!run) { this.stop(); return null; }
       if (p.listStepRuns && p.capabilities.has('STEP_RUNS')) {
         for (const s of await p.listStepRuns(this.runKey)) {
           const sig = `${s.state}|${s.rawState}|${s.beginTime?.getTime()}|${s.endTime?.getTime()}|${s.errorMessage ?? ''}`;
           if (this.stepSigs.get(s.key) === sig) continue;
           this.stepSigs.set(s.key, sig);
+          const before = this.stepStates.get(s.key); // unseen: history before the subscription, not a transition
+          if (RAN_STEP.has(s.state) && before === 'WAIT') this.hub.stepUpdated(p.id, this.runKey, runningStep(s));
+          this.stepStates.set(s.key, s.state);
           this.hub.stepUpdated(p.id, this.runKey, s);
         }
       }
@@ -76,15 +112,27 @@ export class Poller {
       const sig = wire.stringify(run);
       if (sig !== this.runSig) {
         this.runSig = sig;
+        // Only a run this poller saw queued: one first seen finished is history, not a transition.
+        if (RAN_RUN.has(run.state) && this.lastRunState === 'QUEUED') this.hub.runUpdated(p.id, runningRun(run));
+        this.lastRunState = run.state;
         this.hub.runUpdated(p.id, run);
       }
       this.failures = 0;
-      if (TERMINAL_RUN_STATES.has(run.state)) { this.stop(); return; }
-      this.schedule(run.state === 'QUEUED' ? pollIdleMs : pollMs);
+      if (TERMINAL_RUN_STATES.has(run.state)) { this.stop(); return null; }
+      return pollMs;
     } catch {
       // The upstream failed: subscribers keep what they have; try again later, slower each time.
       this.failures++;
-      this.schedule(Math.min(pollMs * 2 ** this.failures, Math.max(pollIdleMs, pollMs)));
+      return Math.min(pollMs * 2 ** this.failures, Math.max(pollIdleMs, pollMs));
     }
   }
+}
+
+/** The run as it was while running, between the two reads that saw it queued and then ended. */
+function runningRun(run: RunData): RunData {
+  return { ...run, state: 'RUNNING', rawState: run.rawState, endTime: null, errorMessage: null, possibleActions: null };
+}
+
+function runningStep(s: StepRunData): StepRunData {
+  return { ...s, state: 'RUNNING', endTime: null, errorMessage: null };
 }

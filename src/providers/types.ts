@@ -8,7 +8,7 @@
 
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, ImageTagData, ImageTagSort, LogLineData,
-  Page, PageArgs, RunBuildOptions, RunData, SortOrder, StepRunData,
+  Page, PageArgs, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../model.js';
 
 export * from '../model.js';
@@ -56,7 +56,8 @@ export interface Provider {
   latestRun?(buildKey: string): Promise<RunData | null>;
   runBuild?(buildKey: string, opts: RunBuildOptions): Promise<RunData>;
   cancelRun?(key: string): Promise<RunData>;
-  removeRun?(key: string, opts: { removeImageTag?: boolean }): Promise<boolean>;
+  /** null: no such run. */
+  removeRun?(key: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null>;
 
   listStepRuns?(runKey: string): Promise<StepRunData[]>;
   getStepRun?(key: string): Promise<StepRunData | null>;

@@ -131,6 +131,7 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
         principal = await security.authenticator.authenticate(c.credential, c.ip);
       } catch (e) {
         if (!(e instanceof AuthFailure)) throw e;
+        await security.auditRefused(payload, e.code, c.ip, '');
         close(c, WS_CLOSE.FORBIDDEN, e.message.slice(0, 120));
         return [new GraphQLError(e.message, { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
       }

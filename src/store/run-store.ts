@@ -103,6 +103,13 @@ export class RunStore {
     return this.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
   }
 
+  /** Records of the same tag pushed after `tag` (same repository path) by other runs, newest first. */
+  async laterPushesOfTag(tag: Pick<Selectable<ImageTagTable>, 'id' | 'tag' | 'registry_image_path'>, exceptRunId: number): Promise<Array<{ run_id: number | null; image_url: string | null }>> {
+    return this.db.selectFrom('image_tags').select(['run_id', 'image_url'])
+      .where('tag', '=', tag.tag).where('registry_image_path', '=', tag.registry_image_path ?? '').where('id', '>', tag.id)
+      .where((eb) => eb.or([eb('run_id', 'is', null), eb('run_id', '!=', exceptRunId)])).orderBy('id', 'desc').execute();
+  }
+
   /** Deletes a run with its log lines, step runs and image tag records. */
   async deleteRun(runId: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

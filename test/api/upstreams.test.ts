@@ -127,17 +127,19 @@ describe('every upstream provider through the schema', () => {
     const quay = await buildIdOf('quay-demo', 'demo/api');
     const zadig = await buildIdOf('zadig-demo', 'web-build');
     const cases: Array<[string, Record<string, unknown>, string, string]> = [
-      ['query($id: ID!) { build(id: $id) { imageTags { edges { node { id } } } } }', { id: codearts }, 'codearts-demo', 'listImageTags'],
       ['mutation($id: ID!) { updateBuild(id: $id, input: {name: "x", steps: []}) { id } }', { id: quay }, 'quay-demo', 'updateBuild'],
       ['mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', { id: quay }, 'quay-demo', 'deleteBuild'],
       ['mutation($id: ID!) { runBuild(buildId: $id, tagName: "v1") { id } }', { id: zadig }, 'zadig-demo', 'image tag'],
       [`mutation { createZadigBuildFromTemplate(provider: "cocktail-demo", projectKey: "demo",
         input: { name: "x", templateName: "t", targetServices: [] }) { id } }`, {}, 'cocktail-demo', 'createZadigBuildFromTemplate'],
     ];
-    // Statistics are optional per provider: null, not an error, so mixed lists stay clean.
+    // Statistics and image tags are optional per provider: null, not an error, so mixed lists and build details stay whole.
     const stats = await q('query($id: ID!) { build(id: $id) { stats { buildCount } } }', { id: quay });
     expect(stats.errors).toBeUndefined();
     expect((stats.data as any).build.stats).toBeNull();
+    const tags = await q('query($id: ID!) { build(id: $id) { imageTags { edges { node { id } } } } }', { id: codearts });
+    expect(tags.errors).toBeUndefined();
+    expect((tags.data as any).build.imageTags).toBeNull();
     for (const [query, vars, providerId, operation] of cases) {
       const r = await q(query, vars);
       expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', providerId });

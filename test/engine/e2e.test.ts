@@ -114,7 +114,7 @@ describe('native engine end to end', () => {
     const manifest = await client.manifest('e2e/app', 'b00001');
     expect(manifest).not.toBeNull();
     const detail = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build;
-    const tag = detail.imageTags.edges[0]!.node;
+    const tag = detail.imageTags!.edges[0]!.node;
     expect(tag).toMatchObject({ tag: 'b00001', digest: manifest!.digest, imageUrl: `${registry.host}/e2e/app:b00001` });
     expect(tag.size).toBe(manifest!.size);
     expect(detail.stats).toMatchObject({ buildCount: 1, doneCount: 1, errorCount: 0, tagCount: 1 });
@@ -144,7 +144,7 @@ describe('native engine end to end', () => {
     expect(await client.manifest('e2e/app', 'b00001')).toBeNull();
     expect(await client.manifest('e2e/app', 'a-first')).not.toBeNull();
     const after = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build;
-    expect(after.imageTags.totalCount).toBe(1);
+    expect(after.imageTags!.totalCount).toBe(1);
     expect(after.runs.totalCount).toBe(1);
   }, 180000);
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { LogWriter, NUL_STANDIN } from '../../src/engine/log-writer.js';
-import { READ_PIECE_BYTES, runProcess } from '../../src/engine/process.js';
+import { lineReader, READ_PIECE_BYTES, runProcess } from '../../src/engine/process.js';
 import type { LogLineData } from '../../src/providers/types.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
@@ -23,6 +23,42 @@ async function refuseMarkedLines(store: Store): Promise<void> {
     begin if new.text like '%refuse-me%' then raise exception 'line refused by the test trigger'; end if; return new; end $$`.execute(store.db);
   await sql`create trigger refuse_marked before insert on log_lines for each row execute function refuse_marked()`.execute(store.db);
 }
+
+describe('lineReader', () => {
+  let redraws: string[] = [];
+  const read = (chunks: Buffer[]) => {
+    redraws = [];
+    const out: Array<[string, boolean]> = [];
+    const r = lineReader((text, partial, redraw) => { out.push([text, partial]); if (redraw) redraws.push(text); });
+    for (const c of chunks) r.push(c);
+    r.flush();
+    return out;
+  };
+  const input = Buffer.concat([
+    Buffer.from('plain\r\ncrlf\rcr\r\r\n\nblank above\n'),
+    Buffer.from('é€😀 multibyte\n'),
+    Buffer.from([0xff, 0xfe, 0x20, 0x69, 0x6e, 0x0a, 0xe2, 0x82, 0x0a]),
+    Buffer.from(`${'x'.repeat(READ_PIECE_BYTES - 1)}😀tail\nlast, unterminated`),
+  ]);
+
+  /** Lines with their pieces joined. */
+  const lines = (out: Array<[string, boolean]>) => out.reduce<{ acc: string[]; open: boolean }>(({ acc, open }, [t, partial]) => {
+    if (open) acc[acc.length - 1] += t; else acc.push(t);
+    return { acc, open: partial };
+  }, { acc: [], open: false }).acc;
+
+  it('gives the same lines whatever the chunks (one chunk, or every byte on its own), a held line in pieces cut between characters', () => {
+    const whole = read([input]);
+    expect(redraws).toEqual(['crlf', 'cr']);
+    expect(lines(whole).map((t) => (t.length > 40 ? `${t.slice(0, 3)}…${t.length}` : t))).toEqual([
+      'plain', 'crlf', 'cr', '', 'blank above', 'é€😀 multibyte', '\uFFFD\uFFFD in', '\uFFFD', `xxx…${READ_PIECE_BYTES - 1 + 2 + 4}`, 'last, unterminated',
+    ]);
+    const bytes = read([...input].map((b) => Buffer.from([b])));
+    expect(lines(bytes)).toEqual(lines(whole));
+    // Byte by byte the long line is held past READ_PIECE_BYTES: its first piece stops before the emoji.
+    expect(bytes.filter(([, partial]) => partial).map(([t]) => t)).toEqual(['x'.repeat(READ_PIECE_BYTES - 1)]);
+  });
+});
 
 describe.each(['sqlite', 'postgres'] as const)('LogWriter (real %s store)', (dialect) => {
   let store: Store;
@@ -137,6 +173,31 @@ describe.each(['sqlite', 'postgres'] as const)('LogWriter (real %s store)', (dia
     const w = new LogWriter(store, run, 0, { maxLineBytes: 65536, maxBytesPerStep: 1e9, secrets: [] });
     await capture(w, "printf 'a\\r\\nb\\rc\\r\\r\\n\\nd\\r'; printf '\\n10%%\\r20%%\\r'; sleep 0.05; printf '\\ndone\\n'; printf 'tail'");
     expect((await stored(run)).map((r) => r.text)).toEqual(['a', 'b', 'c', '', 'd', '10%', '20%', 'done', 'tail']);
+  });
+
+  it('writes a batch the store refused once on the next attempt: nothing lost, no error', async () => {
+    const run = await newRun();
+    // The first row the store sees after this fails, with a real database error.
+    if (dialect === 'sqlite') {
+      let calls = 0;
+      store.sqlite!.function('fail_once', () => (++calls === 1 ? 1 : 0));
+      await sql`create trigger fail_once before insert on log_lines when fail_once() = 1
+        begin select raise(abort, 'refused once by the test trigger'); end`.execute(store.db);
+    } else {
+      await sql`create sequence fail_once`.execute(store.db);
+      await sql`create function fail_once() returns trigger language plpgsql as $$
+        begin if nextval('fail_once') = 1 then raise exception 'refused once by the test trigger'; end if; return new; end $$`.execute(store.db);
+      await sql`create trigger fail_once before insert on log_lines for each row execute function fail_once()`.execute(store.db);
+    }
+    try {
+      const w = new LogWriter(store, run, 0, { maxLineBytes: 100, maxBytesPerStep: 1e6, secrets: [], retryDelaysMs: [20] });
+      for (let i = 1; i <= 10; i++) w.line(null, 'STDOUT', `line ${i}`);
+      await w.close();
+      expect(w.storageError).toBeNull();
+      expect((await stored(run)).map((r) => [Number(r.seq), r.text])).toEqual(Array.from({ length: 10 }, (_v, i) => [i + 1, `line ${i + 1}`]));
+    } finally {
+      await sql`drop trigger fail_once${sql.raw(dialect === 'postgres' ? ' on log_lines' : '')}`.execute(store.db);
+    }
   });
 
   it('continues numbering after the stored last_seq (a restarted writer never reuses a seq)', async () => {

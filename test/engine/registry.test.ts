@@ -1,7 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseRegistry, RegistryClient, resolveImage } from '../../src/engine/registry.js';
+import { CreateBuildDocument } from '../generated/graphql.js';
 import { busyboxImage, tempBuildah } from '../support/busybox-image.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 /** Bytes of every blob the registry stores (manifests are blobs too). */
@@ -101,6 +103,88 @@ describe('RegistryClient against a real docker-registry', () => {
     await expect(down.ping()).rejects.toThrow('registry 127.0.0.1:1 is unreachable (ECONNREFUSED)');
     await expect(down.listTags('a/b')).rejects.toThrow(/unreachable/);
   });
+});
+
+/**
+ * Tags owned by runs: removeRun(removeImageTag) deletes a tag only while the run still owns
+ * it. Real gateway, real buildah builds pushed to a real docker-registry.
+ */
+describe.each(['sqlite', 'postgres'] as const)('removeRun(removeImageTag) and tags other runs pushed again (%s)', (database) => {
+  let reg: TestRegistry;
+  let storage: Awaited<ReturnType<typeof tempBuildah>>;
+  let gw: TestGateway;
+  let client: RegistryClient;
+  let buildId: string;
+
+  beforeAll(async () => {
+    reg = await startRegistry();
+    storage = await tempBuildah();
+    const base = await busyboxImage(reg.host, storage.settings);
+    client = new RegistryClient(parseRegistry(reg.host, true));
+    gw = await startGateway({ database, config: { engine: { maxConcurrentRuns: 1, registry: { host: reg.host, insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot', root: storage.settings.root!, runroot: storage.settings.runroot! } } } });
+    // Every run's image differs (a timestamp file), so every push is a new digest.
+    const created = await gw.gql(CreateBuildDocument, { input: { name: 'tags', tagName: 'default', steps: [
+      { stepOrder: 1, stepType: 'SHELL', shell: { command: 'date +%s%N > stamp' } },
+      { stepOrder: 2, stepType: 'CREATE_IMAGE', createImage: { dockerFileType: 'CONTENTS', dockerFile: `FROM ${base}\nCOPY stamp /stamp\n`, registryName: 'own', imageName: 'app' } },
+    ] } });
+    expect(created.errors).toBeUndefined();
+    buildId = created.data!.createBuild.id;
+  }, 120_000);
+  afterAll(async () => {
+    await gw?.close();
+    await reg?.stop();
+    await storage?.cleanup();
+  });
+
+  const runTagged = async (tag: string): Promise<{ id: string; imageDigest: string }> => {
+    const r = await gw.gql(`mutation($id: ID!, $tag: String) { runBuild(buildId: $id, tagName: $tag) { id } }`, { id: buildId, tag });
+    const id = (r.data as { runBuild: { id: string } }).runBuild.id;
+    for (let i = 0; i < 1200; i++) {
+      const run = ((await gw.gql(`query($id: ID!) { run(id: $id) { state errorMessage imageDigest } }`, { id })).data as any).run;
+      if (['DONE', 'ERROR', 'CANCELED'].includes(run.state)) {
+        expect([run.state, run.errorMessage]).toEqual(['DONE', null]);
+        return { id, imageDigest: run.imageDigest };
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error('run did not end');
+  };
+  const remove = (id: string) => gw.gql(`mutation($id: ID!) { removeRun(id: $id, removeImageTag: true) }`, { id });
+
+  it('keeps a tag a newer run pushed again, and says so; the newest run removes it', async () => {
+    const a = await runTagged('shared');
+    const b = await runTagged('shared');
+    expect(b.imageDigest).not.toBe(a.imageDigest);
+
+    const removedA = await remove(a.id);
+    expect(removedA.data).toEqual({ removeRun: a.id });
+    expect(removedA.errors).toEqual([expect.objectContaining({
+      message: expect.stringContaining('was kept'),
+      extensions: expect.objectContaining({ code: 'ACTION_NOT_ALLOWED', keptBecause: 'NEWER_RUN', imageTag: `${reg.host}/own/app:shared`, ownerRunId: b.id }),
+    })]);
+    expect((await client.manifest('own/app', 'shared'))?.digest).toBe(b.imageDigest);
+    expect((await gw.gql(`query($id: ID!) { run(id: $id) { id } }`, { id: a.id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    const removedB = await remove(b.id);
+    expect(removedB.errors).toBeUndefined();
+    expect(await client.manifest('own/app', 'shared')).toBeNull();
+  }, 600_000);
+
+  it('keeps a tag that now holds another image than the run pushed', async () => {
+    const c = await runTagged('solo');
+    // Someone pushes another image under the same tag, outside buildgate.
+    const other = (await client.manifest('base/busybox', '1'))!;
+    const body = await (await fetch(`http://${reg.host}/v2/base/busybox/manifests/${other.digest}`, { headers: { accept: other.mediaType } })).text();
+    for (const d of [other.configDigest!, ...JSON.parse(body).layers.map((l: { digest: string }) => l.digest)]) {
+      expect((await fetch(`http://${reg.host}/v2/own/app/blobs/uploads/?mount=${d}&from=base/busybox`, { method: 'POST' })).status).toBe(201);
+    }
+    expect((await fetch(`http://${reg.host}/v2/own/app/manifests/solo`, { method: 'PUT', headers: { 'content-type': other.mediaType }, body })).status).toBe(201);
+
+    const removed = await remove(c.id);
+    expect(removed.data).toEqual({ removeRun: c.id });
+    expect(removed.errors?.map((e) => e.extensions)).toEqual([expect.objectContaining({ code: 'ACTION_NOT_ALLOWED', keptBecause: 'DIGEST_CHANGED', imageTag: `${reg.host}/own/app:solo` })]);
+    expect((await client.manifest('own/app', 'solo'))?.digest).toBe(other.digest);
+  }, 600_000);
 });
 
 describe('RegistryClient with basic auth (htpasswd)', () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { FakeServer, gzipJson, json, type RouteRequest } from './common.js';
 
 /**
@@ -77,6 +77,21 @@ export class FakeQuayState {
       if (m.phase === 'pushing') out.push({ message: `Pushing image quay.local/${b.repo}:${b.tags.join(',')}`, data: dt });
     }
     return out;
+  }
+
+  /** Tags pushed by complete builds of `repo`, newest push first, as Quay's tag API lists them. */
+  tagHistory(repo: string, now = Date.now()) {
+    const pushes = this.builds.filter((b) => b.repo === repo && this.timeline(b, now).phase === 'complete')
+      .flatMap((b) => b.tags.map((name) => ({ b, name, at: b.t0 + 6 * this.phaseMs })))
+      .sort((x, y) => y.at - x.at);
+    const seen = new Map<string, number>();
+    return pushes.map(({ b, name, at }) => {
+      const ended = seen.get(name);
+      seen.set(name, at);
+      const digest = `sha256:${createHash('sha256').update(`${b.uuid}:${name}`).digest('hex')}`;
+      return { name, reversion: false, start_ts: Math.floor(at / 1000), ...(ended !== undefined ? { end_ts: Math.floor(ended / 1000) } : {}),
+        manifest_digest: digest, is_manifest_list: false, size: 1_000_000 + (parseInt(digest.slice(7, 13), 16) % 50_000_000), last_modified: rfc2822(at) };
+    });
   }
 
   view(b: BuildRow, now = Date.now()) {
@@ -171,6 +186,18 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     if (NOT_CANCELLABLE.has(state.timeline(b).phase)) return quayError(400, 'invalid_request', 'Build is currently running or has finished');
     b.cancelledAt = Date.now();
     return json('Okay', 201);
+  });
+  // Tag history (endpoints/api/tag.py ListRepositoryTags): what complete builds pushed, newest first; a
+  // tag pushed again ends its older entry (end_ts). limit ≤ 100, page from 1, has_additional.
+  fake.get(`${base}/tag/`, (r) => {
+    const no = refused(r);
+    if (no) return no;
+    const limit = Number(r.query.limit ?? 50);
+    const page = Number(r.query.page ?? 1);
+    if (!(limit >= 1 && limit <= 100) || !(page >= 1)) return quayError(400, 'invalid_request', 'limit must be 1..100, page ≥ 1');
+    const all = state.tagHistory(repoOf(r)).filter((t) => r.query.onlyActiveTags !== 'true' || t.end_ts === undefined)
+      .filter((t) => !r.query.specificTag || t.name === r.query.specificTag);
+    return { tags: all.slice((page - 1) * limit, page * limit), page, has_additional: all.length > page * limit };
   });
   fake.get('/archive/:file', (r) => {
     const b = state.builds.find((x) => `${x.uuid}.json.gz` === r.params.file);

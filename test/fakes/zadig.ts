@@ -185,9 +185,10 @@ export async function startFakeZadig(opts: FakeZadigOptions = {}) {
     if (!input || input.job_name !== wf.jobName || !build) return err(400, 6540, '创建工作流任务失败', 'inputs must name the zadig-build job and a service of a build');
     const id = nextTask++;
     const registry = input.parameters.registry || 'registry.example.com/demo';
+    // Images tagged <date>-<task id>, as Zadig's default image rule names them.
     tasks.push({ task_id: id, workflow_key: body.workflow_key, project_key: body.project_key, creator: 'openapi', createdMs: Date.now(),
       build, service: { service_name: svc.service_name, service_module: svc.service_module }, jobName: wf.jobName,
-      image: `${registry}/${svc.service_name}:${String(id).padStart(4, '0')}-main`, cancelledMs: null, lines: buildLog(svc.service_name, build.name) });
+      image: `${registry}/${svc.service_name}:20241125-${id}`, cancelledMs: null, lines: buildLog(svc.service_name, build.name) });
     return { project_name: body.project_key, workflow_name: body.workflow_key, task_id: id };
   });
   fake.get('/openapi/workflows/custom/:wf/tasks', (r) => {

@@ -117,6 +117,23 @@ test('image tags are the tags complete builds pushed', async () => {
   expect(newest.items[0]!.tag).toBe('1.2');
   expect(await p.getImageTag(newest.items[0]!.key)).toMatchObject({ tag: '1.2' });
   expect(await p.getImageTag(`${newest.items[0]!.runKey}/nope`)).toBeNull();
+  // From Quay's tag API: size, digest and push time; sorted by any key.
+  expect(newest.items[0]).toMatchObject({ digest: expect.stringMatching(/^sha256:/), size: expect.any(Number), endTime: expect.any(Date) });
+  expect(up.fake.count('GET', '/repository/demo/web/tag/')).toBeGreaterThan(0);
+  const bySize = await p.listImageTags('demo/web', { offset: 0, limit: 10, sort: 'IMAGE_SIZE', order: 'DESC' });
+  const sizes = bySize.items.map((t) => t.size!);
+  expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+});
+
+test('a finished run has its end time and failure from its phase log', async () => {
+  const p = provider();
+  const [done, canceled, failed] = (await p.listRuns('demo/web', { offset: 0, limit: 3 })).items;
+  for (const r of [done!, canceled!, failed!]) {
+    const full = (await p.getRun(r.key))!;
+    expect(full.endTime).toBeInstanceOf(Date);
+    expect(full.endTime!.getTime()).toBeGreaterThan(full.beginTime!.getTime());
+  }
+  expect((await p.getRun(failed!.key))!.errorMessage).toContain('non-zero code');
 });
 
 test('request a build: body mapping, progression through phases, cancel', async () => {

@@ -131,7 +131,7 @@ describe('runs', () => {
     expect(live.lines[0]).toMatchObject({ seq: 1, text: '[api-build] preparing workspace', stepKey: 'demo/api-build/build-demo/1/build' });
 
     const done = await waitFor(p, run.key, (r) => r.state === 'DONE');
-    expect(done).toMatchObject({ state: 'DONE', rawState: 'passed', tagName: '0001-main', imageUrl: 'registry.example.com/demo/api:0001-main', sourceRevision: 'a1b2c3d4e5f6' });
+    expect(done).toMatchObject({ state: 'DONE', rawState: 'passed', tagName: '20241125-1', imageUrl: 'registry.example.com/demo/api:20241125-1', sourceRevision: 'a1b2c3d4e5f6' });
     expect(done.endTime!.getTime()).toBeGreaterThanOrEqual(done.beginTime!.getTime());
 
     const all = await p.getLogs(run.key, { limit: 100 });
@@ -151,7 +151,7 @@ describe('runs', () => {
     expect(await p.getStepRun(steps[1]!.key)).toEqual(steps[1]);
 
     const tags = await p.listImageTags('demo/api-build', { offset: 0, limit: 10, sort: 'END_TIME', order: 'DESC' });
-    expect(tags.items.map((t) => t.tag)).toEqual(['0001-main']);
+    expect(tags.items.map((t) => t.tag)).toEqual(['20241125-1']);
     expect(await p.getImageTag(tags.items[0]!.key)).toMatchObject({ imageName: 'registry.example.com/demo/api', runKey: run.key });
     expect((await caught(p.listImageTags('demo/api-build', { offset: 0, limit: 1, sort: 'IMAGE_SIZE', order: 'ASC' }))).code).toBe('UNSUPPORTED_BY_PROVIDER');
 
@@ -173,6 +173,29 @@ describe('runs', () => {
     expect(steps.map((s) => s.state)).toEqual(['ERROR', 'SKIPPED']);
     expect(steps[0]!.errorMessage).toBe('exit status 2');
   }, 15_000);
+
+  test('runs belong to the modules they built; a module never built has none', async () => {
+    const p = make();
+    const api = await p.runBuild('demo/api-build', {});
+    const web = await p.runBuild('demo/web-build', {});
+    const apiRuns = await p.listRuns('demo/api-build', { offset: 0, limit: 10 });
+    expect(apiRuns.items.map((r) => r.key)).toEqual([api.key]);
+    expect(apiRuns.totalCount).toBe(1);
+    expect((await p.listRuns('demo/web-build', { offset: 0, limit: 10 })).items.map((r) => r.key)).toEqual([web.key]);
+    expect(await p.latestRun('demo/worker-build')).toBeNull();
+    expect((await p.latestRun('demo/api-build'))!.key).toBe(api.key);
+    // The same task under another module's key is not a run of that module.
+    expect(await p.getRun(api.key.replace('api-build', 'worker-build'))).toBeNull();
+  });
+
+  test('image tags sort by TAG with numbers as numbers ("-2" before "-10")', async () => {
+    const p = make();
+    const runs = [];
+    for (let i = 0; i < 11; i++) runs.push(await p.runBuild('demo/api-build', {}));
+    for (const r of runs) await waitFor(p, r.key, (x) => x.state === 'DONE');
+    const tags = await p.listImageTags('demo/api-build', { offset: 0, limit: 20, sort: 'TAG', order: 'ASC' });
+    expect(tags.items.map((t) => t.tag)).toEqual(Array.from({ length: 11 }, (_, i) => `20241125-${i + 1}`));
+  }, 20_000);
 
   test('cancel a running task; cancelling again is not allowed; 6xxx business error surfaced', async () => {
     const p = make();

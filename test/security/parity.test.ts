@@ -115,14 +115,18 @@ describe.each(TRANSPORTS)('the operation pipeline over %s', (transport: Transpor
       expect((await wsOperation(open.socket, { query: '{ builds { totalCount } }' })).data.builds.totalCount).toBe(0);
     }
     await new ApiKeys(gw.server.store).revoke(k.id); // as `buildgate keys revoke` does: another process, the same store
+    // A mutation, refused before it runs, and audited as refused.
+    const mutation = { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: `revoked-${transport}` } };
     if (transport === 'http') {
-      const r = await op({ query: '{ builds { totalCount } }' }, k.auth);
+      const r = await op(mutation, k.auth);
       expect(r.status).toBe(401);
       expect(codesOf(r)).toEqual(['UNAUTHENTICATED']);
     } else {
-      const r = await wsOperation(open!.socket, { query: '{ builds { totalCount } }' }, '2');
+      const r = await wsOperation(open!.socket, mutation, '2');
       expect(r).toEqual({ closed: 4403 });
       expect((await op({ query: '{ builds { totalCount } }' }, k.auth)).closed).toBe(4401);
     }
+    const log = await operation('http', gw.url, admin, { query: '{ auditLog(first: 3) { edges { node { operation targetId outcome } } } }' });
+    expect(log.data.auditLog.edges.map((e: any) => e.node)).toContainEqual({ operation: 'runBuild', targetId: `revoked-${transport}`, outcome: 'UNAUTHENTICATED' });
   });
 });

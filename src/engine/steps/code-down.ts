@@ -101,8 +101,9 @@ export const codeDownStep: StepExecutor = async (ctx) => {
       env,
       signal: ctx.signal,
       timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0,
-      onLine: (stream, text, partial) => {
-        if (!partial && !text.trim()) return;
+      onLine: (stream, text, partial, redraw) => {
+        // git redraws its progress with \r: only the state a line ends in is worth a log line
+        if (redraw || (!partial && !text.trim())) return;
         if (/^(fatal|error|remote):/.test(text)) problems.push(text);
         return ctx.log(stream, text, partial);
       },

@@ -8,7 +8,7 @@ import type {
 import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { nullIfNotFound } from '../upstream/failures.js';
 import {
-  canceledRunSeqs, parseBuildKey, parseChildKey, parseRunKey, parseTime, runKeyOf, toBuildBody, toBuildData, toBuildStats,
+  cancelStates, parseBuildKey, parseChildKey, parseRunKey, parseTime, runKeyOf, toBuildBody, toBuildData, toBuildStats,
   toLogLines, toRunData, toStepRuns, type RunRef,
 } from './map.js';
 import { parseCocktailOptions, type CocktailOptions } from './options.js';
@@ -123,8 +123,8 @@ export class CocktailProvider implements Provider {
   private async runsData(buildSeq: number, fresh = false): Promise<RunData[] | null> {
     const runs = await this.runsRaw(buildSeq, fresh);
     if (!runs) return null;
-    const canceled = canceledRunSeqs(runs);
-    return runs.map((r) => toRunData(r, canceled.has(r.buildRunSeq)));
+    const cancels = cancelStates(runs);
+    return runs.map((r) => toRunData(r, cancels.get(r.buildRunSeq)));
   }
 
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
@@ -138,7 +138,8 @@ export class CocktailProvider implements Provider {
     return runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
   }
 
-  getRun(key: string): Promise<RunData | null> {
+  // async: a malformed key must reject (BAD_USER_INPUT), not throw inside a DataLoader batch.
+  async getRun(key: string): Promise<RunData | null> {
     return this.findRun(parseRunKey(key));
   }
 
@@ -155,21 +156,25 @@ export class CocktailProvider implements Provider {
     });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(run, false);
+    return toRunData(run);
   }
 
-  /** A cancel is a new run (runType CANCEL) naming the canceled one; that new run is returned. */
+  /**
+   * A cancel is a new run (runType CANCEL) naming the canceled one; that new run is returned.
+   * A run already canceled, or being canceled, is returned as it is (no second CANCEL run).
+   */
   async cancelRun(key: string): Promise<RunData> {
     const ref = parseRunKey(key);
     const run = await this.findRun(ref, true);
     if (!run) throw notFound('BuildRun', key);
+    if (run.details?.cancel) return run;
     const allowed = run.possibleActions ?? [];
     if (!allowed.includes('CANCEL')) throw actionNotAllowed('CANCEL', run.rawState, allowed);
     const path = this.options.cancelPath.replace('{buildRunSeq}', String(ref.buildRunSeq));
     const cancel = await this.client.post<RunWire>(path, { schema: oneOf(runWire) });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(cancel, false);
+    return toRunData(cancel);
   }
 
   // ---- steps and logs -----------------------------------------------------------------
@@ -209,7 +214,8 @@ export class CocktailProvider implements Provider {
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     return {
       lines: out,
-      lastSeq: out.length ? out[out.length - 1]!.seq : (args.afterSeq ?? 0),
+      // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
+      lastSeq: out.length ? out[out.length - 1]!.seq : Math.min(args.afterSeq ?? 0, lines.at(-1)?.seq ?? 0),
       hasMore: !args.tail && after.length > out.length,
     };
   }

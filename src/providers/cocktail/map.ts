@@ -1,5 +1,6 @@
 import { badInput } from '../../errors.js';
 import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../build-rules.js';
+import { MASK } from '../upstream/secrets.js';
 import {
   BUILD_ACTIONS, STEP_TYPES,
   type BuildAction, type BuildData, type BuildInputData, type BuildStatsData, type LogLineData, type RunData,
@@ -43,11 +44,18 @@ export function parseTime(v: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** Step config as the unified model has it, secrets removed (Cocktail nulls them too, but we don't rely on it). */
+/**
+ * Step config as the unified model has it, secret values replaced by a mask (Cocktail nulls
+ * them too, but we don't rely on it): the mask keeps "a password is set" (hasPassword) true
+ * without carrying the password.
+ */
 export function stepConfigOf(raw: Record<string, unknown> | null | undefined): StepConfig | null {
   if (!raw || !(STEP_TYPES as readonly string[]).includes(String(raw.stepType))) return null;
   const cfg: Record<string, unknown> = { ...raw };
-  for (const f of STEP_SECRET_FIELDS[raw.stepType as StepType]) delete cfg[f];
+  for (const f of STEP_SECRET_FIELDS[raw.stepType as StepType]) {
+    if (typeof cfg[f] === 'string' && cfg[f] !== '') cfg[f] = MASK;
+    else delete cfg[f];
+  }
   if (Array.isArray(cfg.customHeaders)) {
     cfg.customHeaders = (cfg.customHeaders as Array<{ name: string; value: string; secret?: boolean }>).map((h) =>
       h.secret || SECRET_HEADER.test(String(h.name)) ? { name: h.name, value: '', secret: true } : h);
@@ -104,32 +112,45 @@ export function toBuildStats(b: BuildWire): BuildStatsData {
 
 const RUN_STATES: Record<string, RunState> = { CREATED: 'QUEUED', RUNNING: 'RUNNING', DONE: 'DONE', ERROR: 'ERROR' };
 
+/** Where the cancel of a run stands: its CANCEL run still waiting or running, or DONE. */
+export type CancelState = 'PENDING' | 'DONE';
+
 /**
  * Cocktail has no CANCELED state: a cancel is a run of its own (runType CANCEL) whose one
  * step names the canceled run in `refBuildRunSeq`. Once that CANCEL run is DONE, the
- * referenced run is shown as CANCELED (its raw state stays readable).
+ * referenced run is shown as CANCELED (its raw state stays readable); while it is pending the
+ * referenced run is still being canceled. A CANCEL run that failed canceled nothing.
  */
-export function canceledRunSeqs(runs: RunWire[]): Set<number> {
-  const out = new Set<number>();
+export function cancelStates(runs: RunWire[]): Map<number, CancelState> {
+  const out = new Map<number, CancelState>();
   for (const r of runs) {
-    if (r.runType !== 'CANCEL' || r.runState !== 'DONE') continue;
+    if (r.runType !== 'CANCEL' || r.runState === 'ERROR') continue;
     for (const s of r.buildStepRuns ?? []) {
       const ref = Number((s.buildStepConfig as Record<string, unknown> | null | undefined)?.refBuildRunSeq);
-      if (Number.isInteger(ref)) out.add(ref);
+      if (Number.isInteger(ref) && out.get(ref) !== 'DONE') out.set(ref, r.runState === 'DONE' ? 'DONE' : 'PENDING');
     }
   }
   return out;
 }
 
-export function toRunData(r: RunWire, canceled: boolean): RunData {
-  const actions = (r.possibleActions ?? []).filter((a): a is BuildAction => (BUILD_ACTIONS as readonly string[]).includes(a));
+/**
+ * `cancel`: where a cancel of this run stands. Canceled: CANCELED. Being canceled: RUNNING
+ * until its CANCEL run is done — Cocktail may end the run ERROR a moment before, and showing
+ * that would end live subscribers on a state a query a moment later contradicts — with
+ * CANCEL still offered, which returns the run as it is.
+ */
+export function toRunData(r: RunWire, cancel?: CancelState): RunData {
+  let actions = (r.possibleActions ?? []).filter((a): a is BuildAction => (BUILD_ACTIONS as readonly string[]).includes(a));
+  let state: RunState = RUN_STATES[r.runState] ?? 'RUNNING';
+  if (cancel === 'DONE') state = 'CANCELED';
+  else if (cancel === 'PENDING') { state = 'RUNNING'; actions = ['VIEW', 'LOG', 'CANCEL']; }
   const ref = r.runType === 'CANCEL' ? Number((r.buildStepRuns?.[0]?.buildStepConfig as Record<string, unknown> | undefined)?.refBuildRunSeq) : NaN;
   return {
     key: runKeyOf(r),
     buildKey: buildKeyOf(r.buildSeq),
     buildNo: r.buildNo ?? null,
     runType: r.runType,
-    state: canceled ? 'CANCELED' : RUN_STATES[r.runState] ?? 'RUNNING',
+    state,
     rawState: r.runState,
     description: r.runDesc ?? null,
     tagName: r.tagName ?? null,
@@ -141,7 +162,7 @@ export function toRunData(r: RunWire, canceled: boolean): RunData {
     endTime: parseTime(r.endTime),
     createdAt: parseTime(r.created),
     possibleActions: actions,
-    details: { buildRunSeq: r.buildRunSeq, runTimeBySec: r.runTimeBySec ?? null, ...(Number.isInteger(ref) ? { cancelsRunKey: runKeyOf({ buildSeq: r.buildSeq, buildRunSeq: ref }) } : {}) },
+    details: { buildRunSeq: r.buildRunSeq, runTimeBySec: r.runTimeBySec ?? null, ...(Number.isInteger(ref) ? { cancelsRunKey: runKeyOf({ buildSeq: r.buildSeq, buildRunSeq: ref }) } : {}), ...(cancel ? { cancel } : {}) },
   };
 }
 

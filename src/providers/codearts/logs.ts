@@ -31,7 +31,8 @@ export class CodeArtsLogReader {
     const after = Math.max(0, args.afterSeq ?? 0);
     const all: LogLineData[] = st.lines.slice(after).map((text, i) => ({ seq: after + i + 1, stepKey: null, stream: 'STDOUT', time: null, text }));
     const lines = args.tail ? all.slice(-args.limit) : all.slice(0, args.limit);
-    return { lines, lastSeq: lines.at(-1)?.seq ?? after, hasMore: !args.tail && all.length > lines.length };
+    // Nothing after `after`: resume after the last line there is, not after a seq that does not exist.
+    return { lines, lastSeq: lines.at(-1)?.seq ?? Math.min(after, st.lines.length), hasMore: !args.tail && all.length > lines.length };
   }
 
   private async advance(ref: RunRef): Promise<LogState> {

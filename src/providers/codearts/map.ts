@@ -13,7 +13,8 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const isJobId = (key: string) => JOB_ID.test(key);
 export function parseRunKey(key: string): RunRef | null {
   const m = /^([A-Za-z0-9_-]{1,64})\/(\d{1,9})$/.exec(key);
-  return m ? { jobId: m[1]!, buildNo: Number(m[2]) } : null;
+  // CodeArts numbers builds from 1: no run has build_no 0, so it is never asked for.
+  return m && Number(m[2]) >= 1 ? { jobId: m[1]!, buildNo: Number(m[2]) } : null;
 }
 export function parseStepKey(key: string): (RunRef & { index: number }) | null {
   const m = /^(.+)\/(\d{1,4})$/.exec(key);

@@ -7,7 +7,7 @@ import { RunStore } from '../../store/run-store.js';
 import { validateBuildInput } from '../build-rules.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildRecordData, BuildSort, BuildStatsData, Capability, ImageTagData, ImageTagSort,
-  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, SortOrder, StepRunData,
 } from '../types.js';
 
 export interface NativeOptions {
@@ -104,7 +104,7 @@ export class NativeProvider implements Provider {
     return this.requireEngine().cancel(key);
   }
 
-  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<boolean> {
+  removeRun(key: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
     return this.requireEngine().remove(key, opts);
   }
 

@@ -8,9 +8,13 @@ import type {
 } from '../types.js';
 import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { nullIfNotFound } from '../upstream/failures.js';
-import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, type RunRef } from './map.js';
+import { parseChildKey, parseRunKey, parseRfc2822, runKeyOf, toLogLines, toRunData, toStepRuns, withPhaseEnd, type RunRef } from './map.js';
 import { parseQuayOptions, type QuayOptions } from './options.js';
-import { buildListWire, buildViewWire, classifyQuayError, describeQuayError, logPageWire, logsWire, repositoryWire, type BuildView, type LogEntry } from './wire.js';
+import {
+  buildListWire, buildViewWire, classifyQuayError, describeQuayError, logPageWire, logsWire, repositoryWire, tagPageWire,
+  type BuildView, type LogEntry, type TagView,
+} from './wire.js';
+import { allPages } from '../upstream/paging.js';
 
 /** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
 export interface QuayBuildRequest {
@@ -25,6 +29,11 @@ export const QUAY_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
   'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
 ];
+
+/** Quay's tag API pages by at most 100. */
+const TAG_PAGE_MAX = 100;
+/** Run part of the key of a tag no listed build is known to have pushed. */
+const NO_RUN = '-';
 
 const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
 
@@ -79,6 +88,8 @@ export class QuayProvider implements Provider {
       tagName: cfg.tags?.join(',') ?? 'latest', steps: null,
       details: { namespace: info.namespace, name: info.name, isPublic: info.is_public ?? null, kind: info.kind ?? null,
         runnable: !!cfg.archiveUrl, dockerfilePath: cfg.dockerfilePath ?? null, context: cfg.context ?? null },
+      // Quay builds only from an archive URL: a repository configured without one cannot be run from here.
+      possibleActions: cfg.archiveUrl ? ['VIEW', 'BUILD'] : ['VIEW'],
     };
   }
 
@@ -130,7 +141,16 @@ export class QuayProvider implements Provider {
   async latestRun(buildKey: string): Promise<RunData | null> {
     if (!this.configured(buildKey)) return null;
     const [b] = await this.builds(buildKey, 1);
+    // Not withEnd: a builds list would pay one log read per row for it (see bench/README.md, calls per screen).
     return b ? toRunData(buildKey, b) : null;
+  }
+
+  /** One run with its end time and failure from its phase log when it has finished (one more read, cached while fresh). */
+  private async withEnd(ref: RunRef, b: BuildView): Promise<RunData> {
+    const run = toRunData(ref.repo, b);
+    if (run.state !== 'DONE' && run.state !== 'ERROR' && run.state !== 'CANCELED') return run;
+    const entries = await nullIfNotFound(this.logEntries(ref));
+    return entries ? withPhaseEnd(run, b, entries) : run;
   }
 
   private async view(ref: RunRef, fresh = false): Promise<BuildView | null> {
@@ -141,7 +161,7 @@ export class QuayProvider implements Provider {
   async getRun(key: string): Promise<RunData | null> {
     const ref = parseRunKey(key);
     const b = await this.view(ref);
-    return b && toRunData(ref.repo, b);
+    return b && this.withEnd(ref, b);
   }
 
   /**
@@ -243,37 +263,61 @@ export class QuayProvider implements Provider {
     if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
-    return { lines: out, lastSeq: out.length ? out[out.length - 1]!.seq : (args.afterSeq ?? 0), hasMore: !args.tail && after.length > out.length };
+    // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
+    return { lines: out, lastSeq: out.length ? out[out.length - 1]!.seq : Math.min(args.afterSeq ?? 0, lines.at(-1)?.seq ?? 0), hasMore: !args.tail && after.length > out.length };
   }
 
   // ---- image tags and records ---------------------------------------------------------
 
-  private tagsOf(repo: string, b: BuildView): ImageTagData[] {
-    if (b.phase !== 'complete') return [];
-    const runKey = runKeyOf({ repo, uuid: b.id });
-    return (b.tags ?? []).map((tag) => ({
-      key: `${runKey}/${tag}`, buildKey: repo, runKey, tag, imageName: repo,
-      imageUrl: `${this.registryHost}/${repo}:${tag}`, registryImagePath: repo, registryName: this.registryHost,
-      beginTime: parseRfc2822(b.started), endTime: null, runDescription: b.display_name ?? null,
-    }));
+  /** Live tags of a repository from Quay's tag API (size, digest, push time), newest push first; at most maxRuns. */
+  private async activeTags(repo: string, specificTag?: string): Promise<TagView[]> {
+    return allPages(TAG_PAGE_MAX, async (i, size) => {
+      const r = await this.client.get(`${this.repoPath(repo)}/tag/`, {
+        searchParams: { limit: size, page: i + 1, onlyActiveTags: true, specificTag }, schema: tagPageWire,
+      });
+      // Quay gives no total: one more page exists when it says so.
+      return { items: r.tags, total: (i + 1) * size + (r.has_additional ? 1 : 0) };
+    }, this.options.maxRuns);
   }
 
-  /** Tags pushed by the latest `maxRuns` complete builds (Quay gives no size or end time here). */
+  /**
+   * A tag as an ImageTag; `run` is the newest complete build that asked for this tag and
+   * started before it was pushed (the tag API does not name the build).
+   */
+  private tagData(repo: string, t: TagView, runs: BuildView[]): ImageTagData {
+    const pushed = t.start_ts != null ? new Date(t.start_ts * 1000) : parseRfc2822(t.last_modified);
+    const run = runs.find((b) => b.phase === 'complete' && (b.tags ?? []).includes(t.name)
+      && (pushed === null || (parseRfc2822(b.started)?.getTime() ?? 0) <= pushed.getTime()));
+    const runKey = run ? runKeyOf({ repo, uuid: run.id }) : null;
+    return {
+      key: `${runKey ?? `${repo}/${NO_RUN}`}/${t.name}`, buildKey: repo, runKey, tag: t.name, imageName: repo,
+      imageUrl: `${this.registryHost}/${repo}:${t.name}`, registryImagePath: repo, registryName: this.registryHost,
+      digest: t.manifest_digest ?? null, size: t.size ?? null,
+      beginTime: run ? parseRfc2822(run.started) : null, endTime: pushed, runDescription: run?.display_name ?? null,
+    };
+  }
+
+  /** The repository's live tags (Quay's tag API), sorted here: the API pages newest push first and sorts nothing else. */
   async listImageTags(buildKey: string, args: PageArgs & { sort: ImageTagSort; order: SortOrder }): Promise<Page<ImageTagData>> {
     if (!this.configured(buildKey)) throw notFound('Build', buildKey);
-    const tags = (await this.builds(buildKey, this.options.maxRuns)).flatMap((b) => this.tagsOf(buildKey, b));
+    const [raw, runs] = await Promise.all([this.activeTags(buildKey), this.builds(buildKey, this.options.maxRuns)]);
+    const tags = raw.map((t) => this.tagData(buildKey, t, runs));
     const dir = args.order === 'ASC' ? 1 : -1;
-    // No sizes or end times upstream: IMAGE_SIZE and END_TIME fall back to the build start.
+    const num = (v: number | null | undefined) => v ?? -Infinity;
     if (args.sort === 'TAG') tags.sort((a, b) => dir * a.tag.localeCompare(b.tag, undefined, { numeric: true }));
-    else tags.sort((a, b) => dir * byTime(a.beginTime, b.beginTime));
+    else if (args.sort === 'IMAGE_SIZE') tags.sort((a, b) => dir * (num(a.size) - num(b.size)) || a.tag.localeCompare(b.tag));
+    else tags.sort((a, b) => dir * byTime(a.endTime, b.endTime) || a.tag.localeCompare(b.tag));
     const items = tags.slice(args.offset, args.offset + args.limit);
     return { items, totalCount: tags.length, hasMore: args.offset + items.length < tags.length };
   }
 
   async getImageTag(key: string): Promise<ImageTagData | null> {
     const { last: tag, ...ref } = parseChildKey(key, 'image tag');
-    const b = await this.view(ref);
-    return (b && this.tagsOf(ref.repo, b).find((t) => t.tag === tag)) ?? null;
+    if (!this.configured(ref.repo)) return null;
+    const [raw, runs] = await Promise.all([this.activeTags(ref.repo, tag), this.builds(ref.repo, this.options.maxRuns)]);
+    const found = raw.find((t) => t.name === tag);
+    const data = found && this.tagData(ref.repo, found, runs);
+    return data && data.key === key ? data : null;
   }
 
   async getBuildRecord(runKey: string): Promise<BuildRecordData | null> {

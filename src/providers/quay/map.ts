@@ -141,3 +141,17 @@ export function toStepRuns(ref: RunRef, b: BuildView, entries: LogEntry[] | null
     };
   });
 }
+
+/**
+ * A finished build's end and failure, which Quay's BuildView lacks: the end is the time of the
+ * terminal phase entry in its log (each phase entry carries its start time), the failure the
+ * last `error` entry (or the view's own `error`).
+ */
+export function withPhaseEnd(run: RunData, b: BuildView, entries: LogEntry[]): RunData {
+  if (!TERMINAL.has(b.phase)) return run;
+  const end = [...entries].reverse().find((e) => e.type === 'phase' && TERMINAL.has(e.message));
+  const failed = run.state === 'ERROR'
+    ? b.error ?? [...entries].reverse().find((e) => e.type === 'error')?.message ?? null
+    : null;
+  return { ...run, endTime: parseLogTime(end?.data?.datetime) ?? run.endTime, errorMessage: failed ?? run.errorMessage ?? null };
+}

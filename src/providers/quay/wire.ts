@@ -42,6 +42,18 @@ export const logPageWire = z.looseObject({ start: z.number().int(), total: z.num
 /** Live logs page, or only a link to the archived (gzip JSON) copy once archived. */
 export const logsWire = z.union([logPageWire, z.looseObject({ logs_url: z.string() })]);
 
+/** One entry of GET …/tag/ (endpoints/api/tag.py): times are unix seconds, size in bytes. */
+export const tagWire = z.looseObject({
+  name: z.string(),
+  manifest_digest: str,
+  size: z.number().nullish(),
+  start_ts: z.number().nullish(),
+  end_ts: z.number().nullish(),
+  last_modified: str,
+});
+export type TagView = z.output<typeof tagWire>;
+export const tagPageWire = z.looseObject({ tags: z.array(tagWire), page: z.number().nullish(), has_additional: z.boolean().nullish() });
+
 export const repositoryWire = z.looseObject({
   namespace: z.string(),
   name: z.string(),

@@ -5,6 +5,7 @@ import CircuitBreaker from 'opossum';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { readsFresh } from '../../cache/index.js';
 import { ErrorCode, UpstreamError } from '../../errors.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
@@ -18,6 +19,12 @@ export interface BreakerOptions {
   volumeThreshold?: number;
   /** Failure percentage (availability failures only) that opens the circuit. Default 50. */
   errorThresholdPercentage?: number;
+  /**
+   * Reads in a row that ran to their deadline unanswered after which the circuit opens,
+   * whatever the window holds: each costs a query the whole deadline, so a hung upstream
+   * should not need volumeThreshold of them. Default 3.
+   */
+  openAfterHangs?: number;
   /** How long the circuit stays open before one trial call (half-open). Default 30 000 ms. */
   resetTimeoutMs?: number;
   /**
@@ -119,6 +126,8 @@ export class UpstreamClient {
   private lastSuccessAt: Date | null = null;
   private lastErrorAt: Date | null = null;
   private lastError: string | null = null;
+  /** Reads in a row that hit the deadline unanswered (see BreakerOptions.openAfterHangs). */
+  private hangs = 0;
 
   get deadlineMs(): number {
     return this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
@@ -217,7 +226,8 @@ export class UpstreamClient {
     const key = this.cacheKey(url.toString());
     const check = (body: unknown) => (opts.schema ? this.parse(opts.schema, body, what) : body) as T;
 
-    if (cacheable) {
+    // A fresh read (live pollers) skips the cached answer and refreshes it below.
+    if (cacheable && !readsFresh()) {
       const hit = await this.opts.cache.get(key).catch((err: unknown) => {
         this.log.warn({ err: String(err) }, 'cache read failed; calling upstream');
         return undefined;
@@ -264,12 +274,23 @@ export class UpstreamClient {
       try {
         const body = await this.breaker.fire(() => this.once(method, url, what, responseType, opts, timeoutMs));
         this.lastSuccessAt = new Date();
+        this.hangs = 0;
         return body;
       } catch (raw) {
         const circuitOpen = (raw as { code?: string } | null)?.code === 'EOPENBREAKER';
         let err = this.asUpstreamError(raw, what);
-        if (err.code === ErrorCode.UPSTREAM_TIMEOUT && cutByDeadline) {
+        // No answer at all (not an HTTP 408): a hang.
+        const hung = err.code === ErrorCode.UPSTREAM_TIMEOUT && err.extensions.status === undefined;
+        if (hung && cutByDeadline) {
           err = new UpstreamError(ErrorCode.UPSTREAM_TIMEOUT, this.providerId, `${what} gave no answer within the ${this.deadlineMs} ms deadline`);
+        }
+        if (hung) {
+          if (++this.hangs >= (this.opts.breaker?.openAfterHangs ?? 3) && !this.breaker.opened) {
+            this.log.warn({ hangs: this.hangs }, 'upstream hangs: opening the circuit');
+            this.breaker.open();
+          }
+        } else if (!circuitOpen) {
+          this.hangs = 0; // it answered, even if with an error
         }
         if (err.code !== ErrorCode.UPSTREAM_NOT_FOUND && err.code !== ErrorCode.UPSTREAM_REJECTED) {
           this.lastErrorAt = new Date();

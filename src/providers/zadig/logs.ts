@@ -20,9 +20,10 @@ export async function collectLogs(api: ZadigApi, task: ZadigTask, ref: RunRef, a
   const after = args.afterSeq ?? 0;
   const jobs = taskJobs(task).map((job, index) => ({ job, index, key: jobKey({ ...ref, jobName: job.name }) }));
   const wanted = args.stepKey ? jobs.filter((j) => j.key === args.stepKey) : jobs;
+  let lastExisting = 0;
   const lines: LogLineData[] = [];
   for (const { job, index, key } of wanted) {
-    if (!args.tail && (index + 1) * JOB_SEQ_SPAN <= after) continue;
+    if (!args.tail && (index + 1) * JOB_SEQ_SPAN <= after) { lastExisting = Math.max(lastExisting, Math.min(after, (index + 1) * JOB_SEQ_SPAN)); continue; }
     if (!args.tail && lines.length > args.limit) break;
     const state = stepState(job.status);
     if (!job.start_time || state === 'WAIT') continue; // never started: no log exists
@@ -32,10 +33,12 @@ export async function collectLogs(api: ZadigApi, task: ZadigTask, ref: RunRef, a
     text.forEach((t, i) => {
       const seq = index * JOB_SEQ_SPAN + i + 1;
       if (seq > after) lines.push({ seq, stepKey: key, stream: 'STDOUT', time: null, text: t });
+      else lastExisting = seq;
     });
   }
   const out = args.tail ? lines.slice(-args.limit) : lines.slice(0, args.limit);
-  return { lines: out, lastSeq: out.at(-1)?.seq ?? after, hasMore: !args.tail && lines.length > out.length };
+  // Nothing after `after`: resume after the last line there is, not after a seq that does not exist.
+  return { lines: out, lastSeq: out.at(-1)?.seq ?? lastExisting, hasMore: !args.tail && lines.length > out.length };
 }
 
 /** Text -> lines; a final newline does not start an empty line. */

@@ -108,6 +108,14 @@ export function buildJobs(t: ZadigTask) {
     .map((j) => ({ job: j, spec: buildJobSpec.safeParse(j.spec ?? {}).data ?? {} }));
 }
 
+/**
+ * Whether a task built the module whose target services are `services`: one of its
+ * zadig-build jobs ran for one of them (spec.service_name / service_module).
+ */
+export function builtModule(t: ZadigTask, services: ReadonlyArray<{ service_name: string; service_module: string }>): boolean {
+  return buildJobs(t).some(({ spec }) => services.some((s) => s.service_name === spec.service_name && s.service_module === spec.service_module));
+}
+
 export function runFromTask(t: ZadigTask, buildName: string): RunData {
   const built = buildJobs(t);
   const image = built.find((b) => b.spec.image)?.spec.image ?? null;

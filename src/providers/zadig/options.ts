@@ -31,7 +31,10 @@ export const zadigOptionsSchema = z
     jobName: z.string().min(1).optional(),
     registry: z.string().optional(),
     projects: z.array(project).optional(),
-    /** How many recent tasks listImageTags looks through. Default 50. */
+    /**
+     * How many recent tasks of the workflow are read to find a module's runs and image tags
+     * (the task list does not say which modules a task built: each is read once, then cached). Default 50.
+     */
     imageTagScanLimit: z.number().int().min(1).max(1000).default(50),
     /** Live log: tail lines asked of the SSE endpoint, enough to cover the whole log so far. Default 100000. */
     sseTailLines: z.number().int().min(1).default(100_000),

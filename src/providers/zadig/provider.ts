@@ -18,6 +18,8 @@ const CAPABILITIES: Capability[] = [
 ];
 const BUILD_PAGE_MAX = 100;
 const TASK_PAGE_MAX = 50;
+/** Task details read at once while looking for a module's runs. */
+const DETAIL_BATCH = 5;
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 
 /**
@@ -106,14 +108,41 @@ export class ZadigProvider implements Provider {
   }
 
   // ---- runs
+  /**
+   * A module's runs are the tasks of its workflow that built it. The task list leaves out the
+   * jobs (Zadig clears `stages` in lists), so each task is read once — newest first, at most
+   * imageTagScanLimit of them — to see which modules its zadig-build jobs ran for.
+   */
+  private async moduleTasks(ref: m.BuildRef, want: number): Promise<{ tasks: ZadigTask[]; complete: boolean }> {
+    const t = this.target(ref);
+    const item = await this.findBuild(m.buildKey(ref));
+    if (!item) return { tasks: [], complete: true };
+    const services = item.target_services ?? [];
+    const out: ZadigTask[] = [];
+    const limit = this.opts.imageTagScanLimit;
+    for (let page = 0, seen = 0; ; page++) {
+      const size = Math.min(TASK_PAGE_MAX, limit);
+      const r = await this.api.listTasks(ref.projectKey, t.workflowKey, page + 1, size);
+      const summaries = (r.workflow_tasks ?? []).slice(0, limit - seen);
+      seen += summaries.length;
+      // Read in small batches, newest first, and stop as soon as enough runs are found.
+      const batch = Math.max(DETAIL_BATCH, want);
+      for (let i = 0; i < summaries.length && out.length < want; i += batch) {
+        const details = await Promise.all(summaries.slice(i, i + batch).map((s) => this.api.getTask(t.workflowKey, s.task_id)));
+        for (const d of details) if (d && d.project_key === ref.projectKey && m.builtModule(d, services)) out.push(d);
+      }
+      const end = summaries.length < size || seen >= r.total;
+      if (out.length >= want) return { tasks: out, complete: false };
+      if (end) return { tasks: out, complete: true };
+      if (seen >= limit) return { tasks: out, complete: false };
+    }
+  }
+
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
     const ref = this.buildRef(buildKey);
-    const t = this.target(ref);
-    const page = await pageWindow(args.offset, args.limit, TASK_PAGE_MAX, async (i, size) => {
-      const r = await this.api.listTasks(ref.projectKey, t.workflowKey, i + 1, size);
-      return { items: r.workflow_tasks ?? [], total: r.total };
-    });
-    return { ...page, items: page.items.map((task) => m.runFromTask(task, ref.buildName)) };
+    const { tasks, complete } = await this.moduleTasks(ref, args.offset + args.limit + 1);
+    const items = tasks.slice(args.offset, args.offset + args.limit).map((task) => m.runFromTask(task, ref.buildName));
+    return { items, totalCount: complete ? tasks.length : null, hasMore: tasks.length > args.offset + items.length || !complete };
   }
 
   async getRun(key: string, fresh = false): Promise<RunData | null> {
@@ -177,15 +206,12 @@ export class ZadigProvider implements Provider {
     if (args.sort === 'IMAGE_SIZE') throw unsupported(this.id, 'image sizes (Zadig does not report them)');
     const ref = this.buildRef(buildKey);
     const t = this.target(ref);
-    // Images are only in task details: look through the most recent tasks (imageTagScanLimit).
-    const page = await this.listRuns(buildKey, { offset: 0, limit: this.opts.imageTagScanLimit });
-    const tags: ImageTagData[] = [];
-    for (const run of page.items) {
-      const task = await this.api.getTask(t.workflowKey, run.buildNo!);
-      if (task) tags.push(...m.imageTagsFromTask(task, { ...ref, workflowKey: t.workflowKey, taskId: task.task_id }));
-    }
+    // Images are only in task details: the module's tasks among the most recent (imageTagScanLimit).
+    const { tasks } = await this.moduleTasks(ref, this.opts.imageTagScanLimit);
+    const tags = tasks.flatMap((task) => m.imageTagsFromTask(task, { ...ref, workflowKey: t.workflowKey, taskId: task.task_id }));
     const dir = args.order === 'ASC' ? 1 : -1;
-    tags.sort((a, b) => dir * (args.sort === 'TAG' ? a.tag.localeCompare(b.tag) : (a.endTime?.getTime() ?? Infinity) - (b.endTime?.getTime() ?? Infinity)));
+    // Tags end in the task number: compare numbers as numbers ("-2" before "-10").
+    tags.sort((a, b) => dir * (args.sort === 'TAG' ? a.tag.localeCompare(b.tag, undefined, { numeric: true }) : (a.endTime?.getTime() ?? Infinity) - (b.endTime?.getTime() ?? Infinity)));
     const items = tags.slice(args.offset, args.offset + args.limit);
     return { items, totalCount: tags.length, hasMore: args.offset + items.length < tags.length };
   }
@@ -239,6 +265,9 @@ export class ZadigProvider implements Provider {
     const ref = m.parseRunKey(key);
     if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
     const task = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
-    return task && task.project_key === ref.projectKey ? { task, ref } : null;
+    if (!task || task.project_key !== ref.projectKey) return null;
+    // A task of the workflow that built another module is not a run of this one.
+    const item = await this.findBuild(m.buildKey(ref));
+    return item && m.builtModule(task, item.target_services ?? []) ? { task, ref } : null;
   }
 }

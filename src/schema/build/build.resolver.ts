@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectT
 import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import type { BuildChangePayload } from '../../live/hub.js';
-import type { BuildData, BuildSort, SortOrder } from '../../providers/types.js';
+import type { BuildAction, BuildData, BuildSort, SortOrder } from '../../providers/types.js';
 import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
 import { Connection, connectionFrom, PagingArgs } from '../common/connection.js';
 import { visibleProviders } from '../../auth/checker.js';
@@ -167,7 +167,7 @@ export class BuildResolver {
     return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, page), (r) => BuildRun.from(b.providerId, r));
   }
 
-  @FieldResolver(() => ImageTagConnection, { description: 'Image tags produced by this build across runs.' })
+  @FieldResolver(() => ImageTagConnection, { nullable: true, description: 'Image tags produced by this build across runs; null for providers that keep none (no IMAGE_TAGS capability), like stats.' })
   async imageTags(
     @Root() b: Build,
     @Ctx() ctx: Context,
@@ -175,14 +175,16 @@ export class BuildResolver {
     @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key (Cocktail default END_TIME).' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
     @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction (Cocktail default DESC).' }) order: SortOrder,
   ) {
+    if (!ctx.services.registry.get(b.providerId).capabilities.has('IMAGE_TAGS')) return null;
     const list = ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');
     return connectionFrom(paging, ctx.services.config.limits.maxPageSize, (page) => list(b.key, { ...page, sort, order }), (t) => ImageTag.from(b.providerId, t));
   }
 
-  @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now (BUILD when the provider can start runs).' })
+  @FieldResolver(() => [BuildActionEnum], { description: 'Actions possible on the build now: BUILD when the provider can start runs of it, REMOVE when it can delete it.' })
   possibleActions(@Root() b: Build, @Ctx() ctx: Context) {
     const caps = ctx.services.registry.get(b.providerId).capabilities;
-    return ['VIEW', ...(caps.has('RUN_START') ? ['BUILD'] : []), ...(caps.has('BUILD_DELETE') ? ['REMOVE'] : [])];
+    const all: BuildAction[] = ['VIEW', ...(caps.has('RUN_START') ? ['BUILD' as const] : []), ...(caps.has('BUILD_DELETE') ? ['REMOVE' as const] : [])];
+    return b.actions ? all.filter((a) => b.actions!.includes(a)) : all;
   }
 }
 

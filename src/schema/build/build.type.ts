@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
-import type { BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
+import type { BuildAction, BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { AutotagSeqTypeEnum, StepTypeEnum } from '../common/enums.js';
 import { Node } from '../common/node.js';
@@ -53,6 +53,8 @@ export class BuildStats {
 export class Build extends Node {
   /** Provider instance id (not a field: see `provider`). */
   providerId!: string;
+  /** The provider's own list of actions for this build, when it has one (see BuildResolver.possibleActions). */
+  actions!: BuildAction[] | null;
   @Field({ description: 'Provider-native key (native/Cocktail buildSeq, Quay namespace/name, Zadig project/name, CodeArts job_id).' }) key!: string;
   @Field({ description: 'Name.' }) name!: string;
   @Field(() => String, { nullable: true, description: 'Description.' }) description!: string | null;
@@ -84,6 +86,7 @@ export class Build extends Node {
       hasBuildServerClientCert: !!b.hasBuildServerClientCert, hasBuildServerClientKey: !!b.hasBuildServerClientKey,
       hostUrl: b.hostUrl ?? null, steps: b.steps ? b.steps.map((s) => BuildStep.from(providerId, b.key, s)) : null,
       createdAt: b.createdAt ?? null, updatedAt: b.updatedAt ?? null, details: b.details ?? null,
+      actions: b.possibleActions ?? null,
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { notFound } from '../../errors.js';
+import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import { Build, BuildStep } from '../build/build.type.js';
 import { Node } from '../common/node.js';
@@ -70,7 +70,7 @@ export class NodeResolver {
   @Authorized('viewer')
   @Query(() => [Node], { nullable: 'items', description: 'Several objects by global ID, in the same order; an unknown ID gives null plus an error for that item.' })
   nodes(@Ctx() ctx: Context, @Arg('ids', () => [ID], { description: 'Global IDs (at most 100).' }) ids: string[]) {
-    if (ids.length > 100) throw notFound('nodes', `${ids.length} ids (at most 100)`);
+    if (ids.length > 100) throw badInput(`nodes takes at most 100 ids (got ${ids.length})`, 'ids');
     return ids.map((id) => resolveNode(ctx, id));
   }
 }

@@ -1,7 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { actionNotAllowed, badInput, notFound } from '../../errors.js';
-import { fromGlobalId } from '../../ids.js';
+import { actionNotAllowed, badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
+import { fromGlobalId, toGlobalId } from '../../ids.js';
+import { possibleActions } from '../../providers/run-actions.js';
 import type { BuildAction, RunData } from '../../providers/types.js';
+import { BuildActionEnum } from '../common/enums.js';
 import { Build } from '../build/build.type.js';
 import type { Context } from '../context.js';
 import { Provider } from '../provider/provider.type.js';
@@ -15,8 +17,13 @@ export async function loadRun(ctx: Context, id: string): Promise<{ providerId: s
   return { providerId: gid.providerId, data };
 }
 
-function requireAction(run: BuildRun, action: BuildAction) {
-  if (!run.possibleActions.includes(action)) throw actionNotAllowed(action, run.state, run.possibleActions);
+function allowedActions(ctx: Context, run: BuildRun): BuildAction[] {
+  return possibleActions(run.possibleActions, ctx.services.registry.get(run.providerId).capabilities);
+}
+
+function requireAction(ctx: Context, run: BuildRun, action: BuildAction) {
+  const allowed = allowedActions(ctx, run);
+  if (!allowed.includes(action)) throw actionNotAllowed(action, run.state, allowed);
 }
 
 @Resolver(() => BuildRun)
@@ -51,7 +58,7 @@ export class RunResolver {
     const { providerId, data } = await loadRun(ctx, id);
     const run = BuildRun.from(providerId, data);
     if (run.state === 'CANCELED') return run;
-    requireAction(run, 'CANCEL');
+    requireAction(ctx, run, 'CANCEL');
     const cancel = ctx.services.registry.method(providerId, 'cancelRun', 'RUN_CANCEL');
     return BuildRun.from(providerId, await cancel(data.key));
   }
@@ -61,13 +68,24 @@ export class RunResolver {
   async removeRun(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { description: 'BuildRun ID.' }) id: string,
-    @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry.' }) removeImageTag: boolean,
+    @Arg('removeImageTag', { defaultValue: false, description: 'Also delete the pushed image tag from the registry, while this run still owns it: no newer run pushed the same tag and the registry still has this run\'s digest under it. A tag kept for that reason is reported beside the result as an ACTION_NOT_ALLOWED error with extensions.imageTag and extensions.keptBecause (NEWER_RUN or DIGEST_CHANGED); the run is removed all the same.' }) removeImageTag: boolean,
   ) {
     const { providerId, data } = await loadRun(ctx, id);
-    requireAction(BuildRun.from(providerId, data), 'REMOVE');
+    requireAction(ctx, BuildRun.from(providerId, data), 'REMOVE');
     const remove = ctx.services.registry.method(providerId, 'removeRun', 'RUN_REMOVE');
-    if (!(await remove(data.key, { removeImageTag }))) throw notFound('BuildRun', id);
+    const removed = await remove(data.key, { removeImageTag });
+    if (!removed) throw notFound('BuildRun', id);
+    for (const k of removed.imageTagsKept) {
+      ctx.partialErrors.push(new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, `image tag ${k.image} was kept: ${k.detail}`, {
+        imageTag: k.image, keptBecause: k.reason, ownerRunId: k.ownerRunKey ? toGlobalId(providerId, 'BuildRun', k.ownerRunKey) : null,
+      }));
+    }
     return id;
+  }
+
+  @FieldResolver(() => [BuildActionEnum], { description: "Actions possible now: the provider's own list or the state rule, limited to what the provider can do." })
+  possibleActions(@Root() r: BuildRun, @Ctx() ctx: Context) {
+    return allowedActions(ctx, r);
   }
 
   @FieldResolver(() => String, { description: 'Path (relative to the server) that downloads the whole stored log as text; add ?step=<StepRun ID> for one step.' })
@@ -110,7 +128,15 @@ export class RunResolver {
   ) {
     if (first < 1 || first > 5000) throw badInput('first must be between 1 and 5000', 'first');
     if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq must be a non-negative integer', 'afterSeq');
-    const stepKey = stepRunId ? fromGlobalId(stepRunId, 'StepRun').key : null;
+    let stepKey: string | null = null;
+    if (stepRunId) {
+      // A step of another run (or provider) is not a filter that happens to match nothing: it is wrong input.
+      const s = fromGlobalId(stepRunId, 'StepRun');
+      const p = ctx.services.registry.get(r.providerId);
+      const step = s.providerId === r.providerId && p.getStepRun ? await p.getStepRun(s.key) : null;
+      if (!step || step.runKey !== r.key) throw new BuildgateError(ErrorCode.NOT_FOUND, `StepRun ${JSON.stringify(stepRunId)} is not a step of run ${JSON.stringify(r.id)}`, { id: stepRunId });
+      stepKey = s.key;
+    }
     const get = ctx.services.registry.method(r.providerId, 'getLogs', 'LOGS');
     const page = await get(r.key, { stepKey, afterSeq: afterSeq ?? 0, limit: first, tail });
     return Object.assign(new LogPage(), { lines: page.lines.map((l) => LogLine.from(r.providerId, l)), lastSeq: page.lastSeq, hasMore: page.hasMore });

@@ -2,23 +2,15 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import type { BuildAction, LogLineData, RunData, RunState, StepRunData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
-import { BuildActionEnum, LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
+import { LogStreamEnum, RunStateEnum, RunTypeEnum, StepStateEnum } from '../common/enums.js';
 import { Node } from '../common/node.js';
 import { StepConfigUnion, stepConfigView } from '../build/step-config.type.js';
+import { actionsFor } from '../../providers/run-actions.js';
 import { maskUrl } from '../../secrets/mask.js';
 
 /** Path of the whole-log download of a run (served by src/server/log-download.ts). */
 export const LOG_DOWNLOAD_PATH = '/logs';
 export const logUrlFor = (runId: string) => `${LOG_DOWNLOAD_PATH}/${runId}.txt`;
-
-/** Cocktail's rule (RunState.possibleActions): what a user may do with a run in a state. */
-export function actionsFor(state: RunState): BuildAction[] {
-  switch (state) {
-    case 'QUEUED': return ['VIEW', 'BUILD', 'REMOVE', 'CANCEL'];
-    case 'RUNNING': return ['VIEW', 'LOG', 'CANCEL'];
-    default: return ['VIEW', 'BUILD', 'LOG', 'REMOVE'];
-  }
-}
 
 const seconds = (a: Date | null, b: Date | null) => (a && b ? Math.max(0, Math.round((b.getTime() - a.getTime()) / 1000)) : null);
 
@@ -44,7 +36,8 @@ export class BuildRun extends Node {
   @Field(() => GraphQLDateTime, { nullable: true, description: 'Start.' }) beginTime!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'End.' }) endTime!: Date | null;
   @Field(() => Int, { nullable: true, description: 'Duration in seconds (endTime - beginTime).' }) runTimeBySec!: number | null;
-  @Field(() => [BuildActionEnum], { description: 'Actions possible now.' }) possibleActions!: BuildAction[];
+  /** The provider's list or the state rule; the field (RunResolver) limits it to the provider's capabilities. */
+  possibleActions!: BuildAction[];
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Provider-specific fields, secrets removed.' }) details!: Record<string, unknown> | null;
 
   static from(providerId: string, r: RunData): BuildRun {
