@@ -54,7 +54,7 @@ export class Engine {
     private readonly logger: Logger,
     private readonly executors: StepExecutors,
   ) {
-    this.runs = new RunStore(store.db);
+    this.runs = new RunStore(store.db, builds.box);
     this.env = {
       registry: { host: config.registry.host, insecure: config.registry.insecure, username: config.registry.username, password: config.registry.password },
       buildah: { storageDriver: config.buildah.storageDriver, isolation: config.buildah.isolation, root: config.buildah.root ?? null, runroot: config.buildah.runroot ?? null },

@@ -84,11 +84,19 @@ export class Poller {
     const { pollMs, pollIdleMs, pageLines } = this.hub.settings;
     this.ticks++;
     try {
-      const run: RunData | null = p.getRun ? await p.getRun(this.runKey) : null;
+      // Run and steps are read together (a tick's latency is a read, not the sum); the log is read
+      // after the run, so a run seen ended has every line before its end is published.
+      const withSteps = !!p.listStepRuns && p.capabilities.has('STEP_RUNS');
+      const [run, steps] = await Promise.all([
+        p.getRun ? p.getRun(this.runKey) : Promise.resolve(null),
+        // Held, not thrown: a run that is gone stops the poller, whatever its steps read said.
+        withSteps ? p.listStepRuns!(this.runKey).catch((e: unknown) => e as Error) : Promise.resolve([] as StepRunData[]),
+      ]);
       if (this.stopped) return null;
       if (!run) { this.stop(); return null; }
-      if (p.listStepRuns && p.capabilities.has('STEP_RUNS')) {
-        for (const s of await p.listStepRuns(this.runKey)) {
+      if (steps instanceof Error) throw steps;
+      if (withSteps) {
+        for (const s of steps) {
           const sig = `${s.state}|${s.rawState}|${s.beginTime?.getTime()}|${s.endTime?.getTime()}|${s.errorMessage ?? ''}`;
           if (this.stepSigs.get(s.key) === sig) continue;
           this.stepSigs.set(s.key, sig);

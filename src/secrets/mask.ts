@@ -82,6 +82,25 @@ export function urlSecrets(url: string): string[] {
   return raw.filter((v) => v !== '' && v !== MASK).flatMap((v) => [v, decode(v)]);
 }
 
+/** Where a URL leads: its scheme and host[:port], lower-cased ('' scheme for host:port forms). */
+export function urlTarget(url: string): string {
+  const u = parse(url.trim());
+  return `${u.scheme}${u.host}`.toLowerCase();
+}
+
+/**
+ * urlSecrets with the forms the password takes on the wire (derivedForms: the Basic-auth
+ * header an HTTP client makes of the URL's `user:password`), as written and decoded.
+ */
+export function urlSecretForms(url: string): string[] {
+  const u = parse(url);
+  const out = urlSecrets(url);
+  if (u.password && u.password !== MASK) {
+    out.push(...derivedForms(u.password, u.user), ...derivedForms(decode(u.password), decode(u.user ?? '')));
+  }
+  return [...new Set(out)];
+}
+
 /**
  * A URL sent back as it was read (`***` in place of credentials) keeps the stored
  * credentials: the password when the user is the same, each masked query value from the
@@ -89,10 +108,9 @@ export function urlSecrets(url: string): string[] {
  * the host cannot send a stored credential somewhere else. Anything else the caller wrote wins.
  */
 export function unmaskUrl(input: string, stored: string | undefined): string {
-  if (!stored || !input.includes(MASK)) return input;
+  if (!stored || !input.includes(MASK) || urlTarget(input) !== urlTarget(stored)) return input;
   const u = parse(input);
   const prev = parse(stored);
-  if (u.scheme.toLowerCase() !== prev.scheme.toLowerCase() || u.host.toLowerCase() !== prev.host.toLowerCase()) return input;
   if (u.password === MASK && prev.password && u.user === prev.user) u.password = prev.password;
   if (u.params) {
     u.params = u.params.map(([n, v]) => {

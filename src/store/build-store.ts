@@ -4,7 +4,7 @@ import type { BuildStepTable, BuildTable, Database } from './db.js';
 import type {
   BuildData, BuildFilter, BuildInputData, BuildSort, BuildStatsData, BuildStepData, Page, PageArgs, SortOrder, StepConfig, StepType,
 } from '../model.js';
-import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, stepSecretValues, type StepSecrets } from './step-secrets.js';
+import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, stepSecretValues, stepTarget, type PreviousStep, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */
 interface BuildSecrets { buildServerCacrt?: string; buildServerClientCert?: string; buildServerClientKey?: string }
@@ -82,20 +82,19 @@ function buildColumns(input: BuildInputData, previousSecrets: BuildSecrets, box:
   };
 }
 
-async function insertSteps(trx: Transaction<Database>, buildId: number, input: BuildInputData, previous: Map<string, StepSecrets>, box: SecretBox) {
-  const ordered = [...input.steps].sort((a, b) => a.stepOrder - b.stepOrder);
-  for (const s of ordered) {
-    const { publicConfig } = splitStepSecrets(s.config);
-    const prev = s.key ? previous.get(s.key) : undefined;
-    await trx.insertInto('build_steps').values({
-      build_id: buildId,
-      step_order: s.stepOrder,
-      step_type: s.config.stepType,
-      use_flag: s.useFlag ? 1 : 0,
-      config: JSON.stringify(publicConfig),
-      secrets: sealSecrets(box, 'build_steps', carryOverSecrets(s.config, prev)),
-    }).execute();
-  }
+/** The step rows of an input; throws (carryOverSecrets) before anything is written when a stored secret may not be kept. */
+function stepRows(input: BuildInputData, previous: Map<string, PreviousStep>, box: SecretBox) {
+  return input.steps.map((s, i) => ({
+    step_order: s.stepOrder,
+    step_type: s.config.stepType,
+    use_flag: s.useFlag ? 1 : 0,
+    config: JSON.stringify(splitStepSecrets(s.config).publicConfig),
+    secrets: sealSecrets(box, 'build_steps', carryOverSecrets(s.config, s.key ? previous.get(s.key) : undefined, `steps[${i}].config`)),
+  })).sort((a, b) => a.step_order - b.step_order);
+}
+
+async function insertSteps(trx: Transaction<Database>, buildId: number, rows: ReturnType<typeof stepRows>) {
+  for (const row of rows) await trx.insertInto('build_steps').values({ build_id: buildId, ...row }).execute();
 }
 
 /** Latest BUILD run per build, as a subquery usable for filters and sorts. */
@@ -103,15 +102,16 @@ const latestRunState = sql<string>`(select r.state from build_runs r where r.bui
 const latestRunTime = sql<number>`(select coalesce(r.begin_time, r.created_at) from build_runs r where r.build_id = builds.id and r.run_type = 'BUILD' order by r.id desc limit 1)`;
 
 export class BuildStore {
-  constructor(private readonly db: Kysely<Database>, private readonly box: SecretBox, private readonly now: () => number = Date.now) {}
+  constructor(private readonly db: Kysely<Database>, readonly box: SecretBox, private readonly now: () => number = Date.now) {}
 
   async create(input: BuildInputData): Promise<BuildData> {
+    const steps = stepRows(input, new Map(), this.box);
     const id = await this.db.transaction().execute(async (trx) => {
       const t = this.now();
       const row = await trx.insertInto('builds')
         .values({ ...buildColumns(input, {}, this.box), next_build_no: 1, created_at: t, updated_at: t })
         .returning('id').executeTakeFirstOrThrow();
-      await insertSteps(trx, Number(row.id), input, new Map(), this.box);
+      await insertSteps(trx, Number(row.id), steps);
       return Number(row.id);
     });
     return (await this.get(String(id)))!;
@@ -123,13 +123,18 @@ export class BuildStore {
     const done = await this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('builds').select(['secrets']).where('id', '=', id).executeTakeFirst();
       if (!row) return false;
-      const oldSteps = await trx.selectFrom('build_steps').select(['id', 'secrets']).where('build_id', '=', id).execute();
-      const previous = new Map(oldSteps.map((s) => [String(s.id), openSecrets<StepSecrets>(this.box, 'build_steps', s.secrets, NO_STEP_SECRETS)]));
+      const oldSteps = await trx.selectFrom('build_steps').select(['id', 'step_type', 'config', 'secrets']).where('build_id', '=', id).execute();
+      // The public config keeps each URL's scheme and host (only credentials are masked there).
+      const previous = new Map(oldSteps.map((s) => [String(s.id), {
+        secrets: openSecrets<StepSecrets>(this.box, 'build_steps', s.secrets, NO_STEP_SECRETS),
+        target: stepTarget(parseJson<StepConfig>(s.config, { stepType: s.step_type } as StepConfig)),
+      }]));
+      const steps = stepRows(input, previous, this.box);
       await trx.updateTable('builds')
         .set({ ...buildColumns(input, openSecrets<BuildSecrets>(this.box, 'builds', row.secrets, {}), this.box), updated_at: this.now() })
         .where('id', '=', id).execute();
       await trx.deleteFrom('build_steps').where('build_id', '=', id).execute();
-      await insertSteps(trx, id, input, previous, this.box);
+      await insertSteps(trx, id, steps);
       return true;
     });
     return done ? this.get(key) : null;

@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { maskUrl } from '../secrets/mask.js';
 import type { Database } from './db.js';
 
 /**
- * Secrets at rest: the `secrets` columns of `builds` and `build_steps` hold
+ * Secrets at rest: the `secrets` columns of `builds` and `build_steps`, and a
+ * `build_runs.callback_url` carrying credentials, hold
  * `bgenc:v1:<key id>:<base64 iv|tag|ciphertext>` (AES-256-GCM). The key id (first 8 hex
  * digits of the key's SHA-256) says which key sealed a value, so values sealed with a
  * previous key still open while the store is re-sealed with the current one.
@@ -126,6 +128,15 @@ export function loadSecretBox(opts: SecretsKeyOptions, databaseUrl: string): Sec
   return new SecretBox(decodeKey(fs.readFileSync(file, 'utf8'), `secrets key file ${file}`), previous);
 }
 
+/** AAD of a sealed callback URL (a sealed value opens only in its column). */
+export const CALLBACK_URL_CONTEXT = 'build_runs.callback_url';
+
+/** A callback URL carrying credentials (`user:password@`, token-named query values) is stored sealed; others stay readable. */
+export function sealCallbackUrl(box: SecretBox, url: string | null | undefined): string | null {
+  if (!url) return null;
+  return maskUrl(url) === url ? url : box.seal(url, CALLBACK_URL_CONTEXT);
+}
+
 /**
  * Seals every secrets value not yet sealed with the current key: rows written before
  * encryption (plain JSON) and rows sealed with a previous key. Runs at each start, so a
@@ -141,6 +152,17 @@ export async function sealStoredSecrets(db: Kysely<Database>, box: SecretBox): P
       const res = await db.updateTable(table).set({ secrets: value }).where('id', '=', r.id).where('secrets', '=', r.secrets).executeTakeFirst();
       sealed += Number(res.numUpdatedRows);
     }
+  }
+  // Callback URLs: sealed with a previous key, or plain with credentials (written before they were sealed).
+  const runs = await db.selectFrom('build_runs').select(['id', 'callback_url']).where('callback_url', 'is not', null)
+    .where('callback_url', 'not like', box.currentPattern).where((eb) => eb.or([
+      eb('callback_url', 'like', `${PREFIX}%`), eb('callback_url', 'like', '%@%'), eb('callback_url', 'like', '%?%'),
+    ])).execute();
+  for (const r of runs) {
+    const value = sealCallbackUrl(box, box.open(r.callback_url!, CALLBACK_URL_CONTEXT));
+    if (value === r.callback_url) continue;
+    const res = await db.updateTable('build_runs').set({ callback_url: value }).where('id', '=', r.id).where('callback_url', '=', r.callback_url).executeTakeFirst();
+    sealed += Number(res.numUpdatedRows);
   }
   return sealed;
 }

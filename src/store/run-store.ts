@@ -3,15 +3,16 @@ import type { BuildRunTable, Database, ImageTagTable, StepRunTable } from './db.
 import type {
   BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
 } from '../model.js';
+import { CALLBACK_URL_CONTEXT, sealCallbackUrl, type SecretBox } from './crypto.js';
 import { splitStepSecrets } from './step-secrets.js';
 
 const date = (v: number | null) => (v === null || v === undefined ? null : new Date(Number(v)));
 
-export function toRun(r: Selectable<BuildRunTable>): RunData {
+function toRun(r: Selectable<BuildRunTable>, box: SecretBox): RunData {
   return {
     key: String(r.id), buildKey: String(r.build_id), buildNo: r.build_no, runType: r.run_type as RunType,
     state: r.state as RunState, rawState: r.state, description: r.description, tagName: r.tag_name,
-    callbackUrl: r.callback_url, imageUrl: r.image_url, imageSize: r.image_size === null ? null : Number(r.image_size),
+    callbackUrl: r.callback_url === null ? null : box.open(r.callback_url, CALLBACK_URL_CONTEXT), imageUrl: r.image_url, imageSize: r.image_size === null ? null : Number(r.image_size),
     imageDigest: r.image_digest, trigger: r.trigger, triggeredBy: r.triggered_by, sourceRevision: r.source_revision,
     errorMessage: r.error_message, beginTime: date(r.begin_time), endTime: date(r.end_time), createdAt: date(r.created_at),
     details: { lastSeq: Number(r.last_seq), callbackStatus: r.callback_status },
@@ -51,7 +52,7 @@ export type NewRun = Omit<Insertable<BuildRunTable>, 'id' | 'build_id' | 'build_
 
 /** Runs, step runs, log lines and image tags of the native store: the engine's writes and everyone's reads. */
 export class RunStore {
-  constructor(readonly db: Kysely<Database>) {}
+  constructor(readonly db: Kysely<Database>, private readonly box: SecretBox) {}
 
   /**
    * Creates a run (with the next build number of its build) and its step runs in one
@@ -63,7 +64,7 @@ export class RunStore {
         .where('id', '=', id(buildKey)).returning('next_build_no').executeTakeFirstOrThrow();
       const buildNo = Number(b.next_build_no) - 1;
       const row = await trx.insertInto('build_runs').values({
-        ...run, build_id: id(buildKey), build_no: buildNo, tag_name: tagFor(buildNo), last_seq: 0,
+        ...run, callback_url: sealCallbackUrl(this.box, run.callback_url), build_id: id(buildKey), build_no: buildNo, tag_name: tagFor(buildNo), last_seq: 0,
       }).returning('id').executeTakeFirstOrThrow();
       for (const s of steps) {
         await trx.insertInto('step_runs').values({
@@ -122,25 +123,25 @@ export class RunStore {
 
   async getRun(key: string): Promise<RunData | null> {
     const r = await this.db.selectFrom('build_runs').selectAll().where('id', '=', id(key)).executeTakeFirst();
-    return r ? toRun(r) : null;
+    return r ? toRun(r, this.box) : null;
   }
 
   async listRuns(buildKey: string, page: PageArgs): Promise<Page<RunData>> {
     const q = this.db.selectFrom('build_runs').where('build_id', '=', id(buildKey));
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
-    return { items: rows.map(toRun), totalCount: total, hasMore: page.offset + rows.length < total };
+    return { items: rows.map((r) => toRun(r, this.box)), totalCount: total, hasMore: page.offset + rows.length < total };
   }
 
   async latestRun(buildKey: string): Promise<RunData | null> {
     const r = await this.db.selectFrom('build_runs').selectAll().where('build_id', '=', id(buildKey))
       .where('run_type', '=', 'BUILD').orderBy('id', 'desc').limit(1).executeTakeFirst();
-    return r ? toRun(r) : null;
+    return r ? toRun(r, this.box) : null;
   }
 
   async runsInState(states: RunState[]): Promise<RunData[]> {
     const rows = await this.db.selectFrom('build_runs').selectAll().where('state', 'in', states).orderBy('id').execute();
-    return rows.map(toRun);
+    return rows.map((r) => toRun(r, this.box));
   }
 
   async listStepRuns(runKey: string): Promise<StepRunData[]> {

@@ -1,6 +1,7 @@
 import { SECRET_HEADER, STEP_SECRET_FIELDS } from '../model.js';
 import type { HttpHeader, KeyValue, StepConfig, StepType } from '../model.js';
-import { derivedForms, maskUrl, unmaskUrl, urlSecrets } from '../secrets/mask.js';
+import { badInput } from '../errors.js';
+import { derivedForms, MASK, maskUrl, unmaskUrl, urlSecrets, urlTarget } from '../secrets/mask.js';
 
 /**
  * Step configs are stored in two JSON columns: the public part and the secrets. Secret
@@ -51,27 +52,63 @@ export function splitStepSecrets(config: StepConfig): { publicConfig: StepConfig
 }
 
 /**
+ * Where a step sends its credentials: scheme, host and port of its URL or registry ('' for
+ * the engine's default registry), with the step type (a step key reused by another type of
+ * step is another target). A git URL without a scheme takes `protocolType`'s, as the clone does.
+ */
+export function stepTarget(config: StepConfig): string {
+  const c = config as unknown as Record<string, unknown>;
+  const url = (f: string) => urlTarget(typeof c[f] === 'string' ? (c[f] as string) : '');
+  switch (config.stepType) {
+    case 'HTTP': return `HTTP ${url('url')}`;
+    case 'FTP': return `FTP ${config.ftpType} ${url('url')}`;
+    case 'CREATE_IMAGE': return `CREATE_IMAGE ${url('registryUrl')}`;
+    case 'CODE_DOWN': {
+      const t = url('repositoryUrl');
+      return `CODE_DOWN ${t.includes('://') ? t : `${(config.protocolType ?? 'https').toLowerCase()}://${t}`}`;
+    }
+    default: return config.stepType;
+  }
+}
+
+/** What an update starts from: the step's stored secrets and the target they were meant for. */
+export interface PreviousStep { secrets: StepSecrets; target: string }
+
+/**
  * For updates: a secret left out of the input (undefined) keeps the previously stored
  * value; an explicit null or '' clears it (for headers and envs: null keeps, '' clears).
- * A URL sent back masked keeps the stored credentials.
+ * A URL sent back masked keeps the stored credentials. Only towards the same target
+ * (stepTarget): otherwise a kept secret would go to a host the updater chose, so an omitted
+ * one is refused (BAD_USER_INPUT naming `where`.field) and must be entered again.
  */
-export function carryOverSecrets(input: StepConfig, previous: StepSecrets | undefined): StepSecrets {
+export function carryOverSecrets(input: StepConfig, prev: PreviousStep | undefined, where: string): StepSecrets {
+  const previous = prev?.secrets;
+  const moved = prev !== undefined && stepTarget(input) !== prev.target;
+  const keep = (field: string) => {
+    if (moved) throw badInput(`re-enter ${where}.${field} when changing the host (a stored secret is not sent to another host)`, `${where}.${field}`);
+  };
   const raw = { ...input } as unknown as Record<string, unknown>;
   for (const f of STEP_URL_FIELDS[input.stepType]) {
-    if (typeof raw[f] === 'string') raw[f] = unmaskUrl(raw[f] as string, previous?.fields[f]);
+    if (typeof raw[f] !== 'string') continue;
+    if (previous?.fields[f] !== undefined && (raw[f] as string).includes(MASK)) keep(f);
+    raw[f] = unmaskUrl(raw[f] as string, previous?.fields[f]);
   }
   const { secrets } = splitStepSecrets(raw as unknown as StepConfig);
   if (!previous) return secrets;
   for (const f of STEP_SECRET_FIELDS[input.stepType]) {
-    if (raw[f] === undefined && previous.fields[f] !== undefined) secrets.fields[f] = previous.fields[f]!;
+    if (raw[f] === undefined && previous.fields[f] !== undefined) {
+      keep(f);
+      secrets.fields[f] = previous.fields[f]!;
+    }
   }
   if (input.stepType === 'HTTP') {
-    for (const h of input.customHeaders ?? []) {
+    (input.customHeaders ?? []).forEach((h, i) => {
       const key = h.name.toLowerCase();
       if (isSecretHeader(h) && (h.value === undefined || h.value === null) && previous.headers[key] !== undefined) {
+        keep(`customHeaders[${i}].value`);
         secrets.headers[key] = previous.headers[key]!;
       }
-    }
+    });
   }
   if (input.stepType === 'USER_TASK') {
     for (const e of input.envs ?? []) {

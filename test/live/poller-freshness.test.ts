@@ -54,7 +54,7 @@ describe('pollers read past the cache', () => {
   afterAll(async () => { await gw?.close(); await slow?.close(); await fast?.close(); });
 
   it('an upstream change reaches subscribers within a poll although the cache holds the old state; a query right after agrees', async () => {
-    const b = slow.state.addBuild('demo/web', { tags: ['fresh'] });
+    const b = slow.state.addBuild('demo/web', { tags: ['fresh'], t0: Date.now() + 1000 }); // queued for 1.8 s
     const runId = toGlobalId('quay-slow', 'BuildRun', `demo/web/${b.uuid}`);
     const q = 'query($id: ID!) { run(id: $id) { state } }';
     expect(((await gw.gql(q, { id: runId })) as any).data.run.state).toBe('QUEUED'); // cached for 5 s
@@ -95,7 +95,7 @@ describe('a subscriber joining a watched run', () => {
   afterAll(async () => { await gw?.close(); await up?.close(); });
 
   it('gets the upstream state at once, not at the next poll', async () => {
-    const b = up.state.addBuild('demo/web', { tags: ['join'] });
+    const b = up.state.addBuild('demo/web', { tags: ['join'], t0: Date.now() + 500 });
     const runId = toGlobalId('quay-join', 'BuildRun', `demo/web/${b.uuid}`);
     const first = runEvents(gw.ws(), runId);
     await waitUntil(async () => first.events.length, (n) => n >= 1, 3000);

@@ -166,6 +166,49 @@ describe.each(['sqlite', 'postgres'] as const)('secrets at rest (%s)', (dialect)
     await expect(start({ key: newKey() })).rejects.toThrow(/secrets\.previousKeys/);
   }, 60_000);
 
+  it('a callback URL with credentials is sealed in build_runs, returned masked, delivered whole; plain ones of earlier versions get sealed at start', async () => {
+    await freshStore('callback');
+    const key = newKey();
+    let s = await start({ key });
+    const id = (await gql(s, 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'cb', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } })).createBuild.id as string;
+    const cb = (n: number) => `${hookUrl.replace('//', `//cb:REST-CB-PW-${n}@`)}/cb${n}?token=REST-CB-TOKEN-${n}&run=${n}`;
+    const runWith = async (url: string) => (await gql(s, 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id callbackUrl } }', { id, cb: url })).runBuild as { id: string; callbackUrl: string };
+    const rawCallbacks = async () => (await s.store.db.selectFrom('build_runs').select(['id', 'callback_url']).orderBy('id').execute()).map((r) => r.callback_url);
+    const plain = `${hookUrl}/plain?run=3`;
+
+    const run = await runWith(cb(1));
+    expect(run.callbackUrl).toBe(`${hookUrl.replace('//', '//cb:***@')}/cb1?token=***&run=1`);
+    await runWith(plain);
+    const raw = await rawCallbacks();
+    expect(raw[0]!.startsWith(`bgenc:v1:${keyId(key)}:`)).toBe(true);
+    expect(raw[1]).toBe(plain); // nothing to hide: left readable
+    expect(raw.join('\n')).not.toMatch(/REST-CB-(PW|TOKEN)/);
+    // Delivered with the credentials, after the run ended.
+    const delivered = await waitFor(async () => received.find((r) => r.url.startsWith('/cb1')));
+    expect(delivered).toMatchObject({ url: '/cb1?token=REST-CB-TOKEN-1&run=1', authorization: `Basic ${b64('cb:REST-CB-PW-1')}` });
+    const read = await gql(s, `{ run(id: "${run.id}") { callbackUrl } }`);
+    expect(read.run.callbackUrl).toBe(run.callbackUrl);
+
+    // As an earlier version stored it: in the open. The next start seals it; it still reads the same.
+    const firstId = (await s.store.db.selectFrom('build_runs').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
+    await s.store.db.updateTable('build_runs').set({ callback_url: cb(2) }).where('id', '=', firstId).execute();
+    await s.close();
+    s = await start({ key });
+    const resealed = await rawCallbacks();
+    expect(resealed[0]!.startsWith(`bgenc:v1:${keyId(key)}:`)).toBe(true);
+    expect(resealed[1]).toBe(plain);
+    expect(resealed.join('\n')).not.toMatch(/REST-CB-(PW|TOKEN)/);
+    expect((await gql(s, `{ run(id: "${run.id}") { callbackUrl } }`)).run.callbackUrl).toBe(`${hookUrl.replace('//', '//cb:***@')}/cb2?token=***&run=2`);
+    const runs = (s.services.registry.get('native') as unknown as { runs: { getRun(k: string): Promise<{ callbackUrl: string }> } }).runs;
+    expect((await runs.getRun(String(firstId))).callbackUrl).toBe(cb(2));
+    await s.close();
+    // A rotation re-seals it too.
+    const k2 = newKey();
+    s = await start({ key: k2, previousKeys: [key] });
+    expect((await rawCallbacks())[0]!.startsWith(`bgenc:v1:${keyId(k2)}:`)).toBe(true);
+    await s.close();
+  }, 60_000);
+
   it('rows written before encryption still read, then get sealed; env values stored in the open become secrets', async () => {
     await freshStore('legacy');
     const key = newKey();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { derivedForms, maskUrl, maskUrlsInText, unmaskUrl, urlSecrets } from '../../src/secrets/mask.js';
+import { derivedForms, maskUrl, maskUrlsInText, unmaskUrl, urlSecretForms, urlSecrets, urlTarget } from '../../src/secrets/mask.js';
 
 /** The one URL-masking helper every returned URL goes through. */
 describe('maskUrl', () => {
@@ -22,6 +22,16 @@ describe('maskUrl', () => {
   it('gives the credential parts for log masking, as written and decoded', () => {
     expect(urlSecrets('https://u:p%40ss@h/?token=a%2Bb&page=1')).toEqual(['p%40ss', 'p@ss', 'a%2Bb', 'a+b']);
     expect(urlSecrets('https://h/x')).toEqual([]);
+    // With the wire forms: the Basic header of user:password, written and decoded.
+    const b64 = (v: string) => Buffer.from(v).toString('base64').replace(/=+$/, '');
+    expect(urlSecretForms('https://u:p%40ss@h/')).toEqual(expect.arrayContaining(['p%40ss', 'p@ss', b64('u:p%40ss'), b64('u:p@ss')]));
+    expect(urlSecretForms('https://h/x?page=1')).toEqual([]);
+  });
+
+  it('names the target of a URL: scheme and host[:port], case aside', () => {
+    expect(urlTarget('HTTPS://U:p@Host.Example:8443/x?y')).toBe('https://host.example:8443');
+    expect(urlTarget('ftp.example:21')).toBe('ftp.example:21');
+    expect(urlTarget('https://h/x')).not.toBe(urlTarget('http://h/x'));
   });
 
   it('restores stored credentials only where the URL sent back shows *** for them', () => {

@@ -33,7 +33,7 @@ export class NativeProvider implements Provider {
 
   constructor(readonly store: Store, private readonly opts: NativeOptions) {
     this.builds = new BuildStore(store.db, opts.secrets);
-    this.runs = new RunStore(store.db);
+    this.runs = new RunStore(store.db, opts.secrets);
     this.capabilities = new Set<Capability>([
       'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_UPDATE', 'BUILD_DELETE', 'BUILD_STATS',
       'RUN_LIST', 'RUN_GET', 'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD', ...RUN_CAPABILITIES,

@@ -236,9 +236,8 @@ export class QuayProvider implements Provider {
     const ref = parseRunKey(runKey);
     const b = await this.view(ref);
     if (!b) throw notFound('BuildRun', runKey);
-    // The status endpoint (seed 004 getRepoBuildStatus) is polled for the phase; the log gives phase times.
-    const status = await this.client.get(`${this.repoPath(ref.repo)}/build/${encodeURIComponent(ref.uuid)}/status`, { schema: buildViewWire });
-    return toStepRuns(ref, status, await this.logEntries(ref));
+    // The view has the phase (…/status answers the very same body, so it is not read again); the log gives phase times.
+    return toStepRuns(ref, b, await this.logEntries(ref));
   }
 
   async getStepRun(key: string): Promise<StepRunData | null> {

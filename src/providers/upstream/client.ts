@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { readsFresh } from '../../cache/index.js';
 import { ErrorCode, UpstreamError } from '../../errors.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
+import { urlSecretForms } from '../../secrets/mask.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
 import type { ProviderHealthData } from '../types.js';
 import { scrub, scrubText, secretValues } from './secrets.js';
@@ -137,7 +138,8 @@ export class UpstreamClient {
     this.providerId = opts.providerId;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
-    this.secrets = secretValues(opts.headers, opts.secrets);
+    // A password or token in baseUrl (and the Basic header made of its user:password) is as secret as the auth headers.
+    this.secrets = secretValues(opts.headers, [...(opts.secrets ?? []), ...urlSecretForms(opts.baseUrl)]);
     this.log = opts.logger.child({ providerId: opts.providerId });
     const b = opts.breaker ?? {};
     const volumeThreshold = b.volumeThreshold ?? 5;
