@@ -74,6 +74,8 @@ export const configSchema = z.strictObject({
     maxBufferedLines: z.coerce.number().int().min(100).default(20_000),
     /** Bytes unsent on a subscriber's websocket past which it counts as behind. */
     maxSocketBufferedBytes: z.coerce.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    /** A log subscriber that has not asked for its next event for this long while lines pile up gets fellBehind (ms). */
+    stalledClientMs: z.coerce.number().int().min(100).default(5000),
     /** Most lines per log event and per store read while replaying. */
     pageLines: z.coerce.number().int().min(1).max(10_000).default(1000),
     /** Poll interval of a watched upstream run while it runs (ms). */

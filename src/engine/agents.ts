@@ -24,6 +24,23 @@ export function runQueueName(buildServerHost: string | null | undefined): string
   return `runs.${(buildServerHost || 'default').replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
+/**
+ * An agent's heartbeat for a run it executes: a key that expires `agentStallMs` after the last
+ * beat. Gateways read it (AgentDispatch.alive) to end a run whose agent is gone, whether or not
+ * any other agent is left to notice through BullMQ.
+ */
+const heartbeatKey = (namespace: string, runId: number) => `${namespace}:run-alive:${runId}`;
+
+async function beatFor(connection: Redis, key: string, ttlMs: number, onError: (e: Error) => void): Promise<() => Promise<void>> {
+  const beat = () => connection.set(key, String(process.pid), 'PX', ttlMs).catch(onError);
+  await beat();
+  const timer = setInterval(() => void beat(), Math.max(100, Math.floor(ttlMs / 3)));
+  return async () => {
+    clearInterval(timer);
+    await connection.del(key).catch(onError);
+  };
+}
+
 /** One Redis connection as BullMQ wants it (blocking commands must not time out). */
 const connect = (url: string) => new Redis(url, { maxRetriesPerRequest: null });
 
@@ -52,11 +69,16 @@ export class AgentDispatch implements RunDispatch {
   private readonly connection: Redis;
   private readonly warn: (e: Error) => void;
 
-  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub, logger: Logger) {
+  /** When the connection last came up: a Redis that restarted holds no heartbeats until the agents beat again. */
+  private upSince = Infinity;
+
+  constructor(redisUrl: string, private readonly namespace: string, private readonly live: LiveHub, logger: Logger, private readonly stallMs: number) {
     this.warn = throttledWarn(logger, 'build agent queues: Redis connection failing');
     // Not BullMQ's blocking-connection settings: a gateway's calls should fail, not wait forever.
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     this.connection.on('error', this.warn);
+    this.connection.on('ready', () => { this.upSince = Date.now(); });
+    this.connection.on('close', () => { this.upSince = Infinity; });
   }
 
   private queue(host: string | null): Queue {
@@ -82,6 +104,14 @@ export class AgentDispatch implements RunDispatch {
     if (!job || !(await job.isWaiting() || await job.isDelayed())) return false;
     await job.remove();
     return true;
+  }
+
+  async alive(runIds: number[]): Promise<Array<boolean | null>> {
+    if (!runIds.length) return [];
+    const values = await within(this.connection.mget(runIds.map((id) => heartbeatKey(this.namespace, id))), 2000, 'reading the agents\' heartbeats');
+    // Up for less than agentStallMs: a missing key may only mean the agents have not beaten since Redis came back.
+    const trusted = Date.now() - this.upSince >= this.stallMs;
+    return values.map((v) => (v !== null ? true : trusted ? false : null));
   }
 
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void {
@@ -114,16 +144,30 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const secrets = await openSecrets(store.db, config.secrets, config.database.url).catch(async (e: unknown) => { await store.close(); throw e; });
   if (secrets.sealed) logger.info({ rows: secrets.sealed }, 'sealed stored secrets with the current secrets key');
   const engine = new Engine(store, new BuildStore(store.db, secrets.box), config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  await engine.reapLeftovers(); // what this host's previous agent left when it died
   const requests = live.listen('AGENT_REQUEST', 'native', (e) => {
     if (e.action === 'cancel') engine.cancelLocal(e.runKey);
     else engine.removeWorkspace(e.runKey).catch((err) => logger.warn({ err, runKey: e.runKey }, 'could not delete a removed run\'s workspace'));
   });
   await requests.ready;
   const connection = connect(redisUrl);
-  connection.on('error', throttledWarn(logger, 'build agent: Redis connection failing'));
+  const redisWarn = throttledWarn(logger, 'build agent: Redis connection failing');
+  connection.on('error', redisWarn);
+  // Not the queues' connection, whose commands wait for Redis forever: a beat fails instead.
+  const beats = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  beats.on('error', redisWarn);
   const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
   const workers = queues.map((name) => {
-    const w = new Worker(name, async (job) => engine.runQueued(Number((job.data as { runId: number }).runId)), {
+    const w = new Worker(name, async (job) => {
+      const runId = Number((job.data as { runId: number }).runId);
+      // Beating before the run is claimed: a gateway never sees it RUNNING without a heartbeat.
+      const stop = await beatFor(beats, heartbeatKey(namespace, runId), config.engine.agentStallMs, redisWarn);
+      try {
+        await engine.runQueued(runId);
+      } finally {
+        await stop();
+      }
+    }, {
       connection, prefix: namespace, concurrency: config.engine.maxConcurrentRuns,
       // A dead agent's lock runs out after agentStallMs; a live agent's stall check then hands its job out once more.
       lockDuration: config.engine.agentStallMs, stalledInterval: config.engine.agentStallMs, maxStalledCount: 1,
@@ -138,12 +182,18 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
     queues,
     async close() {
       // Stop taking runs, end the running ones, then let go of the connections.
-      await Promise.all(workers.map((w) => w.pause(true).catch(() => undefined)));
+      // With Redis down BullMQ would wait for it to come back: bounded, like the gateway's queues.
+      const bounded = (p: Promise<unknown>, what: string) => within(p, 2000, what).catch((e: Error) => redisWarn(e));
+      await bounded(Promise.all(workers.map((w) => w.pause(true))), 'pausing the run queues');
       await engine.shutdown();
-      await Promise.all(workers.map((w) => w.close()));
+      await bounded(Promise.all(workers.map((w) => w.close())), 'closing the run queues');
       requests.off();
       await live.close();
-      await connection.quit().catch(() => undefined);
+      // QUIT on a connection that is down would wait for Redis to come back.
+      for (const c of [connection, beats]) {
+        if (c.status === 'ready') await c.quit().catch(() => undefined);
+        else c.disconnect();
+      }
       await store.close();
     },
   };

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LogStream } from '../model.js';
 import { runProcess, type ProcessResult } from './process.js';
@@ -75,12 +74,12 @@ export function describeFailure(what: string, r: BuildahResult, timeoutMs?: numb
 
 /**
  * Runs `fn` with the `--authfile` arguments for `logins` (none: no arguments). The auth
- * file lives in a private temp dir, mode 0600, and is removed afterwards whatever happens:
+ * file lives in a private dir under `parent` (the run's temp dir), mode 0600, and is removed afterwards whatever happens:
  * `--creds user:pass` would put the password on the command line for `ps` to read.
  */
-export async function withAuthFile<T>(logins: RegistryLogin[], fn: (args: string[]) => Promise<T>): Promise<T> {
+export async function withAuthFile<T>(parent: string, logins: RegistryLogin[], fn: (args: string[]) => Promise<T>): Promise<T> {
   if (!logins.length) return fn([]);
-  const dir = await mkdtemp(path.join(tmpdir(), 'buildgate-auth-'));
+  const dir = await mkdtemp(path.join(parent, 'auth-'));
   try {
     const file = path.join(dir, `auth-${randomBytes(4).toString('hex')}.json`);
     const auths: Record<string, { auth: string }> = {};

@@ -13,6 +13,7 @@ import { deliverCallback, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
 import { deleteOwnedTags } from './run-tags.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
+import { Supervisor } from './supervisor.js';
 import { chooseTag } from './tags.js';
 
 const PROVIDER = 'native';
@@ -29,8 +30,11 @@ export interface RunDispatch {
   remove(runId: number, buildServerHost: string | null): Promise<boolean>;
   /** Asks the agents: cancel this run if you run it / delete its workspace if you have it. */
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void;
+  /** Per run: does an agent still beat for it (agents.ts)? null: cannot be told yet; throws while Redis is down. */
+  alive(runIds: number[]): Promise<Array<boolean | null>>;
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+const LOST_AGENT = 'the build agent running it stopped; the run was ended';
 
 /**
  * The native build engine: runs a build's enabled steps in order in a workspace of its
@@ -42,9 +46,12 @@ export class Engine {
   private readonly queue: Array<{ runId: number; steps: BuildStepData[]; build: BuildData }> = [];
   private readonly active = new Map<number, Active>();
   private readonly env: StepEnvironment;
+  private readonly supervisor: Supervisor;
   private stopped = false;
   /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
   private dispatch: RunDispatch | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private watching = false;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +62,7 @@ export class Engine {
     private readonly executors: StepExecutors,
   ) {
     this.runs = new RunStore(store.db, builds.box);
+    this.supervisor = new Supervisor(store, logger);
     this.env = {
       registry: { host: config.registry.host, insecure: config.registry.insecure, username: config.registry.username, password: config.registry.password },
       buildah: { storageDriver: config.buildah.storageDriver, isolation: config.buildah.isolation, root: config.buildah.root ?? null, runroot: config.buildah.runroot ?? null },
@@ -69,6 +77,7 @@ export class Engine {
    * started and are queued again.
    */
   async recover(): Promise<{ failed: number; requeued: number }> {
+    await this.reapLeftovers();
     // Runs on build agents are theirs: a job whose agent died is handed out again by BullMQ.
     if (this.dispatch) return { failed: 0, requeued: 0 };
     const stale = await this.runs.runsInState(['RUNNING', 'QUEUED']);
@@ -85,20 +94,62 @@ export class Engine {
     return { failed, requeued };
   }
 
+  /**
+   * Kills step processes and removes run temp dirs left on this host by a gateway or agent
+   * that died (at every start: a gateway's recover, an agent's start).
+   */
+  async reapLeftovers(): Promise<void> {
+    await this.supervisor.reap();
+  }
+
   /** Ends a run whose process is gone as ERROR, with the reason as its last log line. */
   private async failStale(run: RunData, reason: string): Promise<void> {
-    const writer = new LogWriter(this.store, Number(run.key), Number(run.details?.lastSeq ?? 0), this.logOpts([]));
-    writer.line(null, 'SYSTEM', `[buildgate] ${reason}`);
-    await writer.close();
+    await this.endLost(Number(run.key), 'ERROR', reason);
+  }
+
+  /**
+   * Ends a run that nobody executes any more (its gateway or agent died) with the reason as
+   * its last log line. The end is claimed by one conditional update in the same transaction
+   * as that line, so gateways and agents noticing the same loss at once end it once; the
+   * line is stored before anyone can see the end state. Null when the run had already ended.
+   */
+  private async endLost(runId: number, state: 'ERROR' | 'CANCELED', reason: string): Promise<RunData | null> {
     const now = Date.now();
-    await this.runs.updateStepRunsInState(Number(run.key), 'RUNNING', { state: 'ERROR', end_time: now, error_message: reason });
-    await this.runs.updateStepRunsInState(Number(run.key), 'WAIT', { state: 'SKIPPED' });
-    await this.setRun(Number(run.key), { state: 'ERROR', end_time: now, error_message: reason });
+    const seq = await this.runs.endUnlessEnded(runId, state, `[buildgate] ${reason}`, reason, now);
+    if (seq === null) return null;
+    this.live.logLines(PROVIDER, String(runId), [{ seq, stepKey: null, stream: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
+    const run = (await this.runs.getRun(String(runId)))!;
+    this.live.runUpdated(PROVIDER, run);
+    return run;
+  }
+
+  /**
+   * On a gateway with build agents: every quarter of `agentStallMs`, RUNNING runs whose agent
+   * no longer beats for them (agents.ts) end as ERROR, whether or not another agent runs.
+   * While the heartbeats cannot be read (Redis down) nothing is ended.
+   */
+  private async endRunsOfLostAgents(): Promise<void> {
+    if (this.watching || !this.dispatch) return;
+    this.watching = true;
+    try {
+      const running = await this.runs.runsInState(['RUNNING']);
+      if (!running.length) return;
+      const alive = await this.dispatch.alive(running.map((r) => Number(r.key)));
+      for (const [i, run] of running.entries()) {
+        if (alive[i] === false) await this.endLost(Number(run.key), 'ERROR', LOST_AGENT);
+      }
+    } catch (e) {
+      this.logger.debug({ err: e }, 'could not check the build agents\' heartbeats');
+    } finally {
+      this.watching = false;
+    }
   }
 
   /** From now on runs go to build agents through `dispatch` (a gateway with `engine.runOn: agents`). */
   useAgents(dispatch: RunDispatch): void {
     this.dispatch = dispatch;
+    this.watchdog = setInterval(() => void this.endRunsOfLostAgents(), Math.max(250, Math.floor(this.config.agentStallMs / 4)));
+    this.watchdog.unref();
   }
 
   /**
@@ -110,7 +161,7 @@ export class Engine {
     const run = await this.runs.getRun(String(runId));
     if (!run) return;
     if (run.state === 'RUNNING') {
-      await this.failStale(run, 'the build agent running it stopped; the run was ended when its job was handed out again');
+      await this.failStale(run, LOST_AGENT);
       return;
     }
     const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
@@ -200,9 +251,19 @@ export class Engine {
   private async execute(runId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
     const runKey = String(runId);
     const workspace = path.resolve(this.config.workDir, `run-${runId}`);
-    const [, secrets, stepRuns] = await Promise.all([
+    const [, secrets, stepRuns, temp] = await Promise.all([
       fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
+      this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runId),
     ]);
+    try {
+      await this.executeSteps(runId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
+    } finally {
+      await temp.release().catch((e) => this.logger.warn({ err: e, runId }, 'could not remove a run\'s temp dir'));
+    }
+  }
+
+  private async executeSteps(runId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
+    const runKey = String(runId);
     let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
     const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
@@ -224,12 +285,12 @@ export class Engine {
       writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
       let result: StepResult;
       try {
-        result = await this.executors[step.stepType as keyof StepExecutors]({
-          runKey, stepRunKey: step.key, workspace, config, signal, tagName: run.tagName,
+        result = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
+          runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
           log: (stream, text, partial) => writer.line(sid, stream, text, partial),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
           env: this.env,
-        });
+        }));
       } catch (e) {
         result = { ok: false, error: (e as Error).message };
       }
@@ -325,7 +386,8 @@ export class Engine {
   /**
    * A gateway's cancel of a run on an agent: still QUEUED, it is canceled here (a conditional
    * update, so an agent claiming it at the same moment cannot both run and lose it) and taken
-   * off its queue; RUNNING, the agents are asked and the answer is awaited (up to 30 s).
+   * off its queue; RUNNING, the agents are asked and the answer is awaited (up to 30 s) while
+   * its agent beats for it; a run whose agent is gone is canceled here at once.
    */
   private async cancelOnAgent(runKey: string): Promise<RunData> {
     const runId = Number(runKey);
@@ -337,12 +399,23 @@ export class Engine {
       await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
       return run;
     }
+    const agentAlive = async () => {
+      try {
+        return (await this.dispatch!.alive([runId]))[0]!;
+      } catch (e) {
+        throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not reach the build agents: ${(e as Error).message}`, { providerId: PROVIDER });
+      }
+    };
+    const canceledHere = async () => (await this.endLost(runId, 'CANCELED', 'canceled; the build agent running it had stopped')) ?? this.runs.getRun(runKey);
+    if ((await agentAlive()) === false) return (await canceledHere())!;
     this.dispatch!.request('cancel', runKey);
     const until = Date.now() + 30_000;
-    for (;;) {
+    for (let i = 1; ; i++) {
       const run = await this.runs.getRun(runKey);
       if (!run) throw notFound('BuildRun', runKey);
       if (TERMINAL.has(run.state) || Date.now() > until) return run;
+      // The agent may die while it cancels.
+      if (i % 10 === 0 && (await agentAlive()) === false) return (await canceledHere())!;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -354,6 +427,7 @@ export class Engine {
   /** Stops taking runs and ends the running ones (their state is ERROR on the next start's recovery if the process dies first). */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const a of this.active.values()) a.controller.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { LogStream } from '../model.js';
+import { killGroupIfSame, processStart, Supervisor } from './supervisor.js';
 
 export interface ProcessOptions {
   cwd: string;
@@ -24,6 +25,8 @@ export interface ProcessResult { exitCode: number | null; signal: string | null;
 /**
  * Runs a command in its own process group so that cancel/timeout can kill the whole
  * tree (a shell's children included), and splits stdout/stderr into lines as they come.
+ * The group is recorded while it lives (supervisor.ts: killed at the next start should this
+ * process die first), and what is left of it when the command ends is killed then.
  */
 export function runProcess(cmd: string, args: string[], opts: ProcessOptions): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
@@ -33,6 +36,14 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
       detached: true, // own process group: kill(-pid) reaches grandchildren
       stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    const pgid = child.pid;
+    const pgStart = pgid === undefined ? null : processStart(pgid);
+    const untrack = pgid === undefined ? async () => undefined : Supervisor.track(pgid);
+    // Background children that let go of our pipes would otherwise live on after the step.
+    const endGroup = () => {
+      if (pgid !== undefined && pgStart !== null) killGroupIfSame(pgid, pgStart);
+      void untrack();
+    };
     let timedOut = false;
     let aborted = false;
     const killTree = () => {
@@ -63,11 +74,13 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
     child.stderr!.on('data', push(err));
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     child.on('error', (e) => {
+      endGroup();
       if (timer) clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       reject(e);
     });
     child.on('close', (code, sig) => {
+      endGroup();
       if (timer) clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       out.flush();

@@ -1,6 +1,6 @@
 import { readFresh } from '../cache/index.js';
 import type { Provider, RunData } from '../providers/types.js';
-import type { LiveHub } from './hub.js';
+import type { LiveChannels } from './channels.js';
 
 /** Runs read per tick: the newest ones, where new runs and state changes show up. */
 const WINDOW = 20;
@@ -25,7 +25,7 @@ class BuildRunsPoller {
   private known: Map<string, string> | null = null;
   private stopped = false;
 
-  constructor(private readonly provider: Provider, private readonly read: () => Promise<RunData[]>, private readonly hub: LiveHub) {
+  constructor(private readonly provider: Provider, private readonly read: () => Promise<RunData[]>, private readonly hub: LiveChannels) {
     this.schedule(0);
   }
 
@@ -77,7 +77,7 @@ function providerReader(provider: Provider): (() => Promise<RunData[]>) | null {
 /** One poller per watched upstream build or provider, reference-counted across subscribers. */
 export class BuildRunsPollers {
   private readonly map = new Map<string, BuildRunsPoller>();
-  constructor(private readonly hub: LiveHub) {}
+  constructor(private readonly hub: LiveChannels) {}
 
   /**
    * Starts (or joins) the poller of a build, or with `buildKey` null of a whole provider;

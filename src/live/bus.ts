@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { BuildgateError, ErrorCode } from '../errors.js';
 
 /**
  * Where hub events travel: an EventTarget (what createPubSub takes) that can also say when
@@ -9,11 +10,23 @@ import { Redis } from 'ioredis';
 export interface Bus extends EventTarget {
   /** Resolves once events of `topic` published by any replica reach listeners here. */
   ready(topic: string): Promise<void>;
+  /** False until events can travel, and while they cannot (Redis unreachable). */
+  readonly up: boolean;
+  /** True once the transport was lost (or never came up) until it is back: subscribers would wait for nothing. */
+  readonly lost: boolean;
   close(): Promise<void>;
 }
 
+/** What a subscriber gets when live events cannot reach it. */
+export const transportDown = () => new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, 'live updates are unavailable: Redis cannot be reached; subscribe again later');
+
+/** Longest a subscription waits for Redis to acknowledge its channel. */
+const SUBSCRIBE_TIMEOUT_MS = 5000;
+
 /** The embedded default: one process, synchronous dispatch. */
 export class LocalBus extends EventTarget implements Bus {
+  readonly up = true;
+  readonly lost = false;
   ready(): Promise<void> {
     return Promise.resolve();
   }
@@ -47,12 +60,25 @@ export class RedisBus implements Bus {
   private readonly sub: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly subscribed = new Map<string, Promise<void>>();
+  lost = false;
 
-  constructor(url: string, private readonly prefix: string, private readonly onError: (e: Error) => void = () => undefined) {
-    this.pub = new Redis(url, { lazyConnect: false });
+  /**
+   * `onDown` is called when the subscriber connection is lost after it was up: events sent
+   * meanwhile are gone for good (pub/sub keeps nothing), so subscribers must be told.
+   * ioredis reconnects and subscribes its channels again by itself.
+   */
+  constructor(url: string, private readonly prefix: string, private readonly onError: (e: Error) => void = () => undefined, onDown: () => void = () => undefined) {
+    // One retry: while Redis is down a publish fails instead of queueing every log line in memory.
+    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
     this.sub = new Redis(url, { lazyConnect: false });
     this.pub.on('error', onError);
     this.sub.on('error', onError);
+    this.sub.on('ready', () => { this.lost = false; });
+    this.sub.on('close', () => {
+      if (this.lost || this.sub.status === 'end') return;
+      this.lost = true;
+      onDown();
+    });
     this.sub.on('message', (channel: string, message: string) => {
       const topic = channel.slice(this.prefix.length);
       const set = this.listeners.get(topic);
@@ -99,13 +125,23 @@ export class RedisBus implements Bus {
     return true;
   }
 
+  get up(): boolean {
+    return this.sub.status === 'ready' && this.pub.status === 'ready';
+  }
+
   ready(topic: string): Promise<void> {
-    return this.subscribed.get(topic) ?? Promise.resolve();
+    if (this.lost) return Promise.reject(transportDown());
+    const subscribed = this.subscribed.get(topic);
+    if (!subscribed) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(transportDown()), SUBSCRIBE_TIMEOUT_MS); });
+    return Promise.race([subscribed, late]).finally(() => clearTimeout(timer));
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
     this.subscribed.clear();
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    // QUIT on a connection that is down would wait for Redis to come back.
+    await Promise.allSettled([this.pub, this.sub].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
   }
 }

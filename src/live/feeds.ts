@@ -1,5 +1,5 @@
 import type { LogLineData, Provider, RunData, StepRunData } from '../providers/types.js';
-import type { LiveHub } from './hub.js';
+import type { LiveChannels } from './channels.js';
 import { Poller } from './poller.js';
 
 /** What one subscriber registers on the shared feed of a run. */
@@ -34,7 +34,7 @@ class RunFeed {
   private listeners = 0;
   private readonly reads = new Map<string, Promise<LogPageData>>();
 
-  constructor(hub: LiveHub, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
+  constructor(hub: LiveChannels, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
     const id = `${provider.id}:${runKey}`;
     const each = <T>(set: Set<Fn<T>>, v: T) => {
       for (const f of set) {
@@ -42,7 +42,7 @@ class RunFeed {
       }
     };
     const subs = [
-      // Chunks of at most a page: LogStream hands a chunk on whole, as the one array every
+      // Chunks of at most a page: LogFollower hands a chunk on whole, as the one array every
       // subscriber got, so even a batch larger than a page keeps one execution for all.
       hub.listen('RUN_LOG', id, (e) => {
         const page = hub.settings.pageLines;
@@ -92,10 +92,11 @@ class RunFeed {
 export class Feeds {
   private readonly map = new Map<string, RunFeed>();
 
-  constructor(private readonly hub: LiveHub, private readonly onError: (e: Error) => void = () => undefined) {}
+  constructor(private readonly hub: LiveChannels, private readonly onError: (e: Error) => void = () => undefined) {}
 
   /** Joins (or opens) the run's feed; resolves once its listeners receive events from every replica. */
   async acquire(provider: Provider, runKey: string): Promise<FeedHandle> {
+    this.hub.assertTransportUp();
     const id = `${provider.id}:${runKey}`;
     let feed = this.map.get(id);
     if (!feed) {

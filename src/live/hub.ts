@@ -1,141 +1,30 @@
-import { createHash } from 'node:crypto';
-import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
-import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
-import { LocalBus, RedisBus, type Bus, type Listener } from './bus.js';
 import { BuildRunsPollers } from './build-runs-poller.js';
+import { LiveChannels, type LiveHubOptions } from './channels.js';
 import { Feeds } from './feeds.js';
 
-/** Events published inside the gateway; subscriptions read them. */
-export interface BuildChangePayload { kind: 'CREATED' | 'UPDATED' | 'DELETED'; providerId: string; buildKey: string }
-export interface RunEvent { providerId: string; run: RunData }
-export interface StepEvent { providerId: string; runKey: string; step: StepRunData }
-export interface LogEvent { providerId: string; runKey: string; lines: LogLineData[] }
-
-/** Per-object topics take the object's scoped key (`<providerId>:<key>`) as their id. */
-export type Topics = {
-  BUILDS_CHANGED: [BuildChangePayload];
-  RUN_UPDATED: [string, RunEvent];
-  STEP_UPDATED: [string, StepEvent];
-  RUN_LOG: [string, LogEvent];
-  /** Any run of a build or of a provider changed (list pages); id `<providerId>:<buildKey>` or `<providerId>`. */
-  BUILD_RUNS: [string, RunEvent];
-  /** A gateway asks the build agents to cancel a native run, or to delete its workspace (id: the provider id). */
-  AGENT_REQUEST: [string, { action: 'cancel' | 'removeWorkspace'; runKey: string }];
-};
-type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
-
-export const scoped = (providerId: string, key: string) => `${providerId}:${key}`;
+export { DEFAULT_LIVE_SETTINGS, redisNamespace, scoped, type BuildChangePayload, type LiveHubOptions, type LiveSettings, type LogEvent, type RunEvent, type StepEvent, type Topics } from './channels.js';
 
 /**
- * The Redis namespace of one deployment: gateways and agents sharing a store share it (live
- * channels, run queues); unrelated deployments on one Redis do not.
+ * The live hub: the live channels (channels.ts) plus what subscriptions share on this
+ * gateway, per-run feeds and pollers of upstream run lists. Those depend on the channels
+ * only, so nothing here is imported back by them.
  */
-export function redisNamespace(databaseUrl: string, pgSchema?: string): string {
-  return `buildgate:${createHash('sha256').update(`${databaseUrl}|${pgSchema ?? ''}`).digest('hex').slice(0, 12)}`;
-}
-
-/** Limits of live delivery. */
-export interface LiveSettings {
-  /** Live log lines buffered per subscriber; past it the subscriber is told it fell behind. Default 20000. */
-  maxBufferedLines: number;
-  /** Bytes waiting on a subscriber's websocket past which it counts as behind. Default 8 MiB. */
-  maxSocketBufferedBytes: number;
-  /** Lines per replay read and most lines per event. Default 1000. */
-  pageLines: number;
-  /** Poll interval of an upstream run while it runs (ms). Default 1000. */
-  pollMs: number;
-  /** Poll interval while an upstream run is queued, and the ceiling of the error backoff (ms). Default 5000. */
-  pollIdleMs: number;
-  /** Poll interval of an upstream build's run list while `buildRunsUpdated(buildId)` watches it (ms). Default 10000. */
-  listPollMs: number;
-}
-export const DEFAULT_LIVE_SETTINGS: LiveSettings = {
-  maxBufferedLines: 20_000, maxSocketBufferedBytes: 8 * 1024 * 1024, pageLines: 1000, pollMs: 1000, pollIdleMs: 5000, listPollMs: 10_000,
-};
-
-export interface LiveHubOptions {
-  settings?: Partial<LiveSettings>;
-  /** Failures of the fan-out transport (Redis down, a listener throwing). */
-  onError?: (e: Error) => void;
-}
-
-/**
- * The live hub: in-process pub/sub by default; `useRedis` moves fan-out onto Redis pub/sub
- * so that every replica sees every event, without touching resolvers or the engine.
- */
-export class LiveHub {
-  readonly pubSub: PubSub<Topics>;
-  readonly settings: LiveSettings;
+export class LiveHub extends LiveChannels {
   /** Shared per-run listeners (and pollers for upstream runs). */
   readonly feeds: Feeds;
   /** Shared pollers of upstream builds' run lists. */
   readonly buildPollers: BuildRunsPollers;
-  private bus: Bus = new LocalBus();
-  private redisUrl: string | null = null;
-  private readonly onError: (e: Error) => void;
-
 
   constructor(opts: LiveHubOptions = {}) {
-    this.settings = { ...DEFAULT_LIVE_SETTINGS, ...opts.settings };
-    this.onError = opts.onError ?? (() => undefined);
-    // createPubSub keeps its target for life; this one forwards to whichever bus is current.
-    const target = {
-      addEventListener: (t: string, l: Listener | null) => this.bus.addEventListener(t, l as never),
-      removeEventListener: (t: string, l: Listener | null) => this.bus.removeEventListener(t, l as never),
-      dispatchEvent: (e: Event) => this.bus.dispatchEvent(e),
-    } as EventTarget;
-    this.pubSub = createPubSub<Topics>({ eventTarget: target as never });
+    super(opts);
     this.feeds = new Feeds(this, this.onError);
     this.buildPollers = new BuildRunsPollers(this);
   }
 
-  /** Failures inside the live machinery (a poller's upstream call, the transport). */
-  reportError(e: Error): void {
-    this.onError(e);
-  }
-
-  /**
-   * Fans out through Redis (channels `<channelPrefix><topic>`). Replicas that share a store
-   * must share the prefix; unrelated deployments on one Redis must not. Call before serving.
-   */
-  async useRedis(url: string, channelPrefix = 'buildgate:'): Promise<void> {
-    if (this.redisUrl === url) return;
-    const bus = new RedisBus(url, channelPrefix, this.onError);
-    const old = this.bus;
-    this.bus = bus;
-    this.redisUrl = url;
-    await old.close();
-  }
-
-  /** Listens to one object's topic; `ready` resolves once events published anywhere reach `cb`. */
-  listen<K extends KeyedTopic>(name: K, id: string, cb: (payload: Topics[K][1]) => void): { ready: Promise<void>; off: () => void } {
-    const topic = `${name}:${id}`;
-    const listener = (e: Event) => cb((e as CustomEvent).detail as Topics[K][1]);
-    this.bus.addEventListener(topic, listener);
-    const bus = this.bus;
-    return { ready: bus.ready(topic), off: () => bus.removeEventListener(topic, listener) };
-  }
-
-  buildChanged(p: BuildChangePayload): void {
-    this.pubSub.publish('BUILDS_CHANGED', p);
-  }
-  runUpdated(providerId: string, run: RunData): void {
-    const e = { providerId, run };
-    this.pubSub.publish('RUN_UPDATED', scoped(providerId, run.key), e);
-    this.pubSub.publish('BUILD_RUNS', scoped(providerId, run.buildKey), e);
-    this.pubSub.publish('BUILD_RUNS', providerId, e);
-  }
-  stepUpdated(providerId: string, runKey: string, step: StepRunData): void {
-    this.pubSub.publish('STEP_UPDATED', scoped(providerId, runKey), { providerId, runKey, step });
-  }
-  logLines(providerId: string, runKey: string, lines: LogLineData[]): void {
-    if (lines.length) this.pubSub.publish('RUN_LOG', scoped(providerId, runKey), { providerId, runKey, lines });
-  }
-
   /** Stops pollers and the transport. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.feeds.closeAll();
     this.buildPollers.closeAll();
-    await this.bus.close();
+    await super.close();
   }
 }

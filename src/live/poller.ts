@@ -1,7 +1,7 @@
 import { readFresh } from '../cache/index.js';
 import type { Provider, RunData, RunState, StepRunData, StepState } from '../providers/types.js';
 import { wire } from './bus.js';
-import type { LiveHub } from './hub.js';
+import type { LiveChannels } from './channels.js';
 
 export const TERMINAL_RUN_STATES: ReadonlySet<RunState> = new Set(['DONE', 'ERROR', 'CANCELED']);
 
@@ -35,7 +35,7 @@ export class Poller {
   private ticking = false;
   private again = false;
 
-  constructor(private readonly provider: Provider, private readonly runKey: string, private readonly hub: LiveHub) {}
+  constructor(private readonly provider: Provider, private readonly runKey: string, private readonly hub: LiveChannels) {}
 
   get running(): boolean {
     return this.started && !this.stopped;

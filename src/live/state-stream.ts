@@ -24,8 +24,15 @@ abstract class StateStream<T extends { key: string }> implements AsyncIterableIt
   private closing = false;
   private finished = false;
   private wakeFn: (() => void) | null = null;
+  private failure: Error | null = null;
+  private offDown: () => void = () => undefined;
 
   constructor(private readonly release: () => void, private readonly rank: (v: T) => number) {}
+
+  /** Ends the stream with the hub's error once live events stop travelling (Redis lost). */
+  protected watchTransport(hub: LiveHub): void {
+    this.offDown = hub.onTransportDown((e) => { this.failure = e; this.wake(); });
+  }
 
   /** Called with events from the moment the listener is attached. */
   offer(v: T): void {
@@ -67,6 +74,7 @@ abstract class StateStream<T extends { key: string }> implements AsyncIterableIt
   async next(): Promise<IteratorResult<T>> {
     for (;;) {
       if (this.finished) return { done: true, value: undefined };
+      if (this.failure) { const e = this.failure; await this.return(); throw e; }
       if (this.queue.length) return { done: false, value: this.queue.shift()! };
       if (this.closing) { await this.return(); continue; }
       if (this.runEnded) { await this.final(); this.closing = true; continue; }
@@ -77,6 +85,7 @@ abstract class StateStream<T extends { key: string }> implements AsyncIterableIt
   async return(): Promise<IteratorResult<T>> {
     this.finished = true;
     this.queue.length = 0;
+    this.offDown();
     this.release();
     this.wake();
     return { done: true, value: undefined };
@@ -97,13 +106,14 @@ export class RunStateStream extends StateStream<RunData> {
   static async open(hub: LiveHub, provider: Provider, runKey: string): Promise<RunStateStream> {
     const handle = await hub.feeds.acquire(provider, runKey);
     const s = new RunStateStream(() => handle.release(), (r) => RUN_RANK[r.state] ?? 0);
+    s.watchTransport(hub);
     handle.onRun((run) => s.offer(run));
     try {
       const run = await provider.getRun!(runKey);
       if (!run) throw notFound('BuildRun', runKey);
       s.begin([run]);
     } catch (e) {
-      handle.release();
+      void s.return();
       throw e;
     }
     return s;
@@ -127,6 +137,7 @@ export class StepStateStream extends StateStream<StepRunData> {
   static async open(hub: LiveHub, provider: Provider, runKey: string): Promise<StepStateStream> {
     const handle = await hub.feeds.acquire(provider, runKey);
     const s = new StepStateStream(handle, provider, runKey);
+    s.watchTransport(hub);
     handle.onStep((step) => s.offer(step));
     handle.onRun((run) => { if (TERMINAL_RUN_STATES.has(run.state)) { s.runEnded = true; s.wake(); } });
     try {
@@ -135,7 +146,7 @@ export class StepStateStream extends StateStream<StepRunData> {
       s.begin(await provider.listStepRuns!(runKey));
       if (TERMINAL_RUN_STATES.has(run.state)) s.runEnded = true;
     } catch (e) {
-      handle.release();
+      void s.return();
       throw e;
     }
     return s;
@@ -154,12 +165,14 @@ export class StepStateStream extends StateStream<StepRunData> {
 export class BuildRunsStream extends StateStream<RunData> {
   /** Upstream builds and providers are polled while watched; native runs are pushed. */
   static async open(hub: LiveHub, provider: Provider, buildKey: string | null): Promise<BuildRunsStream> {
+    hub.assertTransportUp();
     let off = () => undefined as void;
     const s = new BuildRunsStream(() => off(), (r) => RUN_RANK[r.state] ?? 0);
     const l = hub.listen('BUILD_RUNS', buildKey === null ? provider.id : scoped(provider.id, buildKey), (e) => s.offer(e.run));
     const release = hub.buildPollers.acquire(provider, buildKey);
     off = () => { l.off(); release(); };
     await l.ready.catch((e: unknown) => { off(); throw e; });
+    s.watchTransport(hub);
     s.begin([]);
     return s;
   }

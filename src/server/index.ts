@@ -150,6 +150,8 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
   app.get('/readyz', async (req, res) => {
     if (shuttingDown) { res.status(503).json({ status: 'shutting down' }); return; }
+    // A configured Redis carries live events (and with runOn: agents the runs): without it subscriptions cannot work.
+    if (config.redis.url && !live.transportUp) { res.status(503).json({ status: 'redis unavailable' }); return; }
     try {
       await store.db.selectFrom('builds').select('id').limit(1).execute();
     } catch (e) {

@@ -27,7 +27,7 @@ export async function createProviders(config: Config, store: Store, secrets: Sec
   const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps, secrets });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
-  const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' })) : null;
+  const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' }), config.engine.agentStallMs) : null;
   if (agents) engine.useAgents(agents);
   native.attachEngine(engine);
   const recovered = await engine.recover();

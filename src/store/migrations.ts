@@ -158,6 +158,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0006_run_resources': {
+      // Step process groups and run temp dirs per host (store/run-resources.ts).
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('run_resources')
+          .addColumn('id', id, pk)
+          .addColumn('host', 'varchar(256)', (c) => c.notNull())
+          .addColumn('boot_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('owner_pid', 'integer', (c) => c.notNull())
+          .addColumn('owner_start', 'varchar(32)', (c) => c.notNull())
+          .addColumn('run_id', big, (c) => c.notNull())
+          .addColumn('pgid', 'integer')
+          .addColumn('pg_start', 'varchar(32)')
+          .addColumn('path', 'text')
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('run_resources_host').on('run_resources').column('host').execute();
+      },
+    },
   };
 }
 

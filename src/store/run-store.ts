@@ -91,6 +91,25 @@ export class RunStore {
     await this.db.updateTable('step_runs').set(patch).where('id', '=', stepId).execute();
   }
 
+  /**
+   * Ends a run that is still QUEUED or RUNNING with one last log line, in one transaction:
+   * the conditional update claims the end (of several gateways and agents noticing a lost run
+   * at once, one wins) and the line is stored before the end state can be read. Returns the
+   * line's seq, or null when the run had already ended.
+   */
+  async endUnlessEnded(runId: number, state: 'ERROR' | 'CANCELED', line: string, reason: string, now: number): Promise<number | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const claimed = await trx.updateTable('build_runs').set((eb) => ({ state, end_time: now, error_message: reason, last_seq: eb('last_seq', '+', 1) }))
+        .where('id', '=', runId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
+      if (!claimed) return null;
+      const seq = Number(claimed.last_seq);
+      await trx.insertInto('log_lines').values({ run_id: runId, seq, step_run_id: null, stream: 'SYSTEM', time: now, text: line, continued: 0 }).execute();
+      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runId).where('state', '=', 'RUNNING').execute();
+      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      return seq;
+    });
+  }
+
   /** Sets every step run of a run that is in state `from`. */
   async updateStepRunsInState(runId: number, from: StepState, patch: StepRunPatch): Promise<void> {
     await this.db.updateTable('step_runs').set(patch).where('run_id', '=', runId).where('state', '=', from).execute();

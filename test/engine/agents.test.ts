@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { startAgent, type RunningAgent } from '../../src/engine/agents.js';
 import { PG_URL, startGateway, type TestGateway } from '../support/gateway.js';
 import { createShellBuild, followLog, startRun, storedEnd, waitUntil } from '../live/follow.js';
+import { filesUnder, killAll, newMarker, processesWith, sleepyScript } from '../support/processes.js';
 
 const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_STATE = 'query($id: ID!) { run(id: $id) { state steps { state } } }';
@@ -147,5 +148,62 @@ describe('a build agent killed in the middle of a run (CLI agent, SQLite file sh
     const log = await followLog(gw.ws(), { runId });
     expect(log.completed).toBe(true);
     expect(log.batches.flatMap((b) => b.lines.map((l) => l.text)).join('\n')).toContain('build agent running it stopped');
+  }, 60_000);
+});
+
+describe('a build agent killed with kill -9 and no other agent left (CLI agent, SQLite file shared on one machine)', () => {
+  let gw: TestGateway;
+  let next: RunningAgent | null = null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-agent-alone-'));
+  const marker = newMarker();
+  beforeAll(async () => {
+    gw = await startGateway({ config: { redis: { url: REDIS_URL }, engine: { runOn: 'agents', agentStallMs: 2000 } } });
+  });
+  afterAll(async () => {
+    killAll(`sleep ${marker}`);
+    await next?.close();
+    await gw?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the gateway ends its run as ERROR after agentStallMs, cancelRun answers CANCELED at once, and its next start ends the step processes and removes the scripts', async () => {
+    const dbUrl = gw.server.services.config.database.url;
+    const workDir = path.join(dir, 'a');
+    const env = {
+      ...process.env, NODE_OPTIONS: '', BUILDGATE_DATABASE__URL: dbUrl, BUILDGATE_REDIS__URL: REDIS_URL,
+      BUILDGATE_ENGINE__WORK_DIR: workDir, BUILDGATE_ENGINE__AGENT_STALL_MS: '2000', BUILDGATE_LOG__LEVEL: 'silent',
+    };
+    const cli = spawn(process.execPath, [path.resolve('dist/src/cli.js'), 'agent'], { env });
+    let err = '';
+    cli.stderr!.on('data', (d) => { err += d; });
+    await waitUntil(async () => err, (e) => e.includes('buildgate agent is up'), 20000);
+    const buildId = await createShellBuild(gw, 'left-alone', sleepyScript(marker));
+    const [ended, canceled] = [await startRun(gw, buildId), await startRun(gw, buildId)];
+    const RUN = 'query($id: ID!) { run(id: $id) { state errorMessage } }';
+    const run = async (id: string) => (await gw.gql<{ run: { state: string; errorMessage: string | null } }, { id: string }>(RUN, { id })).data!.run;
+    await waitUntil(async () => processesWith(`sleep ${marker}`).length, (n) => n === 6, 20000); // both runs' three sleeps
+    expect(filesUnder(path.join(workDir, '.tmp')).filter((f) => f.endsWith('script')).length).toBe(2);
+    cli.kill('SIGKILL'); // the agent only: its steps' process groups live on
+    await new Promise((r) => cli.once('exit', r));
+
+    const t0 = Date.now();
+    const c = await gw.gql<{ cancelRun: { state: string } }, { id: string }>('mutation($id: ID!) { cancelRun(id: $id) { state } }', { id: canceled });
+    expect(c.errors).toBeUndefined();
+    expect(c.data!.cancelRun.state).toBe('CANCELED');
+    expect(Date.now() - t0).toBeLessThan(5000); // its heartbeat runs out within agentStallMs
+
+    const end = await waitUntil(() => run(ended), (r) => r.state !== 'RUNNING', 10000);
+    expect(end.state).toBe('ERROR');
+    expect(end.errorMessage).toContain('build agent running it stopped');
+    const log = await followLog(gw.ws(), { runId: ended });
+    expect(log.completed).toBe(true);
+    expect(log.seqs).toEqual(Array.from({ length: log.seqs.length }, (_v, i) => i + 1));
+    expect(log.batches.flatMap((b) => b.lines.map((l) => l.text)).at(-1)).toContain('build agent running it stopped');
+
+    expect(processesWith(`sleep ${marker}`).length).toBe(6); // nothing on this machine ended them yet
+    const config = parseConfig({ database: { url: dbUrl }, redis: { url: REDIS_URL }, engine: { workDir, agentStallMs: 2000 }, log: { level: 'silent' } });
+    next = await startAgent(config, { buildServerHosts: ['elsewhere'], logger: pino({ level: 'silent' }) });
+    await waitUntil(async () => processesWith(`sleep ${marker}`), (p) => p.length === 0, 5000);
+    expect(filesUnder(path.join(workDir, '.tmp'))).toEqual([]);
   }, 60_000);
 });

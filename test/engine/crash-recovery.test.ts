@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { filesUnder, killAll, newMarker, processesWith, sleepyScript } from '../support/processes.js';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const cli = path.join(root, 'dist/src/cli.js');
@@ -79,6 +80,36 @@ describe('crash recovery', () => {
       const nums = all.filter((l) => l.stream === 'STDOUT').map((l) => Number(l.text.split(' ')[1]));
       expect(nums).toEqual(nums.map((_n, i) => i + 1));
     } finally {
+      s.proc.kill('SIGTERM');
+      await new Promise((r) => s.proc.on('exit', r));
+    }
+  }, 60000);
+
+  it('leaves no step process and no script file behind a kill -9 (a restart ends them)', async () => {
+    const own = fs.mkdtempSync(path.join(dir, 'procs-'));
+    const secs = newMarker();
+    let s = await serve(own);
+    try {
+      const script = sleepyScript(secs);
+      const b = await gql(s.url, `mutation($c: String!) { createBuild(input: {name: "sleepy", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: SCRIPT, command: $c}}]}) { id } }`, { c: script });
+      const run = (await gql(s.url, `mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.createBuild.id })).runBuild;
+      for (let i = 0; processesWith(`sleep ${secs}3`).length === 0; i++) {
+        if (i > 200) throw new Error('the step did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(processesWith(`sleep ${secs}`).length).toBe(3); // the three sleeps
+      expect(filesUnder(path.join(own, 'ws')).some((f) => f.endsWith('script'))).toBe(true);
+      s.proc.kill('SIGKILL');
+      await new Promise((r) => s.proc.on('exit', r));
+      expect(processesWith(`sleep ${secs}`).length).toBe(3); // nothing took them with it
+
+      s = await serve(own);
+      const r = (await gql(s.url, LOG, { id: run.id })).run;
+      expect(r.state).toBe('ERROR');
+      expect(processesWith(`sleep ${secs}`)).toEqual([]);
+      expect(filesUnder(path.join(own, 'ws')).filter((f) => !f.startsWith('run-'))).toEqual([]);
+    } finally {
+      killAll(`sleep ${secs}`);
       s.proc.kill('SIGTERM');
       await new Promise((r) => s.proc.on('exit', r));
     }

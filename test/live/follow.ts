@@ -25,7 +25,7 @@ export function followLog(client: Client, vars: { runId: string; stepRunId?: str
         for (const l of v.data.runLog.lines) f.seqs.push(l.seq);
         if (opts.stopWhen?.(f)) { clearTimeout(timer); dispose(); resolve(f); }
       },
-      error: (e) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(JSON.stringify(e))); },
+      error: (e) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error((e as { code?: number }).code ? `socket closed: ${(e as { code: number; reason: string }).code} ${(e as { reason: string }).reason}` : JSON.stringify(e))); },
       complete: () => { clearTimeout(timer); f.completed = true; resolve(f); },
     });
   });

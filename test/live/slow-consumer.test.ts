@@ -19,7 +19,7 @@ describe('a subscriber that stops reading', () => {
   let gw: TestGateway;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-slow-'));
   beforeAll(async () => {
-    gw = await startGateway({ config: { live: { maxBufferedLines: 8000 } } }); // above the log writer's largest batch (4096)
+    gw = await startGateway({ config: { live: { maxBufferedLines: 8000, stalledClientMs: 1000 } } }); // above the log writer's largest batch (4096)
   });
   afterAll(async () => { await gw?.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 

@@ -1,6 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
@@ -88,7 +87,7 @@ export const codeDownStep: StepExecutor = async (ctx) => {
     };
     gitConfig.forEach(([k, v], i) => { env[`GIT_CONFIG_KEY_${i}`] = k; env[`GIT_CONFIG_VALUE_${i}`] = v; });
     if (cfg.password || cfg.userId) {
-      helperDir = await mkdtemp(path.join(os.tmpdir(), 'buildgate-git-'));
+      helperDir = await mkdtemp(path.join(ctx.tempDir, 'git-'));
       const helper = path.join(helperDir, 'askpass');
       await writeFile(helper, ASKPASS, { mode: 0o700 });
       Object.assign(env, { GIT_ASKPASS: helper, BUILDGATE_GIT_USERNAME: user, BUILDGATE_GIT_PASSWORD: cfg.password ?? '' });

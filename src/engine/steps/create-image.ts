@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CreateImageConfig } from '../../model.js';
 import { buildah, describeFailure, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
@@ -12,7 +11,7 @@ import type { StepContext, StepExecutor, StepResult } from './types.js';
  * CREATE_IMAGE step: `buildah bud` with the workspace as build context, then
  * `buildah push` to `<registry>/<registryName>/<imageName>:<tag>` (and `:latest` with
  * `latestApply`). The Dockerfile is `dockerFile` text (CONTENTS) or `dockerFilePath` in
- * the workspace (FILE_PATH). CONTENTS is written to a private temp dir, not into the
+ * the workspace (FILE_PATH). CONTENTS is written to the run's temp dir, not into the
  * workspace, so that a `COPY . .` never puts it into the image.
  *
  * The registry is `registryUrl`, else the engine's default; it is pinged before the
@@ -27,7 +26,7 @@ export const createImageStep: StepExecutor = async (ctx) => {
   let tmp: string | null = null;
   let plan: Plan | null = null;
   try {
-    tmp = await mkdtemp(path.join(tmpdir(), 'buildgate-image-'));
+    tmp = await mkdtemp(path.join(ctx.tempDir, 'image-'));
     plan = await prepare(ctx, cfg, tmp);
     return await buildAndPush(ctx, plan, tmp, started);
   } catch (e) {
@@ -78,7 +77,7 @@ async function buildAndPush(ctx: StepContext, plan: Plan, tmp: string, started: 
   const client = new RegistryClient(plan.target);
   await client.ping();
 
-  return withAuthFile(plan.logins, async (auth) => {
+  return withAuthFile(ctx.tempDir, plan.logins, async (auth) => {
     const bud = await buildah(ctx.env.buildah, [
       'bud', '--isolation', ctx.env.buildah.isolation, ...auth,
       ...tlsArgs(plan.insecurePull || plan.target.insecure),

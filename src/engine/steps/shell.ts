@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { ShellConfig } from '../../model.js';
 import { runProcess } from '../process.js';
@@ -9,8 +8,8 @@ import type { StepExecutor } from './types.js';
  * SHELL step: runs in the run's workspace, as the gateway's user (no container).
  *
  * - `COMMAND`: one command line, `/bin/sh -c <command>`; its exit status decides.
- * - `SCRIPT`: the text is written to a temporary file outside the workspace (so it never
- *   ends up in an image built from the workspace) and run as `/bin/sh -e <file>`: like
+ * - `SCRIPT`: the text is written to a file in the run's temp dir, outside the workspace (so
+ *   it never ends up in an image built from the workspace) and run as `/bin/sh -e <file>`: like
  *   Jenkins and GitLab shell steps, the first failing command fails the step, so a broken
  *   `cd repo` cannot let later lines run in the wrong place. A script that starts with a
  *   `#!` line is executed directly and picks its own interpreter and options.
@@ -34,7 +33,7 @@ export const shellStep: StepExecutor = async (ctx) => {
       args = ['-c', cfg.command];
       ctx.log('SYSTEM', `SHELL command (timeout ${timeoutSec}s): ${firstLine(cfg.command)}`);
     } else {
-      tmpDir = await mkdtemp(path.join(os.tmpdir(), 'buildgate-shell-'));
+      tmpDir = await mkdtemp(path.join(ctx.tempDir, 'shell-'));
       const file = path.join(tmpDir, 'script');
       await writeFile(file, cfg.command.endsWith('\n') ? cfg.command : cfg.command + '\n', { mode: 0o700 });
       if (cfg.command.startsWith('#!')) {

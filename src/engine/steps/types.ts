@@ -18,6 +18,12 @@ export interface StepContext {
   stepRunKey: string;
   /** Absolute path of this run's workspace; every path in a config is resolved inside it. */
   workspace: string;
+  /**
+   * A private directory of this run outside the workspace, for files a step needs but a build
+   * must not see (scripts, credentials helpers, Dockerfiles). Removed when the run ends, or at
+   * the next start should the gateway or agent die first.
+   */
+  tempDir: string;
   /** Full config, secrets included. Never log them: `log` masks known secret values anyway. */
   config: StepConfig;
   /** Aborted on cancel or gateway shutdown: the executor must kill its process tree and return. */

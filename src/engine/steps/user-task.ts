@@ -34,7 +34,7 @@ export const userTaskStep: StepExecutor = async (ctx) => {
 
   ctx.log('SYSTEM', `USER_TASK in ${plan.image} (timeout ${timeoutSec}s): ${plan.cmd.join(' ')}`);
   try {
-    const from = await withAuthFile(plan.logins, (auth) =>
+    const from = await withAuthFile(ctx.tempDir, plan.logins, (auth) =>
       buildah(settings, ['from', '--name', name, ...auth, ...tlsArgs(plan.insecure), plan.image], call()));
     if (from.aborted) return { ok: false, error: 'USER_TASK step canceled' };
     if (from.exitCode !== 0) return { ok: false, error: `USER_TASK: ${describeFailure(`pulling ${plan.image}`, from, timeoutSec * 1000)}` };

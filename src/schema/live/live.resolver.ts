@@ -1,7 +1,7 @@
 import { Arg, Authorized, Float, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
-import { LogStream, type SocketLike } from '../../live/log-stream.js';
+import { LogFollower, type SocketLike } from '../../live/log-follower.js';
 import { BuildRunsStream, RunStateStream, StepStateStream } from '../../live/state-stream.js';
 import type { Provider } from '../../providers/types.js';
 import type { Context } from '../context.js';
@@ -37,7 +37,7 @@ function runProvider(ctx: Context, runId: string, need: 'LOGS' | 'STEP_RUNS' | n
 /** The server's websocket, when the gateway puts it in the context (graphql-ws `extra.socket`). */
 const socketOf = (ctx: Context) => (ctx as Context & { socket?: SocketLike }).socket ?? null;
 
-/** Live batches are shared arrays (see LogStream.drain); their views are shared too. */
+/** Live batches are shared arrays (see LogFollower.drain); their views are shared too. */
 const sharedBatches = new WeakMap<readonly unknown[], LogBatch>();
 
 interface RunLogArgs { runId: string; stepRunId?: string | null; afterSeq?: number | null }
@@ -53,7 +53,7 @@ async function openRunLog(ctx: Context, args: RunLogArgs) {
     if (!step || step.runKey !== runKey) throw new BuildgateError(ErrorCode.NOT_FOUND, `StepRun ${JSON.stringify(args.stepRunId)} is not a step of run ${JSON.stringify(args.runId)}`, { id: args.stepRunId });
     stepKey = s.key;
   }
-  const stream = await LogStream.open(ctx.services.live, { provider, runKey, stepKey, afterSeq, socket: socketOf(ctx) }).catch((e) => { throw asRunError(e, args.runId); });
+  const stream = await LogFollower.open(ctx.services.live, { provider, runKey, stepKey, afterSeq, socket: socketOf(ctx) }).catch((e) => { throw asRunError(e, args.runId); });
   return mapStream(stream, (b) => {
     // One LogBatch per shared live batch: subscribers of the same run get the same event object.
     const cached = b.fellBehind ? undefined : sharedBatches.get(b.lines);

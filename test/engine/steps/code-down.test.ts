@@ -44,7 +44,7 @@ afterEach(async () => { await rm(workspace, { recursive: true, force: true }); }
 function context(config: Partial<CodeDownConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
   const lines: { stream: LogStream; text: string }[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
+    runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: {
       stepType: 'CODE_DOWN', repositoryType: 'GIT', commonType: 'PRIVATE', protocolType: 'http',
       repositoryUrl: `127.0.0.1:${server.port}/app.git`, branchName: 'feature', userId: USER, password: PASSWORD, ...config,

@@ -37,7 +37,7 @@ interface RunOpts { tagName?: string | null; signal?: AbortSignal; onLine?(l: Li
 async function run(step: StepExecutor, config: StepConfig, opts: RunOpts = {}) {
   const lines: Line[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 'sr1', workspace, config,
+    runKey: 'r1', stepRunKey: 'sr1', workspace, tempDir: tmpdir(), config,
     signal: opts.signal ?? new AbortController().signal,
     log: (stream, text) => { lines.push({ stream, text }); opts.onLine?.({ stream, text }); },
     tagName: opts.tagName ?? null,

@@ -36,7 +36,7 @@ afterEach(async () => {
 function context(config: Partial<FtpConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
   const lines: { stream: LogStream; text: string }[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
+    runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'FTP', url: '127.0.0.1', ftpType: 'FTP', username: USER, password: PASSWORD,
       sourceFiles: '/data/dataset', remoteDirectory: 'data/gradle-sample-dataset', ftpExecType: 'DIR_FTP_DOWN', ...config } as FtpConfig,
     log: (stream, text) => { lines.push({ stream, text }); },

@@ -46,7 +46,7 @@ afterEach(async () => { await rm(workspace, { recursive: true, force: true }); }
 function context(config: Partial<HttpConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
   const lines: { stream: LogStream; text: string }[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
+    runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'HTTP', url: `${base}/ok`, httpMode: 'GET', timeout: 5, ...config },
     log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },

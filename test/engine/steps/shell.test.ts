@@ -12,7 +12,7 @@ afterEach(async () => { await rm(workspace, { recursive: true, force: true }); }
 function context(config: Omit<ShellConfig, 'stepType'>, signal = new AbortController().signal, defaultTimeout = 60) {
   const lines: { stream: LogStream; text: string }[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 's1', workspace, signal, tagName: null,
+    runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'SHELL', ...config },
     log: (stream, text) => { lines.push({ stream, text }); },
     build: { imageName: null, registryName: null },

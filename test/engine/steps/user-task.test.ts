@@ -30,7 +30,7 @@ type Line = { stream: LogStream; text: string };
 function run(config: Partial<UserTaskConfig>, opts: { signal?: AbortSignal; timeoutSec?: number; onLine?(l: Line): void } = {}) {
   const lines: Line[] = [];
   const ctx: StepContext = {
-    runKey: 'r1', stepRunKey: 'sr1', workspace,
+    runKey: 'r1', stepRunKey: 'sr1', workspace, tempDir: tmpdir(),
     config: { stepType: 'USER_TASK', imageName: 'base/busybox', imageTag: '1', cmd: ['true'], ...config },
     signal: opts.signal ?? new AbortController().signal,
     log: (stream, text) => { lines.push({ stream, text }); opts.onLine?.({ stream, text }); },

@@ -34,7 +34,7 @@ afterEach(async () => {
 
 function context(config: StepConfig): StepContext {
   return {
-    runKey: 'r1', stepRunKey: 's1', workspace, config, signal: new AbortController().signal, tagName: 't1',
+    runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), config, signal: new AbortController().signal, tagName: 't1',
     log: () => undefined,
     build: { imageName: null, registryName: null },
     env: {

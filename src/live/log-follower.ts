@@ -10,7 +10,7 @@ export interface LogBatchData { lines: LogLineData[]; lastSeq: number; fellBehin
 /** The server side of the subscriber's websocket (ws exposes bytes queued but not yet sent). */
 export interface SocketLike { readonly bufferedAmount: number }
 
-export interface LogStreamArgs {
+export interface LogFollowerArgs {
   provider: Provider;
   runKey: string;
   stepKey: string | null;
@@ -26,15 +26,16 @@ const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
  * The switch from stored to live has no gap and no duplicate because the live listener is
  * attached *before* the first read: a line committed before a read is in that read; one
  * committed after it is published after it, so it reaches the buffer; the buffer is then
- * drained skipping seq <= the last line delivered. While reading from storage a full
- * buffer is simply dropped and read again from storage; once live, a full buffer (or a
- * websocket that stopped draining) ends the subscription with one `fellBehind` event
- * carrying the seq to resume after — a slow subscriber costs its own bounded memory only.
+ * drained skipping seq <= the last line delivered. A full buffer is dropped and the lines
+ * read again from storage, at the subscriber's own pace (a run can write faster than a
+ * resumed subscriber is served); only a subscriber that has not asked for an event for
+ * `stalledClientMs` when its buffer fills is cut, with one `fellBehind` event carrying the
+ * seq to resume after — a slow subscriber costs its own bounded memory only.
  * On the run's final state every line is already stored (the engine closes the log before
  * it publishes the end; the poller publishes lines first), so one last read after the last
  * delivered seq completes the log exactly.
  */
-export class LogStream implements AsyncIterableIterator<LogBatchData> {
+export class LogFollower implements AsyncIterableIterator<LogBatchData> {
   private lastSeq: number;
   private live: LogLineData[][] = [];
   private liveCount = 0;
@@ -50,16 +51,23 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private handle: FeedHandle | null = null;
   /** Events handed out since this stream last waited for anything (see next()). */
   private unbroken = 0;
+  /** When the subscriber last asked for an event, and whether it is waiting for one now. */
+  private lastPull = Date.now();
+  private pulling = false;
+  /** Set when live events stopped travelling (Redis lost): the next read throws it. */
+  private failure: Error | null = null;
+  private offDown: () => void = () => undefined;
 
-  private constructor(private readonly hub: LiveHub, private readonly args: LogStreamArgs) {
+  private constructor(private readonly hub: LiveHub, private readonly args: LogFollowerArgs) {
     this.lastSeq = args.afterSeq;
   }
 
   /** Joins the run's live feed, then checks the run exists; throws NOT_FOUND otherwise. */
-  static async open(hub: LiveHub, args: LogStreamArgs): Promise<LogStream> {
-    const s = new LogStream(hub, args);
+  static async open(hub: LiveHub, args: LogFollowerArgs): Promise<LogFollower> {
+    const s = new LogFollower(hub, args);
     const handle = await hub.feeds.acquire(args.provider, args.runKey);
     s.handle = handle;
+    s.offDown = hub.onTransportDown((e) => { s.failure = e; s.wake(); });
     handle.onLog((lines) => s.onLines(lines));
     handle.onRun((run) => { if (TERMINAL_RUN_STATES.has(run.state)) { s.runEnded = true; s.wake(); } });
     try {
@@ -67,7 +75,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
       if (!run) throw notFound('BuildRun', args.runKey);
       if (TERMINAL_RUN_STATES.has(run.state)) s.runEnded = true;
     } catch (e) {
-      handle.release();
+      s.finish();
       throw e;
     }
     return s;
@@ -81,17 +89,32 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
     this.live.push(batch); // shared with the other subscribers: never mutated
     this.liveCount += batch.length;
     const { maxBufferedLines, maxSocketBufferedBytes } = this.hub.settings;
-    if (this.liveCount > maxBufferedLines || (this.args.socket?.bufferedAmount ?? 0) > maxSocketBufferedBytes) {
+    const socketFull = (this.args.socket?.bufferedAmount ?? 0) > maxSocketBufferedBytes;
+    if (this.liveCount > maxBufferedLines || socketFull) {
+      // Storage has every published line: a subscriber that keeps reading catches up from
+      // there at its own pace, however fast the run writes. Only one that stopped reading is cut.
       this.live = [];
       this.liveCount = 0;
-      if (this.phase === 'live') {
-        this.behind = true;
-        this.handle?.release();
-      } else {
-        this.reread = true; // storage has them all
+      if (this.stalled()) this.fallBehind();
+      else {
+        this.reread = true;
+        if (this.phase === 'live') this.phase = 'replay';
       }
     }
     this.wake();
+  }
+
+  /** Not waiting for an event, and none asked for in `stalledClientMs`: a client that stopped reading. */
+  private stalled(): boolean {
+    return !this.pulling && Date.now() - this.lastPull > this.hub.settings.stalledClientMs;
+  }
+
+  private fallBehind(): void {
+    if (this.phase === 'final' || this.behind) return;
+    this.behind = true;
+    this.live = [];
+    this.liveCount = 0;
+    this.handle?.release(); // its memory and its share of the feed go now, not when it reads again
   }
 
   private wake() {
@@ -139,11 +162,22 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
   private finish(): void {
     this.finished = true;
     this.live = [];
+    this.offDown();
     this.handle?.release();
     this.wake();
   }
 
   async next(): Promise<IteratorResult<LogBatchData>> {
+    this.pulling = true;
+    try {
+      return await this.produce();
+    } finally {
+      this.pulling = false;
+      this.lastPull = Date.now();
+    }
+  }
+
+  private async produce(): Promise<IteratorResult<LogBatchData>> {
     // A subscriber catching up (a backlog of live batches, or a long replay from SQLite, whose
     // reads resolve at once) would otherwise hand out events, and graphql-ws write them, in
     // one unbroken chain of microtasks: the event loop would not read sockets, pongs or the
@@ -156,6 +190,7 @@ export class LogStream implements AsyncIterableIterator<LogBatchData> {
     }
     for (;;) {
       if (this.finished) return DONE;
+      if (this.failure) { this.finish(); throw this.failure; }
       if (this.endAfterThis) { this.finish(); return DONE; }
       if (this.behind) {
         this.finish();
