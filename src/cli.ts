@@ -22,8 +22,10 @@ const program = new Command('buildgate').description('GraphQL gateway over many 
  * (exit 2 for configuration and usage, 1 for anything else); the stack only with --debug.
  */
 function fail(e: unknown): never {
-  if (program.opts<{ debug?: boolean }>().debug) console.error(e instanceof Error ? e.stack ?? e.message : e);
-  else if (e instanceof StartupError) console.error(`buildgate: ${e.message}`);
+  if (program.opts<{ debug?: boolean }>().debug) {
+    console.error(e instanceof Error ? e.stack ?? e.message : e);
+    if (e instanceof Error && e.cause) console.error('caused by:', e.cause); // where it really failed
+  } else if (e instanceof StartupError) console.error(`buildgate: ${e.message}`);
   else console.error(`buildgate: ${e instanceof Error ? e.message.split('\n')[0] || e.name : String(e)} (--debug shows the stack trace)`);
   process.exit(e instanceof StartupError ? e.exitCode : 1);
 }

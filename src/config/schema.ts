@@ -196,6 +196,17 @@ export const configSchema = z.strictObject({
     }).prefault({}),
     /** Private hosts/CIDRs the server may fetch on a user's behalf (git, HTTP step, FTP, callbacks). */
     allowPrivateHosts: z.array(z.string()).default([]),
+    /**
+     * Run callbacks (`runBuild(callbackUrl)`): POSTs per callback and the exponential backoff
+     * between them (initialDelayMs, doubling, at most maxDelayMs; the defaults try for about
+     * 13 minutes). Only a 2xx answer counts as delivered.
+     */
+    callback: z.strictObject({
+      attempts: z.coerce.number().int().min(1).max(100).default(10),
+      initialDelayMs: z.coerce.number().int().min(1).default(2000),
+      maxDelayMs: z.coerce.number().int().min(1).default(300_000),
+      timeoutMs: z.coerce.number().int().min(100).default(10_000),
+    }).prefault({}),
   }).prefault({}),
   providers: z.array(z.strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),

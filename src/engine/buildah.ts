@@ -94,6 +94,6 @@ export async function withAuthFile<T>(parent: string, logins: RegistryLogin[], f
 /** Removes a working container; a container that is already gone is not an error. */
 export async function removeContainer(settings: BuildahSettings, name: string, cwd: string): Promise<void> {
   // A fresh signal: cleanup must run even when the step itself was canceled.
-  await buildah(settings, ['rm', name], { cwd, signal: new AbortController().signal, timeoutMs: 60_000 })
+  await buildah(settings, ['rm', '--', name], { cwd, signal: new AbortController().signal, timeoutMs: 60_000 })
     .catch(() => undefined);
 }

@@ -9,7 +9,7 @@ import type { BuildStore } from '../store/build-store.js';
 import { maskSecrets } from '../secrets/mask.js';
 import type { Store } from '../store/db.js';
 import { RunStore, type RunPatch, type StepRunPatch } from '../store/run-store.js';
-import { deliverCallback, runSummary } from './callback.js';
+import { assertCallbackAllowed, CallbackDelivery, PENDING_PREFIX, runSummary } from './callback.js';
 import { LogWriter } from './log-writer.js';
 import { deleteOwnedTags } from './run-tags.js';
 import type { StepEnvironment, StepExecutors, StepResult } from './steps/types.js';
@@ -50,6 +50,7 @@ export class Engine {
   private stopped = false;
   /** Set on a gateway whose runs execute on build agents: it queues runs instead of running them. */
   private dispatch: RunDispatch | null = null;
+  private readonly callbacks: CallbackDelivery;
   private watchdog: NodeJS.Timeout | null = null;
   private watching = false;
 
@@ -69,6 +70,24 @@ export class Engine {
       allowPrivateHosts: config.allowPrivateHosts,
       defaultStepTimeoutSec: config.defaultStepTimeoutSec,
     };
+    this.callbacks = new CallbackDelivery(config.callback, config.allowPrivateHosts, logger,
+      async (runId, status) => { await this.setRun(runId, { callback_status: status }); });
+  }
+
+  /** Calls the run's callback URL, if it has one, in the background: every terminal state, however reached, comes here. */
+  private notify(run: RunData, buildName: string | null): void {
+    if (run.callbackUrl) void this.callbacks.deliver(Number(run.key), run.callbackUrl, runSummary(run, buildName));
+  }
+
+  /**
+   * At start (on a gateway that runs builds itself): callbacks the previous process was
+   * still trying (PENDING) start again, from a fresh series of attempts.
+   */
+  async resumeCallbacks(): Promise<number> {
+    if (this.dispatch) return 0;
+    const runs = await this.runs.endedRunsWithCallbackStatus(PENDING_PREFIX);
+    for (const run of runs) this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
+    return runs.length;
   }
 
   /**
@@ -120,6 +139,7 @@ export class Engine {
     this.live.logLines(PROVIDER, String(runId), [{ seq, stepKey: null, stream: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
     const run = (await this.runs.getRun(String(runId)))!;
     this.live.runUpdated(PROVIDER, run);
+    this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
     return run;
   }
 
@@ -190,6 +210,7 @@ export class Engine {
   /** Creates the run (QUEUED, its step runs WAIT or SKIPPED when disabled) and schedules it. */
   async startRun(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
     if (this.stopped) throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'buildgate is shutting down; no new runs');
+    if (opts.callbackUrl) await assertCallbackAllowed(opts.callbackUrl, this.config.allowPrivateHosts);
     const build = await this.builds.get(buildKey);
     if (!build) throw notFound('Build', buildKey);
     const steps = build.steps ?? [];
@@ -335,10 +356,7 @@ export class Engine {
       error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,
       ...(image && state === 'DONE' ? { image_url: image.url, image_size: image.size, image_digest: image.digest } : {}),
     });
-    if (run.callbackUrl) {
-      const outcome = await deliverCallback(run.callbackUrl, runSummary(run, build.name), { allowPrivateHosts: this.config.allowPrivateHosts, logger: this.logger });
-      await this.setRun(runId, { callback_status: outcome });
-    }
+    this.notify(run, build.name);
   }
 
   /** Cancels a queued or running run; the running step's process tree is killed. */
@@ -347,9 +365,11 @@ export class Engine {
     if (this.dispatch) return this.cancelOnAgent(runKey);
     const queued = this.queue.findIndex((q) => q.runId === runId);
     if (queued >= 0) {
-      this.queue.splice(queued, 1);
+      const [entry] = this.queue.splice(queued, 1);
       await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
-      return this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+      const run = await this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+      this.notify(run, entry!.build.name);
+      return run;
     }
     const active = this.active.get(runId);
     if (active) {
@@ -396,6 +416,7 @@ export class Engine {
       const run = (await this.runs.getRun(runKey))!;
       this.live.runUpdated(PROVIDER, run);
       const build = await this.builds.get(run.buildKey);
+      this.notify(run, build?.name ?? null);
       await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
       return run;
     }
@@ -430,5 +451,7 @@ export class Engine {
     if (this.watchdog) clearInterval(this.watchdog);
     for (const a of this.active.values()) a.controller.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    // Runs ended just now still get a first POST; retries waiting are left PENDING for the next start.
+    await this.callbacks.stop();
   }
 }

@@ -1,4 +1,5 @@
 import got, { type Method } from 'got';
+import { assertAllowedHost, guardedLookup } from '../net/guard.js';
 
 /**
  * A small client for the OCI distribution API (docker-registry, Harbor, Quay, ...): what
@@ -56,7 +57,19 @@ interface Reply { status: number; headers: Record<string, string | string[] | un
 export class RegistryClient {
   private auth: string | null = null;
 
-  constructor(readonly target: RegistryTarget, private readonly timeoutMs = 15_000) {}
+  /**
+   * `allowPrivateHosts`: set for a registry a build named (not the engine's own): every host
+   * contacted, the token service's included, then passes the SSRF guard, pinned to the
+   * addresses it checked.
+   */
+  constructor(readonly target: RegistryTarget, private readonly timeoutMs = 15_000, private readonly allowPrivateHosts: readonly string[] | null = null) {}
+
+  /** got options that keep a guarded client off private addresses; `url` is checked first (an IP literal skips DNS). */
+  private async guard(url: string | URL): Promise<{ dnsLookup?: never }> {
+    if (!this.allowPrivateHosts) return {};
+    await assertAllowedHost(new URL(url).hostname, this.allowPrivateHosts);
+    return { dnsLookup: guardedLookup(this.allowPrivateHosts) as never };
+  }
 
   /** Resolves when the registry answers `/v2/` (with our credentials, if it asks for them). */
   async ping(): Promise<void> {
@@ -165,8 +178,10 @@ export class RegistryClient {
 
   private async send(method: Method, pathAndQuery: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
     const url = `${this.target.scheme}://${this.target.host}${pathAndQuery}`;
+    const guard = await this.guard(url);
     try {
       const r = await got(url, {
+        ...guard,
         method,
         headers: this.auth ? { ...headers, authorization: this.auth } : headers,
         body,
@@ -199,6 +214,7 @@ export class RegistryClient {
     if (scope) realm.searchParams.set('scope', scope);
     try {
       const r = await got(realm, {
+        ...(await this.guard(realm)),
         headers: basic ? { authorization: basic } : {},
         throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: this.timeoutMs },
         https: { rejectUnauthorized: !this.target.insecure },

@@ -40,6 +40,21 @@ export class RateLimits {
 
   get backend(): 'memory' | 'redis' { return this.redis ? 'redis' : 'memory'; }
 
+  /**
+   * Resolves once Redis is connected, or after `timeoutMs` (then the in-memory fallback
+   * serves until it is). Waited for at start: budgets taken in memory before the connection
+   * is up would be split from the shared ones and let a caller past the limit.
+   */
+  async ready(timeoutMs = 2000): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() { clearTimeout(timer); redis!.off('ready', done); resolve(); }
+      redis.once('ready', done);
+    });
+  }
+
   /** Takes `count` mutations from the caller's budget or throws RateLimitedError. */
   consumeMutations(p: Principal, count: number): Promise<void> {
     return this.consume(this.mutations, p, count, 'mutations');

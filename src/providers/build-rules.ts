@@ -1,3 +1,4 @@
+import { checkStepConfig, checkStepHosts, StepInputError, type HostRules } from '../engine/steps/rules.js';
 import { badInput } from '../errors.js';
 import type { BuildInputData, StepConfig, StepType } from './types.js';
 
@@ -18,6 +19,27 @@ const REQUIRED: Record<StepType, string[]> = {
 
 const NAME_MAX = 256;
 
+/**
+ * Free text has a length limit (characters), stated in the schema's descriptions: without
+ * one a 900 KB description is stored and comes back on every page of builds. The long
+ * bodies (scripts, Dockerfiles, request bodies, certificates, commands and env values) are
+ * bounded by `limits.maxInputString` alone.
+ */
+export const TEXT_MAX = { description: 4000, title: NAME_MAX, stepField: 4096 } as const;
+const LONG_STEP_FIELDS = new Set(['command', 'dockerFile', 'requestBody', 'privateCertificate', 'cmd', 'envs']);
+
+const strings = (v: unknown): string[] => typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings)
+  : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+
+/** Every string of a step config (nested ones too) within TEXT_MAX, the long bodies aside. */
+function checkStepText(config: StepConfig, where: string): void {
+  for (const [key, value] of Object.entries(config)) {
+    if (LONG_STEP_FIELDS.has(key)) continue;
+    const max = key === 'stepTitle' ? TEXT_MAX.title : TEXT_MAX.stepField;
+    if (strings(value).some((s) => s.length > max)) throw badInput(`${where}.${key} is longer than ${max} characters`, `${where}.${key}`);
+  }
+}
+
 function blank(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
@@ -33,9 +55,8 @@ function checkStep(config: StepConfig, where: string): void {
       if (config.commonType === 'PRIVATE' && blank(config.userId)) {
         throw badInput(`${where}.userId is required when commonType is PRIVATE`, `${where}.userId`);
       }
-      if (/\s/.test(config.repositoryUrl) || /^-/.test(config.branchName) || /\s/.test(config.branchName)) {
-        throw badInput(`${where}: repositoryUrl and branchName must not contain spaces or start with "-"`, `${where}.repositoryUrl`);
-      }
+      if (/\s/.test(config.repositoryUrl)) throw badInput(`${where}.repositoryUrl must not contain spaces`, `${where}.repositoryUrl`);
+      if (/^-|\s/.test(config.branchName)) throw badInput(`${where}.branchName must not contain spaces or start with "-"`, `${where}.branchName`);
       break;
     case 'USER_TASK':
       for (const [i, m] of (config.dockerVolumeMountVOList ?? []).entries()) {
@@ -79,6 +100,12 @@ function checkStep(config: StepConfig, where: string): void {
 export function validateBuildInput(input: BuildInputData, limits: { maxSteps: number }): void {
   if (blank(input.name)) throw badInput('name is required', 'name');
   if (input.name.length > NAME_MAX) throw badInput(`name is longer than ${NAME_MAX} characters`, 'name');
+  if ((input.description?.length ?? 0) > TEXT_MAX.description) {
+    throw badInput(`description is longer than ${TEXT_MAX.description} characters`, 'description');
+  }
+  for (const k of ['registryName', 'imageName', 'buildServerHost'] as const) {
+    if ((input[k]?.length ?? 0) > NAME_MAX) throw badInput(`${k} is longer than ${NAME_MAX} characters`, k);
+  }
   if (input.imageName && !/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(input.imageName)) {
     throw badInput('imageName must be a lower-case image repository name (letters, digits, . _ - /)', 'imageName');
   }
@@ -99,12 +126,32 @@ export function validateBuildInput(input: BuildInputData, limits: { maxSteps: nu
     if (!Number.isInteger(s.stepOrder) || s.stepOrder < 1) throw badInput(`${where}.stepOrder must be a positive integer`, `${where}.stepOrder`);
     if (orders.has(s.stepOrder)) throw badInput(`${where}.stepOrder ${s.stepOrder} is used by two steps`, `${where}.stepOrder`);
     orders.add(s.stepOrder);
+    checkStepText(s.config, `${where}.config`);
     checkStep(s.config, `${where}.config`);
   });
   const hasImageStep = input.steps.some((s) => s.useFlag && s.config.stepType === 'CREATE_IMAGE');
   if (hasImageStep && !autotag?.enabled && blank(input.tagName)) {
     // Cocktail: an image build needs a tag: a given tagName or autotag.
     throw badInput('tagName is required when the build creates an image and autotag is disabled', 'tagName');
+  }
+}
+
+/**
+ * The native engine's own step rules (src/engine/steps/rules.ts), the very ones a step
+ * checks when it runs: paths that leave the workspace, image names, URL schemes and — with
+ * `hosts` — hosts the SSRF guard would refuse. The first broken one is a BAD_USER_INPUT
+ * naming `steps[i].config.<field>`.
+ */
+export async function validateEngineSteps(input: BuildInputData, hosts: HostRules | null): Promise<void> {
+  for (const [i, s] of input.steps.entries()) {
+    const where = `steps[${i}].config`;
+    try {
+      checkStepConfig(s.config);
+      if (hosts) await checkStepHosts(s.config, hosts);
+    } catch (e) {
+      if (e instanceof StepInputError) throw badInput(`${where}: ${e.message}`, `${where}.${e.field}`);
+      throw e;
+    }
   }
 }
 

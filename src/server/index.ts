@@ -91,6 +91,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
+  await security.rateLimits.ready();
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
   const schema = await createSchema(live.pubSub);
 

@@ -24,12 +24,19 @@ export interface CreatedProviders {
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
 export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
   const upstream = await createUpstreams(config, logger);
-  const native = new NativeProvider(store, { maxSteps: config.limits.maxSteps, secrets });
+  const native = new NativeProvider(store, {
+    maxSteps: config.limits.maxSteps,
+    secrets,
+    hosts: { allowPrivateHosts: config.engine.allowPrivateHosts, registryHost: config.engine.registry.host },
+  });
   const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
   // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
   const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' }), config.engine.agentStallMs) : null;
   if (agents) engine.useAgents(agents);
   native.attachEngine(engine);
+  // Callbacks first: those of the runs recovery ends are new, not left over.
+  const callbacks = await engine.resumeCallbacks();
+  if (callbacks) logger.info({ callbacks }, 'resumed run callbacks the previous process was still trying');
   const recovered = await engine.recover();
   if (recovered.failed || recovered.requeued) logger.warn(recovered, 'recovered runs left over by the previous process');
   return { providers: [native, ...upstream.providers], native, engine, close: async () => { await agents?.close(); await upstream.close(); } };

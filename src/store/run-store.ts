@@ -285,6 +285,13 @@ export class RunStore {
     return rows.map((r) => toRun(r, this.box));
   }
 
+  /** Ended runs whose callbackStatus starts with `prefix` (callbacks a stopped process was still trying). */
+  async endedRunsWithCallbackStatus(prefix: string): Promise<RunData[]> {
+    const rows = await this.db.selectFrom('build_runs').selectAll().where('callback_status', 'like', `${prefix}%`)
+      .where('state', 'in', ['DONE', 'ERROR', 'CANCELED']).orderBy('id').execute();
+    return rows.map((r) => toRun(r, this.box));
+  }
+
   async listStepRuns(runKey: string): Promise<StepRunData[]> {
     return (await this.listStepRunsOfRuns([runKey]))[0]!;
   }

@@ -30,6 +30,12 @@ describe('bad input gets a clear error with a stable code and writes nothing', (
     ['empty name', shell({ name: '  ' }), 'name'],
     ['name too long', shell({ name: 'x'.repeat(300) }), 'name'],
     ['oversized string', shell({ description: 'x'.repeat(10001) }), 'input.description'],
+    // free text has its own limits, well below limits.maxInputString
+    ['description over 4,000 characters', shell({ description: 'x'.repeat(4001) }), 'description'],
+    ['step title over 256 characters', shell({ steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'echo', stepTitle: 't'.repeat(257) } }] }), 'steps[0].config.stepTitle'],
+    ['step text field over 4,096 characters', shell({ steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'https://example.com/', httpMode: 'GET', timeout: 3, validResponseContent: 'c'.repeat(4097) } }] }), 'steps[0].config.validResponseContent'],
+    ['header value over 4,096 characters', shell({ steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'https://example.com/', httpMode: 'GET', timeout: 3, customHeaders: [{ name: 'X-A', value: 'v'.repeat(4097) }] } }] }), 'steps[0].config.customHeaders'],
+    ['buildServerHost over 256 characters', shell({ buildServerHost: 'h'.repeat(257) }), 'buildServerHost'],
   ])('%s → BAD_USER_INPUT naming %s', async (_t, input, field) => {
     const before = await count();
     const r = await gw.gql(CreateBuildDocument, { input });
@@ -37,6 +43,17 @@ describe('bad input gets a clear error with a stable code and writes nothing', (
     expect(r.errors![0]!.extensions!.field).toBe(field);
     expect(r.errors![0]!.message.length).toBeGreaterThan(10);
     expect(await count()).toBe(before);
+  });
+
+  it('long scripts stay allowed up to limits.maxInputString; a run description has 4,000 characters', async () => {
+    const long = await gw.gql(CreateBuildDocument, { input: shell({ description: 'd'.repeat(4000), steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: `echo ${'x'.repeat(9000)}` } }] }) });
+    expect(long.errors).toBeUndefined();
+    const RUN = 'mutation($id: ID!, $d: String) { runBuild(buildId: $id, description: $d) { id } }';
+    const runs = async () => Number((await (gw.server.store.db as any).selectFrom('build_runs').select((e: any) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await runs();
+    const r = await gw.gql(RUN, { id: long.data!.createBuild.id, d: 'r'.repeat(4001) });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
+    expect(await runs()).toBe(before);
   });
 
   it('editType must match the mutation', async () => {

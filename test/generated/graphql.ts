@@ -53,21 +53,21 @@ export type BuildInput = {
   buildServerClientCert?: string | null | undefined;
   /** Build server client key (write-only). */
   buildServerClientKey?: string | null | undefined;
-  /** Build server host. */
+  /** Build server host (at most 256 characters). */
   buildServerHost?: string | null | undefined;
   /** TLS verification towards the build server. */
   buildServerTlsVerify?: boolean | null | undefined;
-  /** Description. */
+  /** Description (at most 4,000 characters). */
   description?: string | null | undefined;
   /** N for createBuild, U for updateBuild (checked when given). */
   editType?: EditType | null | undefined;
   /** External registry number. */
   externalRegistrySeq?: number | null | undefined;
-  /** Image name. */
+  /** Image name (at most 256 characters). */
   imageName?: string | null | undefined;
   /** Name (at most 256 characters). */
   name: string;
-  /** Registry (project) name. */
+  /** Registry (project) name (at most 256 characters). */
   registryName?: string | null | undefined;
   /** Registry project id. */
   registryProjectId?: number | null | undefined;
@@ -82,7 +82,7 @@ export type BuildSort =
   | 'LAST_RUN_TIME'
   | 'NAME';
 
-/** One step: set `stepType` and exactly the one matching config field. */
+/** One step: set `stepType` and exactly the one matching config field. Each text field of a step config holds at most 4,096 characters (a title 256); the long ones — SHELL `command`, `dockerFile`, `privateCertificate`, `requestBody`, `cmd` and `envs` — only `limits.maxInputString`. */
 export type BuildStepInput = {
   /** Config for CODE_DOWN. */
   codeDown?: CodeDownStepInput | null | undefined;
@@ -155,7 +155,7 @@ export type CodeDownStepInput = {
   repositoryType?: RepositoryType;
   /** Repository URL. */
   repositoryUrl: string;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
   /** User. */
   userId?: string | null | undefined;
@@ -198,7 +198,7 @@ export type CreateImageStepInput = {
   registryUrl?: string | null | undefined;
   /** Scan severity threshold. */
   severity?: string | null | undefined;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
 };
 
@@ -235,7 +235,7 @@ export type FtpStepInput = {
   remoteDirectory: string;
   /** Local side in the workspace. */
   sourceFiles: string;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
   /** Server host[:port]. */
   url: string;
@@ -284,7 +284,7 @@ export type HttpStepInput = {
   password?: string | null | undefined;
   /** Request body. */
   requestBody?: string | null | undefined;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
   /** Timeout, seconds (1-3600). */
   timeout: number;
@@ -367,7 +367,7 @@ export type ShellStepInput = {
   command: string;
   /** SCRIPT or COMMAND. */
   shellType?: ShellType;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
   /** Timeout, seconds. */
   timeout?: number | null | undefined;
@@ -425,7 +425,7 @@ export type UserTaskStepInput = {
   imageName: string;
   /** Image tag. */
   imageTag: string;
-  /** Title. */
+  /** Title (at most 256 characters). */
   stepTitle?: string | null | undefined;
   /** Working directory in the container. */
   workingDir?: string | null | undefined;

@@ -26,7 +26,7 @@ const build = (name: string, regPassword: string) => ({
   steps: [
     // The script prints configured secrets: the stored log must show *** instead.
     { stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: `printf '${half(S.git)}\\n${half(S.ftp)}\\n${half(S.registry)}\\n${half(S.httpHeader)}\\n' ${rest(S.git)} ${rest(S.ftp)} ${rest(S.registry)} ${rest(S.httpHeader)}; printf '${half(S.httpPw)}' ${rest(S.httpPw)} >&2` } },
-    { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main', commonType: 'PRIVATE', protocolType: 'https', userId: 'u', password: S.git } },
+    { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'https', userId: 'u', password: S.git } },
     { stepOrder: 3, stepType: 'FTP', useFlag: false, ftp: { url: 'ftp.example:21', ftpType: 'FTP', username: 'u', password: S.ftp, sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } },
     { stepOrder: 4, stepType: 'CREATE_IMAGE', useFlag: false, createImage: { dockerFileType: 'CONTENTS', dockerFile: 'FROM scratch', registryName: 'dev', imageName: 'app', loginId: 'r', password: regPassword } },
     // Fails on the SSRF guard: an error path that knows the credentials.
@@ -49,7 +49,7 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     const config = parseConfig({
       server: { port: 0 }, database: { url: `sqlite:${path.join(dir, 'db.sqlite')}` }, log: { level: 'debug' }, demo: { seed: false },
       auth: { anonymous: 'none' }, limits: { mutationsPerMinute: 0, wsConnectsPerMinute: 0 },
-      engine: { workDir: path.join(dir, 'ws'), registry: { host: '127.0.0.1:5999', username: 'bg', password: S.engineRegistry } },
+      engine: { workDir: path.join(dir, 'ws'), allowPrivateHosts: ['127.0.0.1'], registry: { host: '127.0.0.1:5999', username: 'bg', password: S.engineRegistry } },
       providers: [{ id: 'quay-x', kind: 'QUAY', baseUrl: `http://bg:${S.baseUrlPw}@127.0.0.1:9`, retries: 0, timeoutMs: 500, options: { token: S.quayToken, repositories: ['org/app'] } }],
     });
     server = await startServer(config, { logger: createLogger('debug', sink) });
@@ -83,6 +83,9 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     const created = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id steps { id config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CodeDownStepConfig { hasPassword } } } } }', { i: build('leak', S.registry) });
     expect(created.errors).toBeUndefined();
     const id = created.data.createBuild.id as string;
+    // Credentials in a repositoryUrl are refused when the build is saved (git would keep them in .git/config), not echoed.
+    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
+    expect(withCreds.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
     const stepIds = created.data.createBuild.steps.map((s: { id: string }) => s.id);
 
     // The callback URL as a variable: the debug log of the operation shows variables (scrubbed).
@@ -106,7 +109,7 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     const read = await gql(`query($id: ID!) { build(id: $id) { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CreateImageStepConfig { hasPassword } ... on FtpStepConfig { hasPassword } ... on UserTaskStepConfig { envs { key value secret hasValue } } ... on CodeDownStepConfig { repositoryUrl } } } } node(id: $id) { id } }`, { id }, viewerKey);
     const configs = read.data.build.steps.map((st: { config: object }) => st.config);
     expect(configs).toContainEqual({ __typename: 'UserTaskStepConfig', envs: [{ key: 'DEPLOY_KEY', value: null, secret: true, hasValue: true }, { key: 'MODE', value: 'fast', secret: false, hasValue: true }] });
-    expect(configs).toContainEqual({ __typename: 'CodeDownStepConfig', repositoryUrl: 'https://ci:***@git.example/x.git' });
+    expect(configs).toContainEqual({ __typename: 'CodeDownStepConfig', repositoryUrl: 'https://git.example/x.git' });
     expect(configs.find((c: { __typename: string }) => c.__typename === 'HttpStepConfig').url).toBe('http://127.0.0.1:9/x?access_token=***');
     await gql('{ builds { totalCount edges { node { name } } } providers { providerId baseUrl health { status lastError } } }', {}, viewerKey); // the quay upstream is down: a partial error
 

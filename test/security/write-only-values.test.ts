@@ -72,18 +72,19 @@ describe('write-only env values and URL credentials', () => {
 
   it('URL credentials: masked when read, kept when the masked URL is sent back, replaced when a new one is sent', async () => {
     const url = `https://hooks.example/x?access_token=${TOKEN}&page=2`;
-    const repo = `https://ci:${GIT_PW}@git.example/app.git`;
-    const input = { name: 'urls', steps: [httpStep(url), codeDown(repo)] };
+    // (a repositoryUrl may not carry credentials at all: refused when saved, see below)
+    const repo = `https://ci:${GIT_PW}@hooks.example/app`;
+    const input = { name: 'urls', steps: [httpStep(url), { ...httpStep(repo), stepOrder: 3 }] };
     const id = (await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: input }, admin)).createBuild.id as string;
     const read = await gql(READ, { id }, viewer);
     expect(read.build.steps.map((s: { config: object }) => s.config)).toEqual([
       { __typename: 'HttpStepConfig', url: 'https://hooks.example/x?access_token=***&page=2' },
-      { __typename: 'CodeDownStepConfig', repositoryUrl: 'https://ci:***@git.example/app.git' },
+      { __typename: 'HttpStepConfig', url: 'https://ci:***@hooks.example/app' },
     ]);
 
     // The masked URLs sent back (page changed): the stored credentials stay.
     const [h, c] = read.build.steps as Array<{ id: string; config: { url?: string; repositoryUrl?: string } }>;
-    const back = { name: 'urls', steps: [{ ...httpStep(h!.config.url!.replace('page=2', 'page=3')), stepId: h!.id }, { ...codeDown(c!.config.repositoryUrl!), stepId: c!.id }] };
+    const back = { name: 'urls', steps: [{ ...httpStep(h!.config.url!.replace('page=2', 'page=3')), stepId: h!.id }, { ...httpStep(c!.config.url!), stepOrder: 3, stepId: c!.id }] };
     await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: back }, admin);
     expect((await stored(id)).map((s) => ('url' in s ? s.url : 'repositoryUrl' in s ? s.repositoryUrl : null))).toEqual([
       `https://hooks.example/x?access_token=${TOKEN}&page=3`, repo,
@@ -102,14 +103,23 @@ describe('write-only env values and URL credentials', () => {
     for (const s of [seen, audit]) for (const secret of [TOKEN, GIT_PW, 'WO-CB-SIG', 'WO-BASEURL-PW', 'WO-BASEURL-TOKEN']) expect(s).not.toContain(secret);
   });
 
+  it('a repositoryUrl with credentials, or one that does not parse, is refused when saved without quoting it', async () => {
+    for (const repo of [`https://ci:${GIT_PW}@git.example/app.git`, `https://ci:${GIT_PW}@[bad/app.git`]) {
+      const r = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: { name: 'creds', steps: [codeDown(repo)] } } }) });
+      const body = await r.text();
+      expect(JSON.parse(body).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
+      expect(body).not.toContain(GIT_PW);
+    }
+  });
+
   it('a step error quoting its configuration shows no credential (step and run errorMessage)', async () => {
-    // Not a URL the clone can parse: the step's error quotes it, password and all.
-    const input = { name: 'bad-url', steps: [{ ...codeDown(`https://ci:${GIT_PW}@[bad/app.git`), useFlag: true }] };
+    // Not a URL the step can use: the step's error quotes it, password and all (an HTTP url to a host that does not resolve).
+    const input = { name: 'bad-url', steps: [{ ...httpStep(`https://ci:${GIT_PW}@no-such-host.invalid/app`), useFlag: true }] };
     const id = (await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: input }, admin)).createBuild.id as string;
     const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id }, admin)).runBuild.id as string;
     await waitFor(async () => (await gql(`{ run(id: "${runId}") { state } }`, {}, viewer)).run.state === 'ERROR');
     const run = (await gql(`{ run(id: "${runId}") { errorMessage steps { errorMessage } log(first: 50) { lines { text } } } }`, {}, viewer)).run;
-    expect(run.steps[0].errorMessage).toContain('is not a valid URL');
+    expect(run.steps[0].errorMessage).toMatch(/failed/);
     expect(JSON.stringify(run)).not.toContain(GIT_PW);
   });
 });

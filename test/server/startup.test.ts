@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { PG_URL } from '../support/gateway.js';
 import { closedPort } from '../support/ports.js';
 
@@ -97,6 +98,7 @@ describe('start-up failures', () => {
     const debug = await run(['--debug', 'serve', '--port', '0'], { BUILDGATE_DATABASE__URL: `postgres://bg@127.0.0.1:${port}/test` });
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/^\s+at /m);
+    expect(debug.stderr).toContain('caused by');
   });
 });
 
@@ -114,8 +116,18 @@ describe('environment and store of every command', () => {
     expect(e.code).toBe(0);
     expect(e.stderr).toContain(`database sqlite:${fs.realpathSync(e.dir)}/data/buildgate.db`);
     expect(e.stdout).toMatch(/^bgk_/);
-    const pg = await run(['keys', 'list'], { DATABASE_URL: PG_URL });
-    expect(pg.code).toBe(0);
-    expect(pg.stderr).toContain(`database ${PG_URL.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')}`);
+    // PostgreSQL: a schema of its own (the shared database's public schema belongs to no test).
+    const schema = `bg_keys_${process.pid}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    try {
+      const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const listed = await run(['keys', 'list'], { DATABASE_URL: url });
+      expect([listed.code, listed.stderr]).toEqual([0, expect.stringContaining(`database ${url.replace(/\/\/([^:@/]*):[^@]*@/, '//$1:***@')}`)]);
+    } finally {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
   });
 });

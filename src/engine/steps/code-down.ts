@@ -5,6 +5,7 @@ import type { CodeDownConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { runProcess } from '../process.js';
 import { workspacePath } from '../workspace.js';
+import { checkStepConfig, repositoryUrl } from './rules.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -30,32 +31,12 @@ case "$1" in
 esac
 `;
 
-/** Adds the scheme the Cocktail model leaves out and refuses what git must not fetch. */
-export function repositoryUrl(cfg: Pick<CodeDownConfig, 'repositoryUrl' | 'protocolType'>): URL {
-  const raw = cfg.repositoryUrl.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^[^/]+:\d/.test(raw) ? raw : `${cfg.protocolType ?? 'https'}://${raw}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new Error(`repositoryUrl ${JSON.stringify(cfg.repositoryUrl)} is not a valid URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`repositoryUrl must use http or https, got ${url.protocol.replace(/:$/, '')}`);
-  }
-  if (url.username || url.password) {
-    throw new Error('repositoryUrl must not contain credentials (they would be stored in .git/config): use userId and password');
-  }
-  return url;
-}
-
 export const codeDownStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as CodeDownConfig;
   let url: URL;
   let target: string;
   try {
-    if (cfg.repositoryType && cfg.repositoryType !== 'GIT') throw new Error(`repositoryType ${cfg.repositoryType} is not supported (GIT only)`);
-    if (!cfg.branchName?.trim()) throw new Error('branchName is empty');
+    checkStepConfig(cfg);
     url = repositoryUrl(cfg);
     const repoName = path.posix.basename(url.pathname).replace(/\.git$/, '') || 'repo';
     target = await workspacePath(ctx.workspace, cfg.codeSaveDir?.trim() || repoName, 'codeSaveDir');

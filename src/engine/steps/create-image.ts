@@ -5,6 +5,7 @@ import type { CreateImageConfig } from '../../model.js';
 import { buildah, describeFailure, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { parseRegistry, RegistryClient, type RegistryTarget } from '../registry.js';
 import { workspacePath } from '../workspace.js';
+import { assertRegistryAllowed, checkStepConfig, IMAGE_TAG, REPOSITORY } from './rules.js';
 import type { StepContext, StepExecutor, StepResult } from './types.js';
 
 /**
@@ -34,7 +35,7 @@ export const createImageStep: StepExecutor = async (ctx) => {
   } finally {
     if (plan) {
       // The pushed image lives in the registry; local copies only fill the build server's disk.
-      await buildah(ctx.env.buildah, ['rmi', '--force', plan.localRef], {
+      await buildah(ctx.env.buildah, ['rmi', '--force', '--', plan.localRef], {
         cwd: ctx.workspace, signal: new AbortController().signal, timeoutMs: 60_000,
       }).catch(() => undefined);
     }
@@ -57,6 +58,8 @@ interface Plan {
   logins: RegistryLogin[];
   /** Base images may come from the default registry: its TLS setting applies to pulls too. */
   insecurePull: boolean;
+  /** The engine's own registry (configured, so exempt from the SSRF guard). */
+  own: boolean;
 }
 
 async function buildAndPush(ctx: StepContext, plan: Plan, tmp: string, started: number): Promise<StepResult> {
@@ -74,14 +77,14 @@ async function buildAndPush(ctx: StepContext, plan: Plan, tmp: string, started: 
   const url = plan.refs[0]!;
   ctx.log('SYSTEM', `CREATE_IMAGE ${plan.refs.join(', ')} (timeout ${timeoutSec}s)`);
 
-  const client = new RegistryClient(plan.target);
+  const client = new RegistryClient(plan.target, undefined, plan.own ? null : ctx.env.allowPrivateHosts);
   await client.ping();
 
   return withAuthFile(ctx.tempDir, plan.logins, async (auth) => {
     const bud = await buildah(ctx.env.buildah, [
       'bud', '--isolation', ctx.env.buildah.isolation, ...auth,
       ...tlsArgs(plan.insecurePull || plan.target.insecure),
-      '-f', plan.dockerfile, '-t', plan.localRef, ctx.workspace,
+      '-f', plan.dockerfile, '-t', plan.localRef, '--', ctx.workspace,
     ], call());
     if (bud.exitCode !== 0) return failed(`building ${url}`, bud);
     if (ctx.signal.aborted) return { ok: false, error: 'CREATE_IMAGE step canceled' };
@@ -90,7 +93,7 @@ async function buildAndPush(ctx: StepContext, plan: Plan, tmp: string, started: 
     for (const ref of plan.refs) {
       const digestFile = path.join(tmp, `digest-${randomBytes(4).toString('hex')}`);
       const push = await buildah(ctx.env.buildah, [
-        'push', ...auth, ...tlsArgs(plan.target.insecure), '--digestfile', digestFile, plan.localRef, `docker://${ref}`,
+        'push', ...auth, ...tlsArgs(plan.target.insecure), '--digestfile', digestFile, '--', plan.localRef, `docker://${ref}`,
       ], call());
       if (push.exitCode !== 0) return failed(`pushing ${ref}`, push);
       if (!digest) digest = (await readFile(digestFile, 'utf8')).trim();
@@ -109,8 +112,11 @@ async function buildAndPush(ctx: StepContext, plan: Plan, tmp: string, started: 
 
 /** Checks the config and decides names, files and credentials; throws a sentence on bad input. */
 async function prepare(ctx: StepContext, cfg: CreateImageConfig, tmp: string): Promise<Plan> {
+  checkStepConfig(cfg);
   const registry = ctx.env.registry;
   const base = parseRegistry(cfg.registryUrl?.trim() || registry.host, registry.insecure);
+  // buildah pushes there and RegistryClient talks to it: the SSRF guard applies to both
+  await assertRegistryAllowed(base.host, { allowPrivateHosts: ctx.env.allowPrivateHosts, registryHost: registry.host });
   const own = base.host === registry.host;
   const username = cfg.loginId?.trim() ? cfg.loginId.trim() : own ? registry.username : null;
   const password = cfg.loginId?.trim() ? cfg.password : own ? registry.password : null;
@@ -125,27 +131,24 @@ async function prepare(ctx: StepContext, cfg: CreateImageConfig, tmp: string): P
   if (!imageName) throw new Error('imageName is empty (in the step and in the build)');
   const repository = registryName ? `${registryName}/${imageName}` : imageName;
   // The distribution spec's repository name grammar: lower case path components.
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) {
+  if (!REPOSITORY.test(repository)) {
     throw new Error(`repository ${JSON.stringify(repository)} is not a valid image name (lower case letters, digits, separators)`);
   }
   const tag = ctx.tagName?.trim() || cfg.imageTag?.trim() || 'latest';
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new Error(`tag ${JSON.stringify(tag)} is not a valid image tag`);
+  if (!IMAGE_TAG.test(tag)) throw new Error(`tag ${JSON.stringify(tag)} is not a valid image tag`);
   const refs = [`${base.host}/${repository}:${tag}`];
   if (cfg.latestApply && tag !== 'latest') refs.push(`${base.host}/${repository}:latest`);
 
   let dockerfile: string;
   if (cfg.dockerFileType === 'CONTENTS') {
-    if (!cfg.dockerFile?.trim()) throw new Error('dockerFile is empty');
     dockerfile = path.join(tmp, 'Dockerfile');
-    await writeFile(dockerfile, cfg.dockerFile.endsWith('\n') ? cfg.dockerFile : cfg.dockerFile + '\n');
-  } else if (cfg.dockerFileType === 'FILE_PATH') {
-    if (!cfg.dockerFilePath?.trim()) throw new Error('dockerFilePath is empty');
+    const text = cfg.dockerFile ?? ''; // not empty: checkStepConfig
+    await writeFile(dockerfile, text.endsWith('\n') ? text : text + '\n');
+  } else {
     dockerfile = await workspacePath(ctx.workspace, cfg.dockerFilePath, 'dockerFilePath');
     const st = await stat(dockerfile).catch(() => null);
     if (!st?.isFile()) throw new Error(`dockerFilePath ${JSON.stringify(cfg.dockerFilePath)} is not a file in the workspace`);
-  } else {
-    throw new Error(`dockerFileType must be CONTENTS or FILE_PATH, got ${JSON.stringify(cfg.dockerFileType)}`);
   }
   const localRef = `localhost/buildgate-build/step-${ctx.stepRunKey.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40)}-${randomBytes(4).toString('hex')}:build`;
-  return { target, repository, tag, refs, localRef, dockerfile, logins, insecurePull: registry.insecure };
+  return { target, repository, tag, refs, localRef, dockerfile, logins, insecurePull: registry.insecure, own };
 }

@@ -7,6 +7,7 @@ import SftpClient from 'ssh2-sftp-client';
 import type { FtpConfig } from '../../model.js';
 import { assertAllowedHost } from '../../net/guard.js';
 import { workspacePath } from '../workspace.js';
+import { checkStepConfig, parseFtpUrl } from './rules.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -48,21 +49,11 @@ interface RemoteFs {
 }
 interface Target { host: string; port: number; address: string; user: string; password: string; insecureTls: boolean }
 
-const EXEC_TYPES = ['FTP_UPLOAD', 'FTP_DOWN', 'DIR_FTP_UPLOAD', 'DIR_FTP_DOWN'] as const;
-
-export function parseFtpUrl(url: string, ftpType: FtpConfig['ftpType']): { host: string; port: number } {
-  const m = /^(?:(ftp|ftps|sftp):\/\/)?(\[[0-9a-f:.]+\]|[^/:@\s]+)(?::(\d+))?\/?$/i.exec(url.trim());
-  if (!m) throw new Error(`url ${JSON.stringify(url)} must be host[:port] (the remote path goes in remoteDirectory)`);
-  return { host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : ftpType === 'SFTP' ? 22 : 21 };
-}
-
 export const ftpStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as FtpConfig;
   let host: string, port: number, local: string, root: string;
   try {
-    if (!['FTP', 'FTPS', 'SFTP'].includes(cfg.ftpType)) throw new Error(`ftpType must be FTP, FTPS or SFTP, got ${JSON.stringify(cfg.ftpType)}`);
-    if (!EXEC_TYPES.includes(cfg.ftpExecType)) throw new Error(`ftpExecType must be one of ${EXEC_TYPES.join(', ')}, got ${JSON.stringify(cfg.ftpExecType)}`);
-    if (!cfg.remoteDirectory?.trim()) throw new Error('remoteDirectory is empty');
+    checkStepConfig(cfg);
     ({ host, port } = parseFtpUrl(cfg.url, cfg.ftpType));
     local = await workspacePath(ctx.workspace, cfg.sourceFiles, 'sourceFiles');
     root = await realpath(ctx.workspace);

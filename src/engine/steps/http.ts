@@ -5,6 +5,7 @@ import type { HttpConfig, HttpHeader } from '../../model.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import { maskUrl, maskUrlsInText } from '../../secrets/mask.js';
 import { workspacePath } from '../workspace.js';
+import { checkStepConfig, parseResponseCodes } from './rules.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -26,20 +27,6 @@ const MAX_LOGGED_LINES = 1000;
 const DEFAULT_CODES = '100-399';
 const SECRET_HEADER = /authorization|cookie|token|secret|passw|api[-_]?key|^x-.*key$/i;
 
-export function parseResponseCodes(spec: string): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d{3})(?:\s*[-:]\s*(\d{3}))?$/.exec(part);
-    if (!m) throw new Error(`validResponseCodes ${JSON.stringify(spec)}: "${part}" is not a code (200) or a range (200-299)`);
-    const from = Number(m[1]);
-    const to = m[2] ? Number(m[2]) : from;
-    if (to < from) throw new Error(`validResponseCodes ${JSON.stringify(spec)}: range "${part}" is reversed`);
-    ranges.push([from, to]);
-  }
-  if (ranges.length === 0) throw new Error('validResponseCodes is empty');
-  return ranges;
-}
-
 const isSecretHeader = (h: HttpHeader) => Boolean(h.secret) || SECRET_HEADER.test(h.name);
 
 /** Logged URLs show no credentials and no query values (their names say too little). */
@@ -48,17 +35,11 @@ const loggableUrl = (u: URL): string => maskUrl(u.toString(), { allParams: true 
 export const httpStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as HttpConfig;
   let url: URL;
-  try {
-    url = new URL(cfg.url);
-  } catch {
-    return { ok: false, error: `url ${JSON.stringify(cfg.url)} is not a valid URL` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, error: `url must be http or https, got ${url.protocol}` };
-  }
   let codes: Array<[number, number]>;
   let outputPath: string | null = null;
   try {
+    checkStepConfig(cfg);
+    url = new URL(cfg.url);
     codes = parseResponseCodes(cfg.validResponseCodes?.trim() || DEFAULT_CODES);
     if (cfg.outputFile) outputPath = await workspacePath(ctx.workspace, cfg.outputFile, 'outputFile');
   } catch (e) {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { ShellConfig } from '../../model.js';
 import { runProcess } from '../process.js';
+import { checkStepConfig } from './rules.js';
 import type { StepExecutor } from './types.js';
 
 /**
@@ -19,10 +20,11 @@ import type { StepExecutor } from './types.js';
  */
 export const shellStep: StepExecutor = async (ctx) => {
   const cfg = ctx.config as ShellConfig;
-  if (cfg.shellType !== 'COMMAND' && cfg.shellType !== 'SCRIPT') {
-    return { ok: false, error: `shellType must be COMMAND or SCRIPT, got ${JSON.stringify(cfg.shellType)}` };
+  try {
+    checkStepConfig(cfg);
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
   }
-  if (!cfg.command?.trim()) return { ok: false, error: 'command is empty' };
   const timeoutSec = cfg.timeout && cfg.timeout > 0 ? cfg.timeout : ctx.env.defaultStepTimeoutSec;
 
   let tmpDir: string | null = null;

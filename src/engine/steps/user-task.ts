@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { UserTaskConfig } from '../../model.js';
 import { buildah, describeFailure, removeContainer, tlsArgs, withAuthFile, type RegistryLogin } from '../buildah.js';
 import { resolveImage } from '../registry.js';
 import { workspacePath } from '../workspace.js';
+import { absoluteContainerPath, assertRegistryAllowed, checkStepConfig } from './rules.js';
 import type { StepContext, StepExecutor } from './types.js';
 
 /**
@@ -35,7 +35,7 @@ export const userTaskStep: StepExecutor = async (ctx) => {
   ctx.log('SYSTEM', `USER_TASK in ${plan.image} (timeout ${timeoutSec}s): ${plan.cmd.join(' ')}`);
   try {
     const from = await withAuthFile(ctx.tempDir, plan.logins, (auth) =>
-      buildah(settings, ['from', '--name', name, ...auth, ...tlsArgs(plan.insecure), plan.image], call()));
+      buildah(settings, ['from', '--name', name, ...auth, ...tlsArgs(plan.insecure), '--', plan.image], call()));
     if (from.aborted) return { ok: false, error: 'USER_TASK step canceled' };
     if (from.exitCode !== 0) return { ok: false, error: `USER_TASK: ${describeFailure(`pulling ${plan.image}`, from, timeoutSec * 1000)}` };
 
@@ -72,11 +72,10 @@ interface Plan {
 
 /** Checks the config and turns it into buildah arguments; throws a sentence on bad input. */
 async function prepare(ctx: StepContext, cfg: UserTaskConfig): Promise<Plan> {
-  if (!Array.isArray(cfg.cmd) || !cfg.cmd.length || cfg.cmd.some((c) => typeof c !== 'string')) {
-    throw new Error('cmd must be a non-empty list of strings');
-  }
-  if (!cfg.imageName?.trim()) throw new Error('imageName is empty');
+  checkStepConfig(cfg);
   const { ref, host } = resolveImage(cfg.imageName, cfg.imageTag, ctx.env.registry.host);
+  // buildah pulls from there: the SSRF guard applies (the engine's own registry always passes)
+  await assertRegistryAllowed(host, { allowPrivateHosts: ctx.env.allowPrivateHosts, registryHost: ctx.env.registry.host });
   // Only the engine's own registry gets its settings (insecure, credentials); any other is TLS, anonymous.
   const own = host === ctx.env.registry.host;
   const { username, password } = ctx.env.registry;
@@ -84,7 +83,7 @@ async function prepare(ctx: StepContext, cfg: UserTaskConfig): Promise<Plan> {
 
   const mounts: string[] = [];
   for (const m of cfg.dockerVolumeMountVOList ?? []) {
-    const containerPath = absoluteContainerPath(m.containerPath, 'containerPath');
+    const containerPath = absoluteContainerPath(m.containerPath, 'dockerVolumeMountVOList', 'containerPath');
     // A mount is read-write: a symlink in the repository must not make it a host directory.
     const hostPath = await workspacePath(ctx.workspace, m.hostPath, 'dockerVolumeMountVOList.hostPath', { create: 'dir' });
     // buildah's `-v host:container[:options]` syntax has no escaping for these.
@@ -93,16 +92,7 @@ async function prepare(ctx: StepContext, cfg: UserTaskConfig): Promise<Plan> {
   }
 
   const envs: string[] = [];
-  for (const e of cfg.envs ?? []) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.key ?? '')) throw new Error(`env name ${JSON.stringify(e.key)} is not valid`);
-    envs.push(`${e.key}=${e.value ?? ''}`);
-  }
+  for (const e of cfg.envs ?? []) envs.push(`${e.key}=${e.value ?? ''}`);
   const workingDir = cfg.workingDir?.trim() ? absoluteContainerPath(cfg.workingDir, 'workingDir') : null;
   return { image: ref, insecure: own && ctx.env.registry.insecure, logins, cmd: cfg.cmd, mounts, workingDir, envs };
-}
-
-function absoluteContainerPath(p: string, field: string): string {
-  if (!p?.startsWith('/')) throw new Error(`${field} ${JSON.stringify(p)} must be an absolute path in the container`);
-  if (/[:,]/.test(p)) throw new Error(`${field} ${JSON.stringify(p)} must not contain ':' or ','`);
-  return path.posix.normalize(p);
 }

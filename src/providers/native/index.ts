@@ -4,7 +4,8 @@ import { BuildStore } from '../../store/build-store.js';
 import type { SecretBox } from '../../store/crypto.js';
 import type { Store } from '../../store/db.js';
 import { RunStore } from '../../store/run-store.js';
-import { validateBuildInput } from '../build-rules.js';
+import type { HostRules } from '../../engine/steps/rules.js';
+import { validateBuildInput, validateEngineSteps } from '../build-rules.js';
 import type {
   BuildData, BuildInputData, BuildListArgs, BuildRecordData, BuildStatsData, Capability, ImageTagData, ImageTagListArgs,
   LogLineData, Page, PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, RunRemovalData, StepRunData,
@@ -14,6 +15,8 @@ export interface NativeOptions {
   maxSteps: number;
   /** Seals the secrets columns. */
   secrets: SecretBox;
+  /** The engine's SSRF settings, to refuse private hosts when a build is saved (absent: checked at run time only). */
+  hosts?: HostRules;
 }
 
 const RUN_CAPABILITIES: Capability[] = ['RUN_START', 'RUN_CANCEL', 'RUN_REMOVE'];
@@ -62,13 +65,15 @@ export class NativeProvider implements Provider {
     return this.builds.get(key);
   }
 
-  createBuild(input: BuildInputData): Promise<BuildData> {
+  async createBuild(input: BuildInputData): Promise<BuildData> {
     validateBuildInput(input, this.opts);
+    await validateEngineSteps(input, this.opts.hosts ?? null);
     return this.builds.create(input);
   }
 
   async updateBuild(key: string, input: BuildInputData): Promise<BuildData> {
     validateBuildInput(input, this.opts);
+    await validateEngineSteps(input, this.opts.hosts ?? null);
     const b = await this.builds.update(key, input);
     if (!b) throw notFound('Build', key);
     return b;

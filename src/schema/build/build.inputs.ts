@@ -22,7 +22,7 @@ export class AutotagInput {
 
 @InputType({ description: 'CODE_DOWN settings.' })
 export class CodeDownStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field(() => RepositoryTypeEnum, { defaultValue: 'GIT', description: 'Repository kind.' }) repositoryType!: 'GIT';
   @Field({ description: 'Repository URL.' }) repositoryUrl!: string;
   @Field({ description: 'Branch.' }) branchName!: string;
@@ -49,7 +49,7 @@ export class KeyValueInput {
 
 @InputType({ description: 'USER_TASK settings.' })
 export class UserTaskStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field(() => [String], { description: 'Command and arguments.' }) cmd!: string[];
   @Field(() => String, { nullable: true, description: 'Working directory in the container.' }) workingDir?: string | null;
   @Field({ description: 'Image name.' }) imageName!: string;
@@ -60,7 +60,7 @@ export class UserTaskStepInput {
 
 @InputType({ description: 'FTP settings.' })
 export class FtpStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field({ description: 'Server host[:port].' }) url!: string;
   @Field(() => FtpTypeEnum, { description: 'FTP, FTPS or SFTP.' }) ftpType!: 'FTP' | 'FTPS' | 'SFTP';
   @Field(() => String, { nullable: true, description: 'User.' }) username?: string | null;
@@ -80,7 +80,7 @@ export class HttpHeaderInput {
 
 @InputType({ description: 'HTTP settings.' })
 export class HttpStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field({ description: 'URL. Sent back as read (*** in place of a password or token), the stored credentials are kept.' }) url!: string;
   @Field(() => HttpModeEnum, { description: 'Method.' }) httpMode!: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   @Field(() => [HttpHeaderInput], { nullable: true, description: 'Headers.' }) customHeaders?: HttpHeaderInput[] | null;
@@ -97,7 +97,7 @@ export class HttpStepInput {
 
 @InputType({ description: 'SHELL settings.' })
 export class ShellStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field(() => ShellTypeEnum, { defaultValue: 'SCRIPT', description: 'SCRIPT or COMMAND.' }) shellType!: 'COMMAND' | 'SCRIPT';
   @Field({ description: 'Script text or command line.' }) command!: string;
   @Field(() => Int, { nullable: true, description: 'Timeout, seconds.' }) timeout?: number | null;
@@ -105,7 +105,7 @@ export class ShellStepInput {
 
 @InputType({ description: 'CREATE_IMAGE settings.' })
 export class CreateImageStepInput {
-  @Field(() => String, { nullable: true, description: 'Title.' }) stepTitle?: string | null;
+  @Field(() => String, { nullable: true, description: 'Title (at most 256 characters).' }) stepTitle?: string | null;
   @Field(() => DockerFileTypeEnum, { defaultValue: 'CONTENTS', description: 'CONTENTS or FILE_PATH.' }) dockerFileType!: 'CONTENTS' | 'FILE_PATH';
   @Field(() => String, { nullable: true, description: 'Dockerfile text.' }) dockerFile?: string | null;
   @Field(() => String, { nullable: true, description: 'Dockerfile path in the workspace.' }) dockerFilePath?: string | null;
@@ -123,7 +123,7 @@ export class CreateImageStepInput {
   @Field(() => String, { nullable: true, description: 'Scan exit code.' }) exitCode?: string | null;
 }
 
-@InputType({ description: 'One step: set `stepType` and exactly the one matching config field.' })
+@InputType({ description: 'One step: set `stepType` and exactly the one matching config field. Each text field of a step config holds at most 4,096 characters (a title 256); the long ones — SHELL `command`, `dockerFile`, `privateCertificate`, `requestBody`, `cmd` and `envs` — only `limits.maxInputString`.' })
 export class BuildStepInput {
   @Field(() => ID, { nullable: true, description: 'ID of an existing step this one replaces (keeps its stored secrets when they are omitted).' }) stepId?: string | null;
   @Field(() => Int, { description: 'Position, 1-based, unique within the build.' }) stepOrder!: number;
@@ -140,16 +140,16 @@ export class BuildStepInput {
 @InputType({ description: 'A build definition (Cocktail build model).' })
 export class BuildInput {
   @Field({ description: 'Name (at most 256 characters).' }) name!: string;
-  @Field(() => String, { nullable: true, description: 'Description.' }) description?: string | null;
+  @Field(() => String, { nullable: true, description: 'Description (at most 4,000 characters).' }) description?: string | null;
   @Field(() => EditTypeEnum, { nullable: true, description: 'N for createBuild, U for updateBuild (checked when given).' }) editType?: 'N' | 'U' | null;
   @Field(() => Int, { nullable: true, description: 'Account number.' }) accountSeq?: number | null;
-  @Field(() => String, { nullable: true, description: 'Registry (project) name.' }) registryName?: string | null;
+  @Field(() => String, { nullable: true, description: 'Registry (project) name (at most 256 characters).' }) registryName?: string | null;
   @Field(() => Int, { nullable: true, description: 'Registry project id.' }) registryProjectId?: number | null;
   @Field(() => Int, { nullable: true, description: 'External registry number.' }) externalRegistrySeq?: number | null;
-  @Field(() => String, { nullable: true, description: 'Image name.' }) imageName?: string | null;
+  @Field(() => String, { nullable: true, description: 'Image name (at most 256 characters).' }) imageName?: string | null;
   @Field(() => String, { nullable: true, description: 'Default tag (required for image builds without autotag).' }) tagName?: string | null;
   @Field(() => AutotagInput, { nullable: true, description: 'Automatic tagging.' }) autotag?: AutotagInput | null;
-  @Field(() => String, { nullable: true, description: 'Build server host.' }) buildServerHost?: string | null;
+  @Field(() => String, { nullable: true, description: 'Build server host (at most 256 characters).' }) buildServerHost?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'TLS verification towards the build server.' }) buildServerTlsVerify?: boolean | null;
   @Field(() => String, { nullable: true, description: 'Build server CA (write-only).' }) buildServerCacrt?: string | null;
   @Field(() => String, { nullable: true, description: 'Build server client certificate (write-only).' }) buildServerClientCert?: string | null;

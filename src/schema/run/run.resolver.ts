@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, R
 import { actionNotAllowed, badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import { possibleActions } from '../../providers/run-actions.js';
+import { TEXT_MAX } from '../../providers/build-rules.js';
 import type { BuildAction, RunData } from '../../providers/types.js';
 import { BuildActionEnum } from '../common/enums.js';
 import { Build } from '../build/build.type.js';
@@ -41,12 +42,13 @@ export class RunResolver {
     @Ctx() ctx: Context,
     @Arg('buildId', () => ID, { description: 'Build ID.' }) buildId: string,
     @Arg('tagName', () => String, { nullable: true, description: 'Image tag; autotag or the build tag when omitted.' }) tagName?: string | null,
-    @Arg('description', () => String, { nullable: true, description: 'Run description.' }) description?: string | null,
+    @Arg('description', () => String, { nullable: true, description: `Run description (at most ${TEXT_MAX.description.toLocaleString('en')} characters).` }) description?: string | null,
     @Arg('callbackUrl', () => String, { nullable: true, description: 'URL POSTed with the run summary when the run ends.' }) callbackUrl?: string | null,
   ) {
     const gid = fromGlobalId(buildId, 'Build');
     if (tagName != null && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tagName)) throw badInput('tagName must be a valid image tag', 'tagName');
     if (callbackUrl != null && !/^https?:\/\/[^\s]+$/i.test(callbackUrl)) throw badInput('callbackUrl must be an http(s) URL', 'callbackUrl');
+    if ((description?.length ?? 0) > TEXT_MAX.description) throw badInput(`description is longer than ${TEXT_MAX.description} characters`, 'description');
     const start = ctx.services.registry.method(gid.providerId, 'runBuild', 'RUN_START');
     const data = await start(gid.key, { tagName, description, callbackUrl, triggeredBy: 'api' });
     return BuildRun.from(gid.providerId, data);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { httpStep, parseResponseCodes } from '../../../src/engine/steps/http.js';
+import { httpStep } from '../../../src/engine/steps/http.js';
+import { parseResponseCodes } from '../../../src/engine/steps/rules.js';
 import type { StepContext } from '../../../src/engine/steps/types.js';
 import type { HttpConfig, LogStream } from '../../../src/providers/types.js';
 
