@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { maskUrl } from '../secrets/mask.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 
 export type { Config, ConfigInput } from './schema.js';
@@ -35,11 +36,6 @@ export async function startupStep<T>(what: string, key: string | undefined, fn: 
     const why = e instanceof Error ? e.message || e.name : String(e);
     throw new StartupError(`${what}: ${why.split('\n')[0]}${key ? ` (config key ${key})` : ''}`, key, 1, { cause: e });
   }
-}
-
-/** A URL fit for messages and logs: any password replaced by ***. */
-export function maskUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 /** The database a URL names, for the operator: a relative SQLite path made absolute, a password masked. */

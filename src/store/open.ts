@@ -1,4 +1,5 @@
-import { maskUrl, startupStep } from '../config/index.js';
+import { startupStep } from '../config/index.js';
+import { maskUrl } from '../secrets/mask.js';
 import { openStore, type Store } from './db.js';
 import { migrateToLatest } from './migrations.js';
 
