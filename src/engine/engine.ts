@@ -35,6 +35,7 @@ export interface RunDispatch {
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 const LOST_AGENT = 'the build agent running it stopped; the run was ended';
+const CANCELED_LOST_AGENT = 'canceled; the build agent running it had stopped';
 
 /**
  * The native build engine: runs a build's enabled steps in order in a workspace of its
@@ -53,6 +54,8 @@ export class Engine {
   private readonly callbacks: CallbackDelivery;
   private watchdog: NodeJS.Timeout | null = null;
   private watching = false;
+  /** Runs whose cancel this gateway is waiting on: if their agent turns out dead, the user's cancel decides the end state. */
+  private readonly cancelsPending = new Set<number>();
 
   constructor(
     private readonly store: Store,
@@ -156,7 +159,10 @@ export class Engine {
       if (!running.length) return;
       const alive = await this.dispatch.alive(running.map((r) => Number(r.key)));
       for (const [i, run] of running.entries()) {
-        if (alive[i] === false) await this.endLost(Number(run.key), 'ERROR', LOST_AGENT);
+        if (alive[i] !== false) continue;
+        const id = Number(run.key);
+        if (this.cancelsPending.has(id)) await this.endLost(id, 'CANCELED', CANCELED_LOST_AGENT);
+        else await this.endLost(id, 'ERROR', LOST_AGENT);
       }
     } catch (e) {
       this.logger.debug({ err: e }, 'could not check the build agents\' heartbeats');
@@ -427,17 +433,22 @@ export class Engine {
         throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not reach the build agents: ${(e as Error).message}`, { providerId: PROVIDER });
       }
     };
-    const canceledHere = async () => (await this.endLost(runId, 'CANCELED', 'canceled; the build agent running it had stopped')) ?? this.runs.getRun(runKey);
-    if ((await agentAlive()) === false) return (await canceledHere())!;
-    this.dispatch!.request('cancel', runKey);
-    const until = Date.now() + 30_000;
-    for (let i = 1; ; i++) {
-      const run = await this.runs.getRun(runKey);
-      if (!run) throw notFound('BuildRun', runKey);
-      if (TERMINAL.has(run.state) || Date.now() > until) return run;
-      // The agent may die while it cancels.
-      if (i % 10 === 0 && (await agentAlive()) === false) return (await canceledHere())!;
-      await new Promise((r) => setTimeout(r, 100));
+    const canceledHere = async () => (await this.endLost(runId, 'CANCELED', CANCELED_LOST_AGENT)) ?? this.runs.getRun(runKey);
+    this.cancelsPending.add(runId);
+    try {
+      if ((await agentAlive()) === false) return (await canceledHere())!;
+      this.dispatch!.request('cancel', runKey);
+      const until = Date.now() + 30_000;
+      for (let i = 1; ; i++) {
+        const run = await this.runs.getRun(runKey);
+        if (!run) throw notFound('BuildRun', runKey);
+        if (TERMINAL.has(run.state) || Date.now() > until) return run;
+        // The agent may die while it cancels.
+        if (i % 10 === 0 && (await agentAlive()) === false) return (await canceledHere())!;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      this.cancelsPending.delete(runId);
     }
   }
 
