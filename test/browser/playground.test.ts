@@ -215,7 +215,7 @@ describe('playground in Chromium, offline', () => {
     while (!ws.sent.some((m) => m.type === 'subscribe') && Date.now() < deadline) await page.waitForTimeout(50);
     expect(ws.sent.map((m) => m.type)).toEqual(['connection_init', 'subscribe']);
     await page.waitForTimeout(200); // let the server register the subscription before the event
-    const created = await gw.gql('mutation { createBuild(input: { name: "from-node", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "true" } }] }) { id } }');
+    const created = await gw.gql('mutation { createBuild(input: { build: { name: "from-node", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "true" } }] } }) { build { id } } }');
     expect(created.errors).toBeUndefined();
     await waitForModel(page, 'response.json', (v) => v.includes('"kind": "CREATED"') && v.includes('"name": "from-node"'), 'live event');
     await hasText(page.locator('.graphiql-response'), 'from-node');

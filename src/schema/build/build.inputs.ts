@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { badInput } from '../../errors.js';
+import { badInput, BuildgateError, ErrorCode } from '../../errors.js';
 import type { BuildInputData, StepConfig } from '../../providers/types.js';
 import {
   AutotagSeqTypeEnum, CommonTypeEnum, DockerFileTypeEnum, FtpExecTypeEnum, FtpTypeEnum, HttpModeEnum, ProtocolTypeEnum,
@@ -158,6 +158,21 @@ export class BuildFilterInput {
 const CONFIG_FIELD = {
   CODE_DOWN: 'codeDown', USER_TASK: 'userTask', FTP: 'ftp', HTTP: 'http', SHELL: 'shell', CREATE_IMAGE: 'createImage',
 } as const;
+
+/**
+ * The provider names a step's fields as `steps[i].config.<model field>`; the client wrote
+ * them as `steps[i].<shell|http|...>.<input field>`. Returns the error naming the latter.
+ */
+export function asInputFieldError(e: unknown, input: BuildInput): unknown {
+  if (!(e instanceof BuildgateError) || e.code !== ErrorCode.BAD_USER_INPUT || typeof e.extensions.field !== 'string') return e;
+  const m = /^steps\[(\d+)\]\.config(?:\.(.*))?$/.exec(e.extensions.field);
+  const step = m ? input.steps[Number(m[1])] : undefined;
+  if (!m || !step) return e;
+  const inner = (m[2] ?? '').replace(/^dockerVolumeMountVOList\b/, 'volumeMounts');
+  const field = `steps[${m[1]}].${CONFIG_FIELD[step.stepType as keyof typeof CONFIG_FIELD]}${inner ? `.${inner}` : ''}`;
+  const message = e.message.split(`steps[${m[1]}].config`).join(`steps[${m[1]}].${CONFIG_FIELD[step.stepType as keyof typeof CONFIG_FIELD]}`).replace(/dockerVolumeMountVOList/g, 'volumeMounts');
+  return new BuildgateError(ErrorCode.BAD_USER_INPUT, message, { ...e.extensions, field });
+}
 
 /** Drops keys the client left out, so "omitted" and "null" stay distinct for secrets. */
 function defined<T extends object>(o: T): T {

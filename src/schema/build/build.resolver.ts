@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { ImageTag } from '../image-tag/image-tag.type.js';
 import { Provider } from '../provider/provider.type.js';
 import { BuildRun } from '../run/run.type.js';
-import { BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
+import { asInputFieldError, BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
 import { Build, BuildStats } from './build.type.js';
 import { mergedBuilds } from './merged-builds.js';
 
@@ -112,7 +112,8 @@ export class BuildResolver {
       const provider = input.providerId;
       checkSizes(input.build, ctx.services.config.limits.maxInputString, 'input.build');
       const create = ctx.services.registry.method(provider, 'createBuild', 'BUILD_CREATE');
-      const data = await create(toBuildInputData(input.build, () => { throw badInput('stepId is only for updateBuild', 'stepId'); }));
+      const data = await create(toBuildInputData(input.build, () => { throw badInput('stepId is only for updateBuild', 'stepId'); }))
+        .catch((e: unknown) => { throw asInputFieldError(e, input.build); });
       ctx.services.live.buildChanged({ kind: 'CREATED', providerId: provider, buildKey: data.key });
       return { build: Build.from(provider, data) };
     }, ['input', 'build']);
@@ -130,7 +131,7 @@ export class BuildResolver {
         const [buildKey, buildStepKey] = [s.key.slice(0, s.key.indexOf('#')), s.key.slice(s.key.indexOf('#') + 1)];
         if (s.providerId !== gid.providerId || buildKey !== gid.key) throw badInput(`stepId ${sid} is a step of another build`, 'stepId');
         return buildStepKey;
-      }));
+      })).catch((e: unknown) => { throw asInputFieldError(e, input.build); });
       ctx.services.live.buildChanged({ kind: 'UPDATED', providerId: gid.providerId, buildKey: data.key });
       return { build: Build.from(gid.providerId, data) };
     }, ['input', 'build']);
