@@ -21,6 +21,10 @@ import { Kind, OperationTypeNode, parse, type DocumentNode } from 'graphql';
 const TOKEN_KEY = 'buildgate.token';
 /** Where GraphiQL keeps its tabs; when present, GraphiQL ignores defaultTabs. */
 const GRAPHIQL_TABS_KEY = 'graphiql:tabState';
+/** GraphiQL's other per-editor keys, read beside its tabs. */
+const GRAPHIQL_EDITOR_KEYS = ['graphiql:query', 'graphiql:variables'];
+/** Fingerprint of the example operations the stored tabs were made from. */
+const EXAMPLES_KEY = 'buildgate.examples';
 
 /** One example operation, as embedded by src/server/playground.ts. */
 interface ExampleOperation {
@@ -139,6 +143,29 @@ const defaultTabs: TabDefinition[] = examples.map((e) => ({
   query: `# ${e.file}\n${e.query}`,
   variables: e.variables ?? null,
 }));
+/** FNV-1a, 32 bits: enough to notice that the examples changed. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}
+
+/**
+ * GraphiQL restores the tabs of the last visit and ignores defaultTabs, so a browser that saw
+ * other examples (an older release, other operations) would keep them forever. When the
+ * examples changed, their tabs start over (run operations stay in GraphiQL's history).
+ */
+(() => {
+  try {
+    const fp = fingerprint(JSON.stringify(examples));
+    if (localStorage.getItem(EXAMPLES_KEY) === fp) return;
+    for (const key of [GRAPHIQL_TABS_KEY, ...GRAPHIQL_EDITOR_KEYS]) localStorage.removeItem(key);
+    localStorage.setItem(EXAMPLES_KEY, fp);
+  } catch {
+    // storage disabled: GraphiQL starts from defaultTabs every time anyway
+  }
+})();
+
 // GraphiQL only seeds the first tab's query from defaultTabs, not its variables.
 const firstVisit = (() => {
   try {

@@ -265,3 +265,24 @@ test('subscriptions use the Token field, and a tab\'s own Authorization header o
   expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('buildgate.token'))).toBe(KEY);
   expect(browser.problems).toEqual([]);
 }, 120_000);
+
+test('tabs edited in the browser stay across visits, until the example operations change', async () => {
+  const { page } = browser;
+  await freshPage(page);
+  const storage = (key: string) => page.evaluate((k) => (globalThis as any).localStorage.getItem(k) as string | null, key);
+  const defaults = (await model(page, 'variables.json'))!;
+  await typeTool(page, 'variables', '{"first": 3}');
+  // GraphiQL stores its tabs a moment after an edit.
+  const deadline = Date.now() + 10_000;
+  while (!(await storage('graphiql:tabState'))?.includes('first\\": 3') && Date.now() < deadline) await page.waitForTimeout(100);
+
+  await page.reload();
+  await waitForModel(page, 'variables.json', (v) => v === '{"first": 3}', 'edited variables kept');
+
+  // As a browser that last saw other examples (or none: before the fingerprint existed).
+  await page.evaluate(() => (globalThis as any).localStorage.setItem('buildgate.examples', 'older'));
+  await page.reload();
+  await waitForModel(page, 'variables.json', (v) => v === defaults, 'example variables back');
+  expect(await page.locator(TAB_BUTTONS).allTextContents()).toEqual(files.map((f) => operationOf(f).name?.value));
+  expect(await storage('buildgate.examples')).not.toBe('older');
+}, 120_000);
