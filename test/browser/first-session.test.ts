@@ -66,6 +66,16 @@ function readmeVariables(tab: string): Record<string, unknown> {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
+/** The user's edit: every `<…>` placeholder that starts with `prefix` becomes the copied id. */
+function fill(value: unknown, prefix: string, id: string): unknown {
+  if (typeof value === 'string') return value.startsWith(prefix) ? id : value;
+  if (Array.isArray(value)) return value.map((v) => fill(v, prefix, id));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, prefix, id)]));
+  }
+  return value;
+}
+
 function operationOf(file: string): OperationDefinitionNode {
   const op = parse(readFileSync(join(OPERATIONS_DIR, file), 'utf8')).definitions.find(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
@@ -157,7 +167,9 @@ test('the README first session, as written, at 1440 px, with no editor error mar
   const runBuildVars = readmeVariables('RunBuild');
   expect(JSON.parse((await model(page, 'variables.json'))!)).toEqual(runBuildVars);
   await expectNoMarkers(page, 'RunBuild');
-  await typeTool(page, 'variables', JSON.stringify({ ...runBuildVars, buildId: hello.id }));
+  const withBuildId = fill(runBuildVars, '<id of hello-shell', hello.id);
+  expect(withBuildId).not.toEqual(runBuildVars);
+  await typeTool(page, 'variables', JSON.stringify(withBuildId));
   await expectNoMarkers(page, 'RunBuild');
   await run(page);
   const started = await response(page, (b) => b.data?.runBuild || b.errors, 'RunBuild');
@@ -169,7 +181,8 @@ test('the README first session, as written, at 1440 px, with no editor error mar
   await openTab(page, 'RunLog');
   const runLogVars = readmeVariables('RunLog');
   expect(JSON.parse((await model(page, 'variables.json'))!)).toEqual(runLogVars);
-  await typeTool(page, 'variables', JSON.stringify({ ...runLogVars, runId }));
+  expect(fill(runLogVars, '<id of the run', runId)).not.toEqual(runLogVars);
+  await typeTool(page, 'variables', JSON.stringify(fill(runLogVars, '<id of the run', runId)));
   await expectNoMarkers(page, 'RunLog');
   await run(page);
   await response(page, (b) => b.data?.runLog?.lines?.some((l: any) => /^line \d/.test(l.text)), 'RunLog shows log lines');
@@ -190,7 +203,8 @@ test('the README first session, as written, at 1440 px, with no editor error mar
   await openTab(page, 'RunPage');
   const runPageVars = readmeVariables('RunPage');
   expect(JSON.parse((await model(page, 'variables.json'))!)).toEqual(runPageVars);
-  await typeTool(page, 'variables', JSON.stringify({ ...runPageVars, id: runId }));
+  expect(fill(runPageVars, '<id of the run', runId)).not.toEqual(runPageVars);
+  await typeTool(page, 'variables', JSON.stringify(fill(runPageVars, '<id of the run', runId)));
   await expectNoMarkers(page, 'RunPage');
   await run(page);
   const runPage = await response(page, (b) => b.data?.run || b.errors, 'RunPage');
