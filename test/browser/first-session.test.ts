@@ -174,7 +174,7 @@ test('the README first session, as written, at 1440 px, with no editor error mar
   await run(page);
   const started = await response(page, (b) => b.data?.runBuild || b.errors, 'RunBuild');
   expect(started.errors).toBeUndefined();
-  const runId: string = started.data.runBuild.id;
+  const runId: string = started.data.runBuild.run.id;
   expect(posts.find((p) => p.operation === 'RunBuild')?.auth).toBe(`Bearer ${KEY}`);
 
   // 3. RunLog: the run's lines arrive live over the websocket, with the token.

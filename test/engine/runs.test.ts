@@ -5,7 +5,7 @@ import { CreateBuildDocument, RunPageDocument, type BuildInput } from '../genera
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
 const RUN = `mutation($id: ID!, $tag: String, $cb: String) { runBuild(input: { buildId: $id, tagName: $tag, callbackUrl: $cb }) { run { id buildNo state tagName possibleActions } } }`;
-const CANCEL = `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } } }`;
+const CANCEL = `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } errors { code } } }`;
 const REMOVE = `mutation($id: ID!) { removeRun(input: { runId: $id }) { removedRunId } }`;
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20000): Promise<T> {
