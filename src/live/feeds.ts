@@ -14,7 +14,7 @@ export interface FeedHandle {
 }
 
 type Fn<T> = (v: T) => void;
-export interface LogReadArgs { stepKey: string | null; afterSeq: number; limit: number }
+export interface LogReadArgs { stepRunKey: string | null; afterSeq: number; limit: number }
 export type LogPageData = Awaited<ReturnType<NonNullable<Provider['getLogs']>>>;
 
 /**
@@ -71,7 +71,7 @@ class RunFeed {
    * was published before it listened and committed after the read.
    */
   readLog(args: LogReadArgs): Promise<LogPageData> {
-    const key = `${this.listeners}|${args.stepKey ?? ''}|${args.afterSeq}|${args.limit}`;
+    const key = `${this.listeners}|${args.stepRunKey ?? ''}|${args.afterSeq}|${args.limit}`;
     let read = this.reads.get(key);
     if (!read) {
       read = this.provider.getLogs!(this.runKey, args);

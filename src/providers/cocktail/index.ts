@@ -203,13 +203,13 @@ export class CocktailProvider implements Provider {
 
   async getLogs(
     runKey: string,
-    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+    args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     const log = await this.runLog(ref);
     if (!log) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, log.buildStepRuns);
-    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    if (args.stepRunKey) lines = lines.filter((l) => l.stepRunKey === args.stepRunKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     return {

@@ -247,14 +247,14 @@ export class QuayProvider implements Provider {
    */
   async getLogs(
     runKey: string,
-    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+    args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     if (!this.configured(ref.repo)) throw notFound('BuildRun', runKey);
     const entries = await nullIfNotFound(this.logEntries(ref));
     if (!entries) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, entries);
-    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    if (args.stepRunKey) lines = lines.filter((l) => l.stepRunKey === args.stepRunKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
