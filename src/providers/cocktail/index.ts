@@ -13,6 +13,16 @@ import {
 } from './map.js';
 import { parseCocktailOptions, type CocktailOptions } from './options.js';
 import { buildWire, imagesWire, listOf, oneOf, runLogWire, runWire, type BuildWire, type RunWire } from './wire.js';
+import { assertCallbackAllowed, CallbackDelivery, runSummary, type CallbackSettings } from '../../engine/callback.js';
+import type { ProviderPush, PushNotice } from '../types.js';
+import { CocktailCallbacks } from './push.js';
+import type { CancelState } from './map.js';
+
+/** Forwarding of users' callbacks when the config gives no `engine.callback` (its defaults). */
+const DEFAULT_CALLBACK: CallbackSettings = { attempts: 10, initialDelayMs: 2000, maxDelayMs: 300_000, timeoutMs: 10_000 };
+/** Runs whose user callback was forwarded, remembered so a repeated Cocktail callback is not forwarded again. */
+const FORWARDED_MAX = 10_000;
+const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 
 export const COCKTAIL_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_DELETE', 'BUILD_STATS',
@@ -38,6 +48,14 @@ export class CocktailProvider implements Provider {
   private readonly cacheTtlMs: number;
   /** Stats of the rows of the latest build list: the list carries them, so a list page asking `stats` costs no call per build. */
   private listedStats: { at: number; byKey: Map<string, BuildStatsData> } | null = null;
+  /** Push: our signed callback URL registered with every run, when a webhook secret and a public URL are configured. */
+  private readonly callbacks: CocktailCallbacks | null;
+  readonly push: ProviderPush | null;
+  private readonly delivery: CallbackDelivery;
+  private readonly allowPrivateHosts: readonly string[];
+  private readonly forwarded = new Set<string>();
+  /** Where the forwarding of each run's user callback stands (`callbackStatus` in the run's details). */
+  private readonly callbackStatus = new Map<string, string>();
 
   constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
     this.id = instance.id;
@@ -46,14 +64,52 @@ export class CocktailProvider implements Provider {
     this.cacheTtlMs = instance.cacheTtlMs;
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    this.client = clientForInstance(instance, deps, { headers });
+    this.client = clientForInstance(instance, deps, { headers, secrets: instance.webhook ? [instance.webhook.secret] : [] });
+    this.callbacks = instance.webhook && deps.publicUrl ? new CocktailCallbacks(this.id, instance.webhook.secret, deps.publicUrl) : null;
+    this.push = this.callbacks?.push((n) => this.settle(n)) ?? null;
+    this.allowPrivateHosts = deps.allowPrivateHosts ?? [];
+    this.delivery = new CallbackDelivery(deps.callback ?? DEFAULT_CALLBACK, this.allowPrivateHosts, deps.logger, async (runSeq, status) => {
+      this.callbackStatus.set(String(runSeq), status);
+    });
   }
 
   health(): ProviderHealthData {
     return this.client.health();
   }
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    await this.delivery.stop();
+    await this.client.close();
+  }
+
+  /** A run as shown: our registered callback URL stands for the user's own one. */
+  private runData(r: RunWire, cancel?: CancelState): RunData {
+    const run = toRunData(r, cancel);
+    if (!this.callbacks) return run;
+    const status = this.callbackStatus.get(String(r.buildRunSeq));
+    return { ...run, callbackUrl: this.callbacks.shown(r.callbackUrl), details: { ...run.details, ...(status ? { callbackStatus: status } : {}) } };
+  }
+
+  /**
+   * After Cocktail called back for a build: the build's runs are read from the API (never
+   * from the callback's body) and each ended run registered with a user callback has it
+   * POSTed once, with the run summary native runs send (retried with backoff, at least once).
+   */
+  private async settle(n: PushNotice): Promise<void> {
+    const buildSeq = parseBuildKey(n.buildKey);
+    // Queries after the callback read Cocktail again (the build list carries run counters too).
+    await this.client.invalidate('/v1/build');
+    this.listedStats = null;
+    const runs = await this.runsRaw(buildSeq, true);
+    if (!runs || !this.callbacks) return;
+    const cancels = cancelStates(runs);
+    for (const r of runs) {
+      const target = r.callbackUrl ? this.callbacks.parse(r.callbackUrl) : null;
+      const run = toRunData(r, cancels.get(r.buildRunSeq));
+      if (!target?.forward || target.buildSeq !== buildSeq || !TERMINAL.has(run.state) || this.forwarded.has(run.key)) continue;
+      if (this.forwarded.size >= FORWARDED_MAX) this.forwarded.delete(this.forwarded.values().next().value!);
+      this.forwarded.add(run.key);
+      void this.delivery.deliver(r.buildRunSeq, target.forward, { ...runSummary(run, r.buildName ?? null), buildRunSeq: r.buildRunSeq, buildSeq: r.buildSeq });
+    }
   }
 
   // ---- builds -------------------------------------------------------------------------
@@ -124,7 +180,7 @@ export class CocktailProvider implements Provider {
     const runs = await this.runsRaw(buildSeq, fresh);
     if (!runs) return null;
     const cancels = cancelStates(runs);
-    return runs.map((r) => toRunData(r, cancels.get(r.buildRunSeq)));
+    return runs.map((r) => this.runData(r, cancels.get(r.buildRunSeq)));
   }
 
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
@@ -148,15 +204,22 @@ export class CocktailProvider implements Provider {
     return runs?.find((r) => r.runType === 'BUILD') ?? null;
   }
 
+  /**
+   * With push configured, the run is registered with buildgate's own signed callback URL,
+   * which carries the user's (checked by the SSRF guard now, as for native runs): buildgate
+   * hears of the end at once and POSTs the user's callback itself.
+   */
   async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
     const buildSeq = parseBuildKey(buildKey);
+    if (this.callbacks && opts.callbackUrl) await assertCallbackAllowed(opts.callbackUrl, this.allowPrivateHosts);
+    const callbackUrl = this.callbacks ? this.callbacks.urlFor(buildSeq, opts.callbackUrl ?? null) : opts.callbackUrl ?? undefined;
     const run = await this.client.post<RunWire>(`/v1/build/run/${buildSeq}`, {
-      searchParams: { tagName: opts.tagName ?? undefined, description: opts.description ?? undefined, callbackUrl: opts.callbackUrl ?? undefined },
+      searchParams: { tagName: opts.tagName ?? undefined, description: opts.description ?? undefined, callbackUrl },
       schema: oneOf(runWire),
     });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(run);
+    return this.runData(run);
   }
 
   /**
@@ -174,7 +237,7 @@ export class CocktailProvider implements Provider {
     const cancel = await this.client.post<RunWire>(path, { schema: oneOf(runWire) });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(cancel);
+    return this.runData(cancel);
   }
 
   // ---- steps and logs -----------------------------------------------------------------
