@@ -273,3 +273,12 @@ test('a run just started is QUEUED with the upstream possibleActions', async () 
   expect(r.possibleActions).toEqual(['VIEW', 'BUILD', 'REMOVE']);
   expect(r.tagName).toMatch(/^v\d{5}$/);
 });
+
+test('a run started elsewhere is found although the build\'s run list is cached without it', async () => {
+  const p = provider({ cacheTtlMs: 60_000 });
+  expect((await p.listRuns('1', { offset: 0, limit: 50 })).items.length).toBeGreaterThan(0); // cached now
+  const other = up.state.addRun(1, { tagName: 'elsewhere' });
+  const run = await p.getRun(`1:${other.buildRunSeq}`);
+  expect(run).toMatchObject({ key: `1:${other.buildRunSeq}`, tagName: 'elsewhere' });
+  expect(await p.getRun('1:999999')).toBeNull();
+});

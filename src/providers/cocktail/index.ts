@@ -191,7 +191,10 @@ export class CocktailProvider implements Provider {
 
   private async findRun(ref: RunRef, fresh = false): Promise<RunData | null> {
     const runs = await this.runsData(ref.buildSeq, fresh);
-    return runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
+    const run = runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
+    // A run missing from a cached list may be newer than the list (started elsewhere): ask Cocktail once more.
+    if (!run && runs && !fresh) return this.findRun(ref, true);
+    return run;
   }
 
   // async: a malformed key must reject (BAD_USER_INPUT), not throw inside a DataLoader batch.
