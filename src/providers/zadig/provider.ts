@@ -1,4 +1,4 @@
-import { actionNotAllowed, badInput, notFound, unsupported } from '../../errors.js';
+import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamError } from '../../errors.js';
 import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, Page, PageArgs, Provider,
   ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
@@ -128,8 +128,8 @@ export class ZadigProvider implements Provider {
       // Read in small batches, newest first, and stop as soon as enough runs are found.
       const batch = Math.max(DETAIL_BATCH, want);
       for (let i = 0; i < summaries.length && out.length < want; i += batch) {
-        const details = await Promise.all(summaries.slice(i, i + batch).map((s) => this.api.getTask(t.workflowKey, s.task_id)));
-        for (const d of details) if (d && d.project_key === ref.projectKey && m.builtModule(d, services)) out.push(d);
+        const details = await Promise.all(summaries.slice(i, i + batch).map(async (s) => this.readableTask(t.workflowKey, s.task_id, await this.api.getTask(t.workflowKey, s.task_id))));
+        for (const d of details) if (d.project_key === ref.projectKey && m.builtModule(d, services)) out.push(d);
       }
       const end = summaries.length < size || seen >= r.total;
       if (out.length >= want) return { tasks: out, complete: false };
@@ -261,10 +261,27 @@ export class ZadigProvider implements Provider {
     if (!b) throw notFound('Build', key);
     return b;
   }
+  /**
+   * A task the workflow lists, as its detail reads: one Zadig lists but will not show, or whose
+   * build job cannot be read, is an error naming it (which modules it built cannot be told,
+   * so leaving it out would drop a run silently).
+   */
+  private readableTask(workflowKey: string, taskId: number, task: ZadigTask | null): ZadigTask {
+    if (!task) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id, `task ${taskId} of workflow ${workflowKey} is listed but cannot be read`, { id: String(taskId) });
+    }
+    const job = m.unreadableBuildJob(task);
+    if (job !== null) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id, `task ${taskId} of workflow ${workflowKey}: job ${job} has no readable zadig-build spec, so the modules it built are unknown`, { id: String(taskId) });
+    }
+    return task;
+  }
+
   private async task(key: string, fresh = false): Promise<{ task: ZadigTask; ref: m.RunRef } | null> {
     const ref = m.parseRunKey(key);
     if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
-    const task = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
+    const read = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
+    const task = read && this.readableTask(ref.workflowKey, ref.taskId, read);
     if (!task || task.project_key !== ref.projectKey) return null;
     // A task of the workflow that built another module is not a run of this one.
     const item = await this.findBuild(m.buildKey(ref));
