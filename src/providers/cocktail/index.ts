@@ -1,4 +1,5 @@
-import { actionNotAllowed, ErrorCode, notFound } from '../../errors.js';
+import { z } from 'zod';
+import { actionNotAllowed, ErrorCode, notFound, UpstreamError } from '../../errors.js';
 import { validateBuildInput } from '../build-rules.js';
 import type { ProviderFactory, ProviderInstanceConfig, ProviderDeps } from '../factory.js';
 import type {
@@ -114,29 +115,54 @@ export class CocktailProvider implements Provider {
 
   // ---- builds -------------------------------------------------------------------------
 
-  private buildsRaw(): Promise<BuildWire[]> {
-    return this.client.get('/v1/build', { searchParams: { accountSeq: this.options.accountSeq }, schema: listOf(buildWire) });
+  /** The build list, each row read on its own: a row that cannot be read is an error naming it, not the end of the whole list. */
+  private async buildsRaw(): Promise<Array<BuildWire | UpstreamError>> {
+    const rows = await this.client.get('/v1/build', { searchParams: { accountSeq: this.options.accountSeq }, schema: z.array(z.unknown()) });
+    return rows.map((row, i) => {
+      const r = buildWire.safeParse(row);
+      if (r.success) return r.data;
+      const seq = (row as { buildSeq?: unknown } | null)?.buildSeq;
+      const id = typeof seq === 'number' || typeof seq === 'string' ? String(seq) : null;
+      const issue = r.error.issues[0]!;
+      return new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id,
+        `build ${id ?? `#${i + 1}`} of the build list cannot be read: ${issue.path.join('.') || '(row)'}: ${issue.message}`, id ? { id } : {});
+    });
   }
   private buildRaw(buildSeq: number, fresh = false): Promise<BuildWire | null> {
     return nullIfNotFound(this.client.get<BuildWire>(`/v1/build/${buildSeq}`, { schema: oneOf(buildWire), cache: !fresh }));
   }
 
+  /**
+   * Unpaged upstream: filtered, sorted and paged here. Rows that cannot be read — a malformed
+   * list row, or (filtering by last run state) a build whose runs cannot be read — are errors
+   * naming them (every page carries them), and totalCount counts them: rows + errors.
+   */
   async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
-    let builds = await this.buildsRaw();
+    const rows = await this.buildsRaw();
+    let builds = rows.filter((b): b is BuildWire => !(b instanceof UpstreamError));
+    const errors: UpstreamError[] = rows.filter((b): b is UpstreamError => b instanceof UpstreamError);
     if (this.cacheTtlMs > 0) this.listedStats = { at: Date.now(), byKey: new Map(builds.map((b) => [String(b.buildSeq), toBuildStats(b)])) };
     const needle = args.filter?.nameContains?.toLowerCase();
     if (needle) builds = builds.filter((b) => b.buildName.toLowerCase().includes(needle));
     const states = args.filter?.lastRunStates;
     if (states?.length) {
-      const latest = await Promise.all(builds.map((b) => this.latestRun(String(b.buildSeq))));
-      builds = builds.filter((_b, i) => latest[i] && states.includes(latest[i]!.state));
+      const latest = await Promise.all(builds.map(async (b) => {
+        const runs = await this.runsData(b.buildSeq).catch((e: unknown) => e as Error);
+        if (runs instanceof UpstreamError) return new UpstreamError(runs.code, this.id, `the runs of build ${b.buildSeq} cannot be read: ${runs.message.replace(/^\[[^\]]*\] /, '')}`, { id: String(b.buildSeq) });
+        if (runs instanceof Error) throw runs;
+        if (runs === null) return new UpstreamError(ErrorCode.UPSTREAM_NOT_FOUND, this.id, `build ${b.buildSeq} is listed but its runs are not found`, { id: String(b.buildSeq) });
+        return runs.find((r) => r.runType === 'BUILD') ?? null;
+      }));
+      errors.push(...latest.filter((l): l is UpstreamError => l instanceof UpstreamError));
+      builds = builds.filter((_b, i) => { const l = latest[i]; return l && !(l instanceof UpstreamError) && states.includes(l.state); });
     }
     const data = builds.map(toBuildData);
     const stats = new Map(builds.map((b) => [String(b.buildSeq), toBuildStats(b).latestExecTime]));
     const dir = args.order === 'DESC' ? -1 : 1;
     if (args.sort === 'LAST_RUN_TIME') data.sort((a, b) => dir * byTime(stats.get(a.key), stats.get(b.key)));
     else if (args.sort === 'NAME') data.sort((a, b) => dir * a.name.localeCompare(b.name));
-    return page(data, args);
+    const paged = page(data, args);
+    return errors.length ? { ...paged, totalCount: data.length + errors.length, errors } : paged;
   }
 
   async getBuild(key: string): Promise<BuildData | null> {
