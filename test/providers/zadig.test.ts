@@ -188,6 +188,21 @@ describe('runs', () => {
     expect(await p.getRun(api.key.replace('api-build', 'worker-build'))).toBeNull();
   });
 
+  test('never silently: a build module row that cannot be read is an error naming it; rows + errors = the page', async () => {
+    const p = make();
+    z.fake.fault({ kind: 'wrongType', path: /^\/openapi\/build$/, times: Infinity, mutate: (b) => { if (b.builds?.[1]) b.builds[1].target_services = 'x'; } });
+    const page = await p.listBuilds({ offset: 0, limit: 10 });
+    expect(page.items.map((b) => b.key)).toEqual(['demo/api-build', 'demo/worker-build', 'demo/broken-build']);
+    expect(page.errors?.map((e) => [(e as UpstreamError).code, (e as UpstreamError).extensions.id])).toEqual([['UPSTREAM_BAD_RESPONSE', 'demo/web-build']]);
+    expect(page.totalCount).toBe(page.items.length + page.errors!.length);
+    const named = await p.listBuilds({ offset: 0, limit: 10, sort: 'NAME' });
+    expect(named.errors).toHaveLength(1);
+    expect(named.totalCount).toBe(named.items.length + 1);
+    // Asked for by key, the unreadable module is that error, not "no such module".
+    expect((await caught(p.getBuild('demo/web-build'))).extensions.id).toBe('demo/web-build');
+    expect(await p.getBuild('demo/none')).toBeNull();
+  });
+
   test('never silently: a listed task whose build job cannot be read is an error naming it, not a run left out', async () => {
     const p = make();
     const first = await p.runBuild('demo/api-build', {});

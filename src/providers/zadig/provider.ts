@@ -51,17 +51,23 @@ export class ZadigProvider implements Provider {
       const p = projects[0]!.projectKey;
       const page = await pageWindow(args.offset, args.limit, BUILD_PAGE_MAX, async (i, size) => {
         const r = await this.api.listBuilds(p, i + 1, size);
-        return { items: r.builds ?? [], total: r.total };
+        return { items: r.builds, total: r.total };
       });
-      return { ...page, items: page.items.map(m.buildFromListItem) };
+      // Unreadable rows keep their place in the page as errors naming them: rows + errors = the page, totalCount = Zadig's total.
+      const errors = page.items.filter((b): b is UpstreamError => b instanceof UpstreamError);
+      const items = page.items.filter((b): b is ZadigBuildListItem => !(b instanceof UpstreamError)).map(m.buildFromListItem);
+      return { ...page, items, ...(errors.length ? { errors } : {}) };
     }
     // Several projects, a name filter or a sort: Zadig can do none of these, so gather and page here.
-    let all = (await Promise.all(projects.map((p) => this.allBuilds(p.projectKey)))).flat().map(m.buildFromListItem);
+    const rows = (await Promise.all(projects.map((p) => this.allRows(p.projectKey)))).flat();
+    const errors = rows.filter((b): b is UpstreamError => b instanceof UpstreamError);
+    let all = rows.filter((b): b is ZadigBuildListItem => !(b instanceof UpstreamError)).map(m.buildFromListItem);
     const needle = args.filter?.nameContains?.toLowerCase();
     if (needle) all = all.filter((b) => b.name.toLowerCase().includes(needle));
     if (args.sort === 'NAME') all.sort((a, b) => a.name.localeCompare(b.name) * (args.order === 'DESC' ? -1 : 1));
     const items = all.slice(args.offset, args.offset + args.limit);
-    return { items, totalCount: all.length, hasMore: args.offset + items.length < all.length };
+    // Rows that cannot be read cannot be filtered or sorted: every page names them, and totalCount counts them.
+    return { items, totalCount: all.length + errors.length, hasMore: args.offset + items.length < all.length, ...(errors.length ? { errors } : {}) };
   }
 
   async getBuild(key: string): Promise<BuildData | null> {
@@ -243,17 +249,25 @@ export class ZadigProvider implements Provider {
     const o = p.builds[ref.buildName];
     return { workflowKey: o?.workflowKey ?? p.workflowKey, jobName: o?.jobName ?? p.jobName, registry: p.registry };
   }
-  private async allBuilds(projectKey: string): Promise<ZadigBuildListItem[]> {
+  private async allRows(projectKey: string): Promise<Array<ZadigBuildListItem | UpstreamError>> {
     return allPages(BUILD_PAGE_MAX, async (i, size) => {
       const r = await this.api.listBuilds(projectKey, i + 1, size);
-      return { items: r.builds ?? [], total: r.total };
+      return { items: r.builds, total: r.total };
     });
   }
-  /** Zadig has no "get one module" call without its service names, so find it in the list. */
+  /**
+   * Zadig has no "get one module" call without its service names, so find it in the list; a
+   * row of that name that cannot be read is its error, not "no such module".
+   */
   private async findBuild(key: string): Promise<ZadigBuildListItem | null> {
     const ref = m.parseBuildKey(key);
     if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
-    return (await this.allBuilds(ref.projectKey)).find((b) => b.name === ref.buildName) ?? null;
+    const rows = await this.allRows(ref.projectKey);
+    const found = rows.find((b): b is ZadigBuildListItem => !(b instanceof UpstreamError) && b.name === ref.buildName);
+    if (found) return found;
+    const unreadable = rows.find((b): b is UpstreamError => b instanceof UpstreamError && b.extensions.id === key);
+    if (unreadable) throw unreadable;
+    return null;
   }
   private async mustGet(projectKey: string, name: string): Promise<BuildData> {
     const key = m.buildKey({ projectKey, buildName: name });
