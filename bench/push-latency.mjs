@@ -84,13 +84,13 @@ await Promise.all(Array.from({ length: RUNS }, async (_, i) => {
 
 // Cocktail: runs started through the push gateway (so Cocktail holds its callback URL), 97 ms apart.
 const buildId = toGlobalId('cocktail', 'Build', '1');
-const mutation = 'mutation($b: ID!) { runBuild(buildId: $b) { id } }';
+const mutation = 'mutation($i: RunBuildInput!) { runBuild(input: $i) { errors { message } run { id } } }';
 const started = [];
 for (let i = 0; i < RUNS; i++) {
-  const res = await fetch(pushGw.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: mutation, variables: { b: buildId } }) });
+  const res = await fetch(pushGw.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: mutation, variables: { i: { buildId } } }) });
   const body = await res.json();
-  if (!body.data?.runBuild) throw new Error(`runBuild: ${JSON.stringify(body.errors)}`);
-  const runId = body.data.runBuild.id;
+  if (!body.data?.runBuild?.run) throw new Error(`runBuild: ${JSON.stringify(body.errors ?? body.data?.runBuild?.errors)}`);
+  const runId = body.data.runBuild.run.id;
   const runSeq = Number(fromGlobalId(runId, 'BuildRun').key.split(':')[1]);
   const run = cocktail.state.runs.get(runSeq);
   if (!run) throw new Error(`run ${runId} (${runSeq}) not in the fake`);

@@ -37,6 +37,12 @@ export const configSchema = z.strictObject({
      * unless that is a wildcard (0.0.0.0, ::), when no callback is registered.
      */
     publicUrl: z.url().optional(),
+    /**
+     * Host names (the Host header, port left out) this gateway answers besides loopback names;
+     * `*`: any. Bound to loopback, other names get HTTP 403 (DNS rebinding); bound elsewhere,
+     * an empty list answers every name.
+     */
+    allowedHosts: z.array(z.string()).default([]),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
     /** graphql-ws on /graphql (see src/server/ws-transport.ts). */

@@ -100,8 +100,10 @@ describe('push: Quay notifications and Cocktail callbacks', () => {
 
   it('a Cocktail run gets buildgate\'s signed callback; its end arrives at once and the user\'s callback is forwarded', async () => {
     const buildId = toGlobalId('cocktail-p', 'Build', '1');
-    const started = (await gw.gql('mutation($b: ID!, $cb: String) { runBuild(buildId: $b, callbackUrl: $cb) { id callbackUrl } }', { b: buildId, cb: rx.url })) as any;
-    expect(started.errors).toBeUndefined();
+    const res = (await gw.gql('mutation($i: RunBuildInput!) { runBuild(input: $i) { errors { message } run { id callbackUrl } } }', { i: { buildId, callbackUrl: rx.url } })) as any;
+    expect(res.errors).toBeUndefined();
+    expect(res.data.runBuild.errors).toEqual([]);
+    const started = { data: { runBuild: res.data.runBuild.run } };
     // Shown as the user gave it; Cocktail holds buildgate's URL, signed, without the secret.
     expect(started.data.runBuild.callbackUrl).toBe(rx.url);
     const runSeq = Math.max(...cocktail.state.runs.keys());
