@@ -199,3 +199,36 @@ async function waitFor(ok: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('push across replicas', () => {
+  const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let quay: Quay;
+  let a: TestGateway;
+  let b: TestGateway;
+  beforeAll(async () => {
+    quay = await startFakeQuay({ phaseMs: 150, seed: false });
+    quay.state.repos.set('demo/web', { description: 'replicated', isPublic: true });
+    const config = {
+      redis: { url: REDIS_URL },
+      live: { pollMs: POLL, pollIdleMs: POLL },
+      providers: [{ id: 'quay-r', kind: 'QUAY' as const, baseUrl: quay.url, options: { token: quay.token, repositories: ['demo/web'] }, webhook: { secret: QUAY_SECRET } }],
+    };
+    a = await startGateway({ database: 'postgres', config });
+    b = await startGateway({ pgSchema: a.pgSchema, config });
+    for (const event of QUAY_BUILD_EVENTS) {
+      await fetch(`${quay.url}/api/v1/repository/demo/web/notification/`, {
+        method: 'POST', headers: { authorization: `Bearer ${quay.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event, method: 'webhook', config: { url: `${hook(a, 'quay-r')}?token=${QUAY_SECRET}` }, eventConfig: {} }),
+      });
+    }
+  }, 30_000);
+  afterAll(async () => { await b?.close(); await a?.close(); await quay?.close(); });
+
+  it('a notification received by replica A wakes the poller of a subscriber on replica B', async () => {
+    const build = quay.state.addBuild('demo/web', { tags: ['replicated'], t0: Date.now() + 400 });
+    const runId = toGlobalId('quay-r', 'BuildRun', `demo/web/${build.uuid}`);
+    const doneAt = await firstState(b.ws(), runId, 'DONE', 10_000);
+    expect(doneAt - (build.t0 + 6 * quay.state.phaseMs)).toBeLessThan(1500);
+    expect(quay.state.sent.filter((s) => s.buildId === build.uuid).every((s) => s.url.startsWith(hook(a, 'quay-r')) && s.status === 202)).toBe(true);
+  }, 20_000);
+});
