@@ -125,6 +125,24 @@ describe('push: Quay notifications and Cocktail callbacks', () => {
     expect(run.data.run.callbackUrl).toBe(rx.url);
   }, 20_000);
 
+  it('a canceled Cocktail run whose cancel is still pending when Cocktail calls back has the user\'s callback forwarded once it is CANCELED', async () => {
+    const buildId = toGlobalId('cocktail-p', 'Build', '1');
+    const res = (await gw.gql('mutation($i: RunBuildInput!) { runBuild(input: $i) { run { id } } }', { i: { buildId, callbackUrl: rx.url } })) as any;
+    const runId = res.data.runBuild.run.id as string;
+    const runSeq = Math.max(...cocktail.state.runs.keys());
+    await waitFor(() => cocktail.state.view(cocktail.state.runs.get(runSeq)!).possibleActions.includes('CANCEL'));
+    const canceled = (await gw.gql('mutation($i: CancelRunInput!) { cancelRun(input: $i) { errors { message } } }', { i: { runId } })) as any;
+    expect(canceled.data.cancelRun.errors).toEqual([]);
+    // Cocktail's CANCEL run finishes 2.5 s after the canceled run ends (and calls back): the run is CANCELED only then.
+    const cancelRun = [...cocktail.state.runs.values()].find((r) => r.runType === 'CANCEL' && r.refBuildRunSeq === runSeq)!;
+    cancelRun.t0 += 2500;
+    const before = rx.got.length;
+    await waitFor(() => cocktail.state.callbacks.some((c) => c.buildRunSeq === runSeq), 5000);
+    await waitFor(() => rx.got.length > before, 12_000);
+    expect(rx.got.at(-1)!.body).toMatchObject({ buildRunSeq: runSeq, runState: 'CANCELED' });
+    expect(rx.got.at(-1)!.at - cocktail.state.endAt(cocktail.state.runs.get(runSeq)!)).toBeGreaterThan(2000);
+  }, 30_000);
+
   it('refused webhooks answer 404 / 401 / 400 / 413 / 405 and touch nothing', async () => {
     const b = quay.state.addBuild('demo/web', { tags: ['watched'], t0: Date.now() + 60_000 }); // queued for a minute
     const runId = toGlobalId('quay-p', 'BuildRun', `demo/web/${b.uuid}`);

@@ -24,6 +24,9 @@ const DEFAULT_CALLBACK: CallbackSettings = { attempts: 10, initialDelayMs: 2000,
 /** Runs whose user callback was forwarded, remembered so a repeated Cocktail callback is not forwarded again. */
 const FORWARDED_MAX = 10_000;
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+/** Reads again after a callback while a run's cancel is pending: how often, how many times. */
+const SETTLE_RETRY_MS = 2000;
+const SETTLE_RETRIES = 5;
 
 export const COCKTAIL_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_DELETE', 'BUILD_STATS',
@@ -57,6 +60,9 @@ export class CocktailProvider implements Provider {
   private readonly forwarded = new Set<string>();
   /** Where the forwarding of each run's user callback stands (`callbackStatus` in the run's details). */
   private readonly callbackStatus = new Map<string, string>();
+  private readonly settleRetries = new Set<NodeJS.Timeout>();
+  private readonly logger: ProviderDeps['logger'];
+  private closing = false;
 
   constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
     this.id = instance.id;
@@ -69,6 +75,7 @@ export class CocktailProvider implements Provider {
     this.callbacks = instance.webhook && deps.publicUrl ? new CocktailCallbacks(this.id, instance.webhook.secret, deps.publicUrl) : null;
     this.push = this.callbacks?.push((n) => this.settle(n)) ?? null;
     this.allowPrivateHosts = deps.allowPrivateHosts ?? [];
+    this.logger = deps.logger;
     this.delivery = new CallbackDelivery(deps.callback ?? DEFAULT_CALLBACK, this.allowPrivateHosts, deps.logger, async (runSeq, status) => {
       this.callbackStatus.set(String(runSeq), status);
     });
@@ -78,6 +85,9 @@ export class CocktailProvider implements Provider {
     return this.client.health();
   }
   async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.settleRetries) clearTimeout(t);
+    this.settleRetries.clear();
     await this.delivery.stop();
     await this.client.close();
   }
@@ -95,7 +105,7 @@ export class CocktailProvider implements Provider {
    * from the callback's body) and each ended run registered with a user callback has it
    * POSTed once, with the run summary native runs send (retried with backoff, at least once).
    */
-  private async settle(n: PushNotice): Promise<void> {
+  private async settle(n: PushNotice, attempt = 0): Promise<void> {
     const buildSeq = parseBuildKey(n.buildKey);
     // Queries after the callback read Cocktail again (the build list carries run counters too).
     await this.client.invalidate('/v1/build');
@@ -103,13 +113,28 @@ export class CocktailProvider implements Provider {
     const runs = await this.runsRaw(buildSeq, true);
     if (!runs || !this.callbacks) return;
     const cancels = cancelStates(runs);
+    let cancelPending = false;
     for (const r of runs) {
       const target = r.callbackUrl ? this.callbacks.parse(r.callbackUrl) : null;
       const run = toRunData(r, cancels.get(r.buildRunSeq));
-      if (!target?.forward || target.buildSeq !== buildSeq || !TERMINAL.has(run.state) || this.forwarded.has(run.key)) continue;
+      if (!target?.forward || target.buildSeq !== buildSeq || this.forwarded.has(run.key)) continue;
+      if (!TERMINAL.has(run.state)) {
+        if (r.runState === 'DONE' || r.runState === 'ERROR') cancelPending = true;
+        continue;
+      }
       if (this.forwarded.size >= FORWARDED_MAX) this.forwarded.delete(this.forwarded.values().next().value!);
       this.forwarded.add(run.key);
       void this.delivery.deliver(r.buildRunSeq, target.forward, { ...runSummary(run, r.buildName ?? null), buildRunSeq: r.buildRunSeq, buildSeq: r.buildSeq });
+    }
+    // Cocktail ended a run whose cancel is still pending (it is CANCELED only once its CANCEL run is
+    // DONE, and Cocktail calls back once): read again shortly rather than never forward its callback.
+    if (cancelPending && attempt < SETTLE_RETRIES && !this.closing) {
+      const t = setTimeout(() => {
+        this.settleRetries.delete(t);
+        this.settle(n, attempt + 1).catch((e: unknown) => this.logger.warn({ err: e, buildKey: n.buildKey }, 'forwarding run callbacks failed'));
+      }, SETTLE_RETRY_MS);
+      t.unref();
+      this.settleRetries.add(t);
     }
   }
 
