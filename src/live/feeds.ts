@@ -34,7 +34,7 @@ class RunFeed {
   private listeners = 0;
   private readonly reads = new Map<string, Promise<LogPageData>>();
 
-  constructor(hub: LiveChannels, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
+  constructor(hub: LiveChannels, readonly provider: Provider, readonly runKey: string, onError: (e: Error) => void) {
     const id = `${provider.id}:${runKey}`;
     const each = <T>(set: Set<Fn<T>>, v: T) => {
       for (const f of set) {
@@ -142,6 +142,17 @@ export class Feeds {
       subscribers += f.refs;
     }
     return { feeds: this.map.size, pollers, subscribers };
+  }
+
+  /**
+   * A webhook said a run of `buildKey` changed: its poller (runKey given), or those of the
+   * build's watched runs, read the upstream now instead of at the next interval.
+   */
+  wake(providerId: string, buildKey: string, runKey: string | null): void {
+    for (const f of this.map.values()) {
+      if (f.provider.id !== providerId || !f.poller) continue;
+      if (runKey !== null ? f.runKey === runKey : (f.poller.buildKey ?? buildKey) === buildKey) f.poller.wake();
+    }
   }
 
   /** The poller of a watched upstream run, if any. */
