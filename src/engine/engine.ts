@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
+import type { Instruments } from '../metrics/instruments.js';
 import type { BuildData, BuildStepData, RunBuildOptions, RunData, RunRemovalData, StepRunData } from '../model.js';
 import type { BuildStore } from '../store/build-store.js';
 import { maskSecrets } from '../secrets/mask.js';
@@ -64,6 +65,7 @@ export class Engine {
     private readonly live: LiveHub,
     private readonly logger: Logger,
     private readonly executors: StepExecutors,
+    private readonly instruments?: Instruments,
   ) {
     this.runs = new RunStore(store, builds.box);
     this.supervisor = new Supervisor(store, logger);
@@ -292,7 +294,10 @@ export class Engine {
   private async executeSteps(runId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
     const runKey = String(runId);
     let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
-    const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
+    const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => {
+      this.instruments?.logLinesIngested(lines.length);
+      this.live.logLines(PROVIDER, runKey, lines);
+    });
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
     let failure: { step: StepRunData; error: string } | null = null;
     let sourceRevision: string | null = null;

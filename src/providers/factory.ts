@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
+import type { Instruments } from '../metrics/instruments.js';
 import type { Provider } from './types.js';
 import type { BreakerOptions } from './upstream/client.js';
 
@@ -30,6 +31,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** Private hosts that URLs found in upstream answers (e.g. Quay logs_url) may point to (SSRF guard). */
   allowPrivateHosts?: readonly string[];
+  /** The gateway's metrics (upstream requests, cache lookups); absent: not counted. */
+  instruments?: Instruments;
 }
 
 export type ProviderFactory = (instance: ProviderInstanceConfig, deps: ProviderDeps) => Provider;

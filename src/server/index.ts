@@ -20,6 +20,7 @@ import { seedDemoBuilds } from '../store/demo.js';
 import { openMigratedStore } from '../store/open.js';
 import { openSecrets, type SecretBox } from '../store/crypto.js';
 import { createMetrics } from '../metrics/index.js';
+import { Instruments } from '../metrics/instruments.js';
 import { createLogger } from './logger.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
@@ -85,10 +86,11 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     await store.close(); // a wrong key stops the start without leaving the pool open
     throw e;
   }
-  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
+  const instruments = new Instruments();
+  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error'), instruments });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema, instruments);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   const security = new Security(config, store, logger);
   await security.rateLimits.ready();
@@ -117,7 +119,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     },
   };
 
-  const metrics = createMetrics(config, { store, registry, live });
+  const metrics = createMetrics(config, { store, registry, live, ws: () => ws.stats(), instruments });
   const { plugins: pipelinePlugins, ...pipelineOptions } = pipeline.apollo(config.limits.batchedRequests);
   const apollo = new ApolloServer<Context>({
     schema,
