@@ -5,6 +5,8 @@ import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
 import type { Instruments } from '../metrics/instruments.js';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { failed, startSpan, traced, withSpan } from '../tracing/index.js';
 import type { BuildData, BuildStepData, RunBuildOptions, RunData, RunRemovalData, StepRunData } from '../model.js';
 import type { BuildStore } from '../store/build-store.js';
 import { maskSecrets } from '../secrets/mask.js';
@@ -284,9 +286,15 @@ export class Engine {
       fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
       this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runId),
     ]);
+    // A trace of its own (linked to the operation that started it): a run outlives that request.
+    const span = startSpan('native run', { 'buildgate.run.id': runKey, 'buildgate.build.id': build.key, 'buildgate.build.name': build.name }, { root: true });
     try {
-      await this.executeSteps(runId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
+      await withSpan(span, () => this.executeSteps(runId, build, signal, entry, workspace, temp.path, secrets, stepRuns));
+    } catch (e) {
+      failed(span, e);
+      throw e;
     } finally {
+      span?.end();
       await temp.release().catch((e) => this.logger.warn({ err: e, runId }, 'could not remove a run\'s temp dir'));
     }
   }
@@ -317,12 +325,16 @@ export class Engine {
       writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
       let result: StepResult;
       try {
-        result = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
-          runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
-          log: (stream, text, partial) => writer.line(sid, stream, text, partial),
-          build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
-          env: this.env,
-        }));
+        result = await traced(`step ${step.stepType}`, () => ({ 'buildgate.step.id': step.key, 'buildgate.step.order': step.stepOrder, 'buildgate.step.type': step.stepType }), async (span) => {
+          const r = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
+            runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
+            log: (stream, text, partial) => writer.line(sid, stream, text, partial),
+            build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
+            env: this.env,
+          }));
+          if (!r.ok) failed(span, new Error(maskSecrets(r.error ?? 'step failed', secrets)));
+          return r;
+        });
       } catch (e) {
         result = { ok: false, error: (e as Error).message };
       }
@@ -362,6 +374,9 @@ export class Engine {
         digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
       });
     }
+    const runSpan = trace.getActiveSpan();
+    runSpan?.setAttribute('buildgate.run.state', state);
+    if (state === 'ERROR') runSpan?.setStatus({ code: SpanStatusCode.ERROR, message: storeError ?? failure?.error ?? 'run failed' });
     run = await this.setRun(runId, {
       state, end_time: end, source_revision: sourceRevision,
       error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,

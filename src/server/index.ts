@@ -22,6 +22,9 @@ import { openSecrets, type SecretBox } from '../store/crypto.js';
 import { createMetrics } from '../metrics/index.js';
 import { Instruments } from '../metrics/instruments.js';
 import { createLogger } from './logger.js';
+import { startTracing, type Tracing } from '../tracing/sdk.js';
+import { tracingOn } from '../tracing/index.js';
+import { httpOperationSpan, operationSpanPlugin } from './tracing.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
 import { packageRoot } from './package-root.js';
@@ -78,6 +81,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 }
 
 async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
+  // Process-wide, so only when nothing (a test's exporter) started it already.
+  const { otlpEndpoint, headers, serviceName, sampleRatio } = config.tracing;
+  const tracing: Tracing | null = otlpEndpoint && !tracingOn()
+    ? await startupStep('cannot start tracing', 'tracing.otlpEndpoint', () => startTracing({ otlpEndpoint, headers, serviceName, sampleRatio }))
+    : null;
+  const traced = tracingOn();
   const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   let secrets: SecretBox;
   try {
@@ -137,6 +146,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
       partialErrorsPlugin,
       metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
+      ...(traced ? [operationSpanPlugin] : []),
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
         : ApolloServerPluginLandingPageDisabled(),
@@ -174,6 +184,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   app.use('/graphql',
     security.http, // 401 before the body is even read
     express.json({ limit: config.server.bodyLimit }),
+    ...(traced ? [httpOperationSpan] : []),
     expressMiddleware(apollo, { context: async ({ res }) => newContext(String(res.locals.requestId), res.locals.principal as Principal) }));
   // Malformed JSON / oversized bodies: a GraphQL-shaped 4xx, never a 500 or an HTML page.
   app.use((err: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -200,6 +211,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     await closeProviders(); // shared cache connection, demo upstream servers
     await security.close();
     await store.close();
+    await tracing?.shutdown();
     logger.info('buildgate stopped');
   })());
   return { url, port: addr.port, services, store, close };

@@ -14,6 +14,8 @@ import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.j
 import type { Context } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import type { OperationPipeline } from './pipeline.js';
+import { tracingOn } from '../tracing/index.js';
+import { wsOperationSpan } from './tracing.js';
 import { hostAllowed } from './host-guard.js';
 
 /** Interval of graphql-ws keep-alive pings; a socket that does not pong within it is dropped. */
@@ -112,6 +114,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
 
   /** Operations the pipeline refused with errors that belong in their result (see OperationRefusal.asResult). */
   const resultErrors = new WeakMap<object, readonly GraphQLError[]>();
+  // Spans only when tracing is on at start: otherwise graphql-ws calls execute and subscribe directly.
+  const traceWs = <F extends (args: ExecutionArgs) => unknown>(fn: F): F => (tracingOn() ? wsOperationSpan(fn) : fn);
   const shared = sharedSubscribe((ctx) => { const p = (ctx as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; });
 
   const server = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
@@ -167,9 +171,9 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       const variables = payload.variables;
       return { schema, document: checked.document, operationName: payload.operationName, contextValue, variableValues: variables && typeof variables === 'object' ? variables : undefined };
     },
-    execute: (args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args),
+    execute: traceWs((args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args)),
     // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: (args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : shared(args),
+    subscribe: traceWs((args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : shared(args)),
     onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
       ? { ...result, errors: result.errors.map(pipeline.formatWsError) }
       : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,

@@ -40,10 +40,14 @@ export function traced<T>(name: string, attributes: Attributes | (() => Attribut
   });
 }
 
-/** Starts a span without making it current (its end is the caller's), or null when off. */
-export function startSpan(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL, root = false): Span | null {
+/**
+ * Starts a span without making it current (its end is the caller's), or null when off.
+ * `root`: a trace of its own, linked to the current span (work that outlives the request that started it).
+ */
+export function startSpan(name: string, attributes: Attributes, opts: { kind?: SpanKind; root?: boolean } = {}): Span | null {
   if (!on) return null;
-  return tracer().startSpan(name, { kind, attributes, root });
+  const current = opts.root ? trace.getActiveSpan()?.spanContext() : undefined;
+  return tracer().startSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes, root: opts.root, links: current ? [{ context: current }] : [] });
 }
 
 /** Runs `fn` with `span` as the current span (so spans and log lines inside it are its children). */
