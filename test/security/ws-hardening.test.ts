@@ -208,7 +208,7 @@ describe.each(['sqlite', 'postgres'] as const)('credentials checked again on ope
     const w = await watch(k.auth.authorization!);
     const other = await watch((await createKey(gw, 'viewer')).auth.authorization!);
     const t0 = Date.now();
-    const r = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', variables: { id: k.id } }, admin.auth);
+    const r = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { apiKey { id } } }', variables: { id: k.id } }, admin.auth);
     expect(r.json.errors).toBeUndefined();
     expect(await w.closed).toBe(4403);
     expect(Date.now() - t0).toBeLessThan(1000);

@@ -44,10 +44,10 @@ describe('metrics at /metrics', () => {
   };
 
   it('counts operations, upstream requests, cache, websockets, log lines, fan-out and runs after a known workload', async () => {
-    const build = await gw.gql(`mutation CreateBuild { createBuild(input: { name: "m", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "sleep 1; echo hi; sleep 1; echo bye" } }] }) { id } }`);
+    const build = await gw.gql(`mutation CreateBuild { createBuild(input: { build: { name: "m", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "sleep 1; echo hi; sleep 1; echo bye" } }] } }) { build { id } } }`);
     expect(build.errors).toBeUndefined();
-    const run = await gw.gql<any, any>(`mutation Run($id: ID!) { runBuild(buildId: $id) { id } }`, { id: (build.data as any).createBuild.id });
-    const runId = run.data.runBuild.id;
+    const run = await gw.gql<any, any>(`mutation Run($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: (build.data as any).createBuild.build.id });
+    const runId = run.data.runBuild.run.id;
     // Watched live over one websocket: its log (lines arrive while it runs: fan-out lag) and its state.
     const ws = gw.ws();
     const log: any[] = [];
@@ -120,11 +120,11 @@ describe('metrics at /metrics', () => {
     try {
       const ids: string[] = [];
       for (const host of [null, 'ci-a:8080', 'ci-a:8080']) {
-        const b = await one.gql<any, any>(`mutation B($host: String) { createBuild(input: { name: "q", buildServerHost: $host, steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "sleep 5" } }] }) { id } }`, { host });
+        const b = await one.gql<any, any>(`mutation B($host: String) { createBuild(input: { build: { name: "q", buildServerHost: $host, steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "sleep 5" } }] } }) { build { id } } }`, { host });
         expect(b.errors).toBeUndefined();
-        ids.push(b.data.createBuild.id);
+        ids.push(b.data.createBuild.build.id);
       }
-      for (const id of ids) expect((await one.gql<any, any>(`mutation R($id: ID!) { runBuild(buildId: $id) { id } }`, { id })).errors).toBeUndefined();
+      for (const id of ids) expect((await one.gql<any, any>(`mutation R($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id })).errors).toBeUndefined();
       const text = await (await fetch(one.url.replace(/\/graphql$/, '/metrics'))).text();
       expect(sample(text, 'buildgate_native_queue_depth', { build_server_host: 'ci-a:8080' })).toBe(2);
       expect(sample(text, 'buildgate_native_queue_depth', { build_server_host: 'default' })).toBeUndefined();

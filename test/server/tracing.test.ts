@@ -91,12 +91,12 @@ describe('traces', () => {
   });
 
   it('one native run: a trace of its own, linked to RunBuild, a span per engine step', async () => {
-    const build = await gw.gql<any, any>(`mutation { createBuild(input: { name: "traced", steps: [
+    const build = await gw.gql<any, any>(`mutation { createBuild(input: { build: { name: "traced", steps: [
       { stepOrder: 1, stepType: SHELL, shell: { command: "echo one" } },
-      { stepOrder: 2, stepType: SHELL, shell: { command: "exit 3" } } ] }) { id } }`);
+      { stepOrder: 2, stepType: SHELL, shell: { command: "exit 3" } } ] } }) { build { id } } }`);
     expect(build.errors).toBeUndefined();
     exporter.reset();
-    const run = await gw.gql<any, any>(`mutation RunBuild($id: ID!) { runBuild(buildId: $id) { id } }`, { id: build.data.createBuild.id });
+    const run = await gw.gql<any, any>(`mutation RunBuild($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: build.data.createBuild.build.id });
     expect(run.errors).toBeUndefined();
     await until(() => spans().some((s) => s.name === 'native run'));
 
