@@ -4,6 +4,8 @@
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
+// --profile FILE: a CPU profile of this process (gateway or bare server) over the streaming only,
+// from GO to the last subscriber done (summarise it with bench/profile-groups.mjs).
 // --via-redis: the run executes on this gateway; the subscribers connect to a second replica (its
 // own process, same store and Redis), so every line reaches them through Redis pub/sub.
 import { fork } from 'node:child_process';
@@ -18,6 +20,7 @@ const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, procs: { type: 'string', default: '4' },
   server: { type: 'string', default: 'gateway' }, 'via-redis': { type: 'boolean', default: false }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
+  profile: { type: 'string' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), WARMUP = Number(values.warmup), PROCS = Number(values.procs);
 const BARE = values.server === 'bare';
@@ -60,6 +63,7 @@ const rssTimer = setInterval(() => {
   if (rssSubscribed && !loopStarted) { loopStarted = true; loopDelay.enable(); }
 }, 100);
 let loopStarted = false;
+let profiler = null;
 const phase = (m) => { if (process.env.BENCH_DEBUG) console.error(`[fanout +${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`); };
 const t0 = Date.now();
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
@@ -82,7 +86,7 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
           clearInterval(settle);
           settle = null;
           phase('all subscribed');
-          setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; fs.writeFileSync(go, ''); }, 500);
+          setTimeout(async () => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; await startProfile(); fs.writeFileSync(go, ''); }, 500);
         }, 50);
       }
     }
@@ -92,6 +96,7 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
   child.on('exit', (code) => { phase(`client ${k} exited ${code}`); if (code) reject(new Error(`client ${k} exited ${code}`)); });
 })));
 clearInterval(rssTimer);
+await stopProfile();
 const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
 
 function percentiles(key) {
@@ -150,6 +155,21 @@ for (const k of kids) k.kill();
 await close();
 process.exit(0);
 
+async function startProfile() {
+  if (!values.profile) return;
+  const { Session } = await import('node:inspector/promises');
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+  await profiler.post('Profiler.start');
+}
+async function stopProfile() {
+  if (!profiler) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  fs.writeFileSync(values.profile, JSON.stringify(profile));
+  profiler.disconnect();
+}
 /** The ceiling: ws only, one frame built per batch and written as is to every socket. */
 async function startBareServer() {
   const { WebSocketServer } = await import('ws');
