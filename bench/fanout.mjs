@@ -64,6 +64,7 @@ const rssTimer = setInterval(() => {
 }, 100);
 let loopStarted = false;
 let profiler = null;
+let cpuAtGo = null;
 const phase = (m) => { if (process.env.BENCH_DEBUG) console.error(`[fanout +${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`); };
 const t0 = Date.now();
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
@@ -86,7 +87,7 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
           clearInterval(settle);
           settle = null;
           phase('all subscribed');
-          setTimeout(async () => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; await startProfile(); fs.writeFileSync(go, ''); }, 500);
+          setTimeout(async () => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; await startProfile(); cpuAtGo = process.cpuUsage(); fs.writeFileSync(go, ''); }, 500);
         }, 50);
       }
     }
@@ -96,6 +97,7 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
   child.on('exit', (code) => { phase(`client ${k} exited ${code}`); if (code) reject(new Error(`client ${k} exited ${code}`)); });
 })));
 clearInterval(rssTimer);
+const cpu = cpuAtGo ? process.cpuUsage(cpuAtGo) : null;
 await stopProfile();
 const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
 
@@ -140,9 +142,13 @@ const out = {
   gatewayRssPerSubscriberKiB: +((rssSubscribed - rssBase) / N / 1024).toFixed(1),
   // while streaming, including buffers and garbage not yet collected
   gatewayRssPeakPerSubscriberKiB: +((rssPeak - rssBase) / N / 1024).toFixed(1),
+  // this process's CPU time (gateway or bare server, user + system) from GO to the end, per line delivered
+  cpuSeconds: cpu ? +((cpu.user + cpu.system) / 1e6).toFixed(2) : null,
+  cpuNsPerDelivery: null,
   eventLoopDelayMs: { p50: +(loopDelay.percentile(50) / 1e6).toFixed(1), p99: +(loopDelay.percentile(99) / 1e6).toFixed(1), max: +(loopDelay.max / 1e6).toFixed(1) },
   cpus: os.cpus().length,
 };
+out.cpuNsPerDelivery = cpu && out.delivered ? Math.round((cpu.user + cpu.system) * 1000 / out.delivered) : null;
 if (VIA_REDIS) {
   // The replica holds the subscribers: its memory, not this process's, is what they cost
   // (the per-subscriber figures above are this process's, which runs the build).
