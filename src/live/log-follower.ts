@@ -20,6 +20,12 @@ export interface LogFollowerArgs {
 }
 
 const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
+/**
+ * Unsent bytes on a socket up to which live batches are written to it directly (live/direct.ts).
+ * Beyond it a client is not keeping up: writing on would queue up to maxSocketBufferedBytes
+ * in front of the keep-alive ping (a client reading 4.5 MB late missed its pong deadline).
+ */
+const DIRECT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * One subscriber's log: stored lines after `afterSeq`, then live lines, exactly once each.
@@ -112,14 +118,16 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData>, DirectC
 
   /**
    * Hands a batch straight to the sink when nothing is queued before it: the consumer waits
-   * in next() for live lines, the batch follows the last line delivered, and the socket is
-   * not over its bound (then the usual path decides between re-reading and fellBehind).
+   * in next() for live lines, the batch follows the last line delivered, and the socket keeps
+   * up. A socket with more than DIRECT_MAX_BUFFERED_BYTES unsent is left to the usual path,
+   * which writes one event after the other has gone out (so a client reading slowly has
+   * little queued before its keep-alive ping) and decides between re-reading and fellBehind.
    */
   private offerDirect(batch: LogLineData[]): boolean {
     if (this.sink === null || this.phase !== 'live' || this.wakeFn === null || this.live.length || this.failure || this.runEnded) return false;
     if (batch.length > this.hub.settings.pageLines) return false;
     if (this.args.stepKey ? batch[0]!.seq <= this.lastSeq : batch[0]!.seq !== this.lastSeq + 1) return false;
-    if ((this.args.socket?.bufferedAmount ?? 0) > this.hub.settings.maxSocketBufferedBytes) return false;
+    if ((this.args.socket?.bufferedAmount ?? 0) > DIRECT_MAX_BUFFERED_BYTES) return false;
     const lastSeq = batch[batch.length - 1]!.seq;
     const written = this.sink({ lines: batch, lastSeq, fellBehind: false });
     if (written === null) return false;
