@@ -5,7 +5,7 @@
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
 // --profile FILE: a CPU profile of this process (gateway or bare server) over the streaming only,
-// from GO to the last subscriber done (summarise it with bench/profile-groups.mjs).
+// from GO for the emission time + 1 s (summarise it with bench/profile-groups.mjs).
 // --via-redis: the run executes on this gateway; the subscribers connect to a second replica (its
 // own process, same store and Redis), so every line reaches them through Redis pub/sub.
 import { fork } from 'node:child_process';
@@ -169,12 +169,16 @@ async function startProfile() {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
   await profiler.post('Profiler.start');
+  // The window is the emission time: written then even if the run never completes (a saturated gateway).
+  setTimeout(() => void stopProfile(), (WARMUP + SECONDS) * 1000 + 1000).unref();
 }
 async function stopProfile() {
   if (!profiler) return;
-  const { profile } = await profiler.post('Profiler.stop');
+  const p = profiler;
+  profiler = null;
+  const { profile } = await p.post('Profiler.stop');
   fs.writeFileSync(values.profile, JSON.stringify(profile));
-  profiler.disconnect();
+  p.disconnect();
 }
 /** The ceiling: ws only, one frame built per batch and written as is to every socket. */
 async function startBareServer() {
