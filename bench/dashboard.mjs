@@ -45,11 +45,11 @@ while (1) {
 `);
 const buildIds = [];
 for (let b = 0; b < BUILDS; b++) {
-  const r = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: `dash-${b}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: `perl ${emitter} ${go} ${WARMUP} ${SECONDS} ${RATE}` } }] } });
-  buildIds.push(r.createBuild.id);
+  const r = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: `dash-${b}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: `perl ${emitter} ${go} ${WARMUP} ${SECONDS} ${RATE}` } }] } });
+  buildIds.push(r.createBuild.build.id);
 }
 const runIds = [];
-for (let i = 0; i < RUNS; i++) runIds.push((await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: buildIds[i % BUILDS] })).runBuild.id);
+for (let i = 0; i < RUNS; i++) runIds.push((await gql('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id: buildIds[i % BUILDS] })).runBuild.run.id);
 
 /** count items over `of` by Zipf (s = 1), deterministically: item i takes the rank at quantile (i + 0.5) / count. */
 function zipf(count, of) {

@@ -29,7 +29,8 @@ for (const file of process.argv.slice(2)) {
   const p = JSON.parse(fs.readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  // The first delta runs from the profiler's start call: not a sample of the workload.
+  for (let i = 1; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
   const groups = new Map();
   const fns = new Map();
   let busy = 0;

@@ -132,8 +132,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData>, DirectC
     const written = this.sink({ lines: batch, lastSeq, fellBehind: false });
     if (written === null) return false;
     this.lastSeq = lastSeq;
-    this.directWritten = written;
-    this.lastPull = Date.now(); // a batch taken is a batch asked for
+    this.directWritten = written; // no lastPull here: a clock read per subscriber per batch, and it waits in next() (pulling) anyway
     return true;
   }
 
