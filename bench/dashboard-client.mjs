@@ -15,10 +15,12 @@ const hist = new Map();
 const subs = JSON.parse(SUBS).map((x) => ({ ...x, last: 0, lines: 0, gaps: 0, dups: 0, events: 0, fellBehind: false, completed: false, error: undefined }));
 let acked = 0;
 const sockets = [];
-const done = subs.map((s) => new Promise((resolve) => {
+let failed = 0;
+// Sockets open 50 at a time, 50 ms apart: thousands of handshakes at once overflow the listen backlog (ECONNRESET).
+const done = subs.map((s, i) => new Promise((resolve) => setTimeout(resolve, Math.floor(i / 50) * 50)).then(() => new Promise((resolve) => {
   const ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
   sockets.push(ws);
-  const end = (err) => { if (err !== undefined && !s.completed) s.error ??= err; resolve(); ws.close(); };
+  const end = (err) => { if (err !== undefined && !s.completed && s.error === undefined) { s.error = err; failed++; } resolve(); ws.close(); };
   ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
   ws.on('error', (e) => end(String(e.message)));
   ws.on('close', (code) => end(s.completed || s.stopped ? undefined : `closed ${code}`));
@@ -45,8 +47,8 @@ const done = subs.map((s) => new Promise((resolve) => {
     }
   });
   s.stop = () => { s.stopped = true; ws.close(); };
-}));
-const t = setInterval(() => process.send?.({ acked }), 200);
+})));
+const t = setInterval(() => process.send?.({ acked, failed }), 200);
 // buildRunsUpdated never completes: stopped once every other subscription of this process has.
 await Promise.all(done.filter((_d, i) => subs[i].kind !== 'buildRuns'));
 clearInterval(t);

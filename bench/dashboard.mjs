@@ -88,11 +88,13 @@ const results = await Promise.all(parts.map((list) => new Promise((resolve, reje
   const child = fork(new URL('./dashboard-client.mjs', import.meta.url), { env: { ...process.env, URL: wsUrl, SUBS: JSON.stringify(list) } });
   child.on('message', (m) => {
     if (m.acked !== undefined) {
-      acked.set(child.pid, m.acked);
+      acked.set(child.pid, m.acked + m.failed);
       if (!going && [...acked.values()].reduce((a, b) => a + b, 0) >= subs.length) {
         going = true;
+        const allAcked = Date.now();
+        // Every socket acknowledged (or failed): go once the gateway holds the subscriptions, at most 10 s later.
         const settle = setInterval(() => {
-          if (server.services.live.feeds.stats().subscribers < feedSubs) return;
+          if (server.services.live.feeds.stats().subscribers < feedSubs && Date.now() - allAcked < 10_000) return;
           clearInterval(settle);
           setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; loopDelay.enable(); fs.writeFileSync(go, ''); }, 500);
         }, 50);

@@ -1,5 +1,6 @@
 // A real gateway for benchmarks: compiled server, fresh SQLite file, silent logs, the bench
-// as its own admin with no per-IP websocket limit and no per-credential operation limit (it
+// as its own admin with no per-IP websocket limit, no mutation rate limit (the dashboard mix
+// starts 200 runs) and no per-credential operation limit (it
 // opens far more sockets and subscriptions than those allow).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,7 @@ export async function startBenchGateway(name, opts = {}) {
   const config = parseConfig({
     ...(opts.redisUrl ? { redis: { url: opts.redisUrl } } : {}),
     server: { port: 0, playground: false }, database: { url: opts.databaseUrl ?? `sqlite:${dir}/b.db` }, log: { level: 'silent' }, demo: { seed: false },
-    engine: { workDir: `${dir}/ws`, ...opts.engine }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, wsOperationsPerCredential: 1_000_000 },
+    engine: { workDir: `${dir}/ws`, ...opts.engine }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, mutationsPerMinute: 0, wsOperationsPerCredential: 1_000_000 },
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   const gql = async (query, variables) => {
