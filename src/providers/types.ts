@@ -65,7 +65,7 @@ export interface Provider {
 
   listStepRuns?(runKey: string): Promise<StepRunData[]>;
   getStepRun?(key: string): Promise<StepRunData | null>;
-  getLogs?(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }>;
+  getLogs?(runKey: string, args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }>;
 
   listImageTags?(buildKey: string, args: ImageTagListArgs): Promise<Page<ImageTagData>>;
   getImageTag?(key: string): Promise<ImageTagData | null>;

@@ -114,20 +114,20 @@ test('step runs: INIT + steps, SKIPPED for useFlag=false, CANCELED for a cancele
   expect((await p.listStepRuns(failed.key)).map((s) => s.state)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'ERROR']);
 });
 
-test('logs: per-step lines, stable seq across restarts, afterSeq, stepKey, tail', async () => {
+test('logs: per-step lines, stable seq across restarts, afterSeq, stepRunKey, tail', async () => {
   const p = provider();
   const run = (await p.latestRun('1'))!;
   const all = await p.getLogs(run.key, { limit: 1000 });
   expect(all.lines.length).toBe(15); // INIT + 4 steps, 3 lines each
   expect(all.lines.map((l) => l.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
-  expect(all.lines[3]).toMatchObject({ seq: 4, text: '>>> code repository task', stream: 'STDOUT', stepKey: `${run.key}:1` });
+  expect(all.lines[3]).toMatchObject({ seq: 4, text: '>>> code repository task', source: 'STDOUT', stepRunKey: `${run.key}:1` });
   expect(all).toMatchObject({ lastSeq: 15, hasMore: false });
   const restarted = provider();
   expect((await restarted.getLogs(run.key, { limit: 1000 })).lines).toEqual(all.lines);
   const page = await p.getLogs(run.key, { afterSeq: 4, limit: 3 });
   expect(page.lines.map((l) => l.seq)).toEqual([5, 6, 7]);
   expect(page).toMatchObject({ lastSeq: 7, hasMore: true });
-  const step = await p.getLogs(run.key, { stepKey: `${run.key}:4`, limit: 10 });
+  const step = await p.getLogs(run.key, { stepRunKey: `${run.key}:4`, limit: 10 });
   expect(step.lines.map((l) => l.seq)).toEqual([13, 14, 15]);
   expect((await p.getLogs(run.key, { limit: 2, tail: true })).lines.map((l) => l.seq)).toEqual([14, 15]);
   const none = await p.getLogs(run.key, { afterSeq: 15, limit: 10 });

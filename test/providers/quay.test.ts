@@ -86,13 +86,13 @@ test('phases as step runs, and logs by index', async () => {
   expect(await p.getStepRun(`${failed!.key}/building`)).toMatchObject({ state: 'ERROR' });
 
   const logs = await p.getLogs(failed!.key, { limit: 100 });
-  expect(logs.lines[0]).toMatchObject({ seq: 1, stream: 'SYSTEM', text: 'build-scheduled' });
-  expect(logs.lines.find((l) => l.stream === 'STDERR')!.stepKey).toBe(`${failed!.key}/building`);
+  expect(logs.lines[0]).toMatchObject({ seq: 1, source: 'SYSTEM', text: 'build-scheduled' });
+  expect(logs.lines.find((l) => l.source === 'STDERR')!.stepRunKey).toBe(`${failed!.key}/building`);
   expect(logs.lines[0]!.time).toBeInstanceOf(Date);
   const after = await p.getLogs(failed!.key, { afterSeq: 3, limit: 2 });
   expect(after.lines.map((l) => l.seq)).toEqual([4, 5]);
   expect(after).toMatchObject({ lastSeq: 5, hasMore: true });
-  const building = await p.getLogs(failed!.key, { stepKey: `${failed!.key}/building`, limit: 100 });
+  const building = await p.getLogs(failed!.key, { stepRunKey: `${failed!.key}/building`, limit: 100 });
   expect(building.lines.map((l) => l.text)).toContain('Step 2/2 : RUN make');
   expect((await p.getLogs(failed!.key, { limit: 1, tail: true })).lines[0]!.text).toBe('error');
 });

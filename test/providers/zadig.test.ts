@@ -128,7 +128,7 @@ describe('runs', () => {
     const live = await p.getLogs(run.key, { limit: 100 });
     expect(z.fake.count('GET', '/openapi/logs/sse/v4/workflow/build-demo/1/build/')).toBeGreaterThan(0);
     expect(live.lines.length).toBeGreaterThan(0);
-    expect(live.lines[0]).toMatchObject({ seq: 1, text: '[api-build] preparing workspace', stepKey: 'demo/api-build/build-demo/1/build' });
+    expect(live.lines[0]).toMatchObject({ seq: 1, text: '[api-build] preparing workspace', stepRunKey: 'demo/api-build/build-demo/1/build' });
 
     const done = await waitFor(p, run.key, (r) => r.state === 'DONE');
     expect(done).toMatchObject({ state: 'DONE', rawState: 'passed', tagName: '20241125-1', imageUrl: 'registry.example.com/demo/api:20241125-1', sourceRevision: 'a1b2c3d4e5f6' });
@@ -143,7 +143,7 @@ describe('runs', () => {
     expect(after).toMatchObject({ lastSeq: 1_000_001, hasMore: true });
     const tail = await p.getLogs(run.key, { limit: 1, tail: true });
     expect(tail.lines.map((l) => l.text)).toEqual(['deploy done']);
-    const oneStep = await p.getLogs(run.key, { stepKey: 'demo/api-build/build-demo/1/deploy-api', limit: 100 });
+    const oneStep = await p.getLogs(run.key, { stepRunKey: 'demo/api-build/build-demo/1/deploy-api', limit: 100 });
     expect(oneStep.lines.map((l) => l.seq)).toEqual([1_000_001, 1_000_002]);
 
     const steps = await p.listStepRuns(run.key);

@@ -38,6 +38,14 @@ const NO_RUN = '-';
 const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
 
 /**
+/** The Quay API routes this adapter calls (metric labels and span names). */
+const QUAY_ROUTES = [
+  '/api/v1/repository/:namespace/:repository', '/api/v1/repository/:namespace/:repository/build/',
+  '/api/v1/repository/:namespace/:repository/build/:uuid', '/api/v1/repository/:namespace/:repository/build/:uuid/logs',
+  '/api/v1/repository/:namespace/:repository/tag/',
+];
+
+/**
  * Quay (seed 004). A Build is a configured repository; its runs are repository builds;
  * steps are Quay's build phases; image tags are the tags complete builds pushed.
  */
@@ -65,7 +73,7 @@ export class QuayProvider implements Provider {
     this.registryHost = new URL(instance.baseUrl).host;
     this.client = clientForInstance(instance, deps, {
       headers: { authorization: `Bearer ${this.options.token}` }, secrets: instance.webhook ? [instance.webhook.secret] : [],
-      describeError: describeQuayError, classifyError: classifyQuayError,
+      describeError: describeQuayError, classifyError: classifyQuayError, routes: QUAY_ROUTES,
     });
     // A notification also drops the repository's cached builds: a query after it reads Quay again.
     this.push = instance.webhook
@@ -294,14 +302,14 @@ export class QuayProvider implements Provider {
    */
   async getLogs(
     runKey: string,
-    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+    args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     if (!this.configured(ref.repo)) throw notFound('BuildRun', runKey);
     const entries = await nullIfNotFound(this.logEntries(ref));
     if (!entries) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, entries);
-    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    if (args.stepRunKey) lines = lines.filter((l) => l.stepRunKey === args.stepRunKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.
