@@ -2,6 +2,8 @@
 //   reference  an Apollo Server 5 serving the same shapes from memory (no buildgate code)
 //   sqlite     buildgate (dist/) on a fresh SQLite file
 //   postgres   buildgate (dist/) on a fresh PostgreSQL schema
+//   sqlite-traced, postgres-traced  the same with OpenTelemetry tracing on, spans batched over
+//              OTLP/HTTP to a sink in this process that answers 200 (what tracing costs when on)
 // Each holds the same data: BUILDS builds × 3 runs × 4 step runs. Prints {"url"} on stdout
 // once ready; answers the IPC message "statements" with the store's statement counter.
 import fs from 'node:fs';
@@ -23,12 +25,12 @@ async function reference() {
     enum BuildSort { NAME LAST_RUN_TIME }
     enum SortOrder { ASC DESC }
     input BuildFilterInput { nameContains: String lastRunStates: [RunState!] }
-    type Query { builds(providers: [String!], filter: BuildFilterInput, sort: BuildSort = NAME, order: SortOrder = ASC, first: Int, after: String): BuildConnection! }
+    type Query { builds(providerIds: [String!], filter: BuildFilterInput, sort: BuildSort = NAME, order: SortOrder = ASC, first: Int, after: String): BuildConnection! }
     type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
     type Provider { id: ID! providerId: String! kind: String! }
-    type BuildStats { buildCount: Int! runningCount: Int! doneCount: Int! errorCount: Int! tagCount: Int! buildTimeAvg: Float }
+    type BuildStats { runCount: Int! runningCount: Int! doneCount: Int! errorCount: Int! tagCount: Int! averageDurationMs: Int }
     type StepRun { id: ID! title: String state: String! }
-    type BuildRun { id: ID! buildNo: Int state: RunState! rawState: String! beginTime: String runTimeBySec: Float tagName: String steps: [StepRun!]! }
+    type BuildRun { id: ID! buildNo: Int state: RunState! rawState: String! startedAt: String durationMs: Int tagName: String steps: [StepRun!]! }
     type BuildRunEdge { cursor: String! node: BuildRun! }
     type BuildRunConnection { edges: [BuildRunEdge!]! pageInfo: PageInfo! totalCount: Int }
     type Build { id: ID! key: String! name: String! provider: Provider! stats: BuildStats lastRun: BuildRun runs(first: Int, after: String): BuildRunConnection! }
@@ -40,12 +42,12 @@ async function reference() {
   let stepId = 0;
   const builds = Array.from({ length: BUILDS }, (_v, i) => {
     const runs = Array.from({ length: RUNS }, (_w, r) => ({
-      id: `run-${++runId}`, buildNo: RUNS - r, state: 'DONE', rawState: 'DONE', beginTime: new Date(T0 + runId * 1000).toISOString(), runTimeBySec: 30, tagName: null,
+      id: `run-${++runId}`, buildNo: RUNS - r, state: 'DONE', rawState: 'DONE', startedAt: new Date(T0 + runId * 1000).toISOString(), durationMs: 30000, tagName: null,
       steps: Array.from({ length: STEPS }, (_x, s) => ({ id: `step-${++stepId}`, title: `step ${s + 1}`, state: 'DONE' })),
     }));
     return {
       id: `build-${i + 1}`, key: String(i + 1), name: name(i), provider, runs, lastRun: runs[0],
-      stats: { buildCount: RUNS, runningCount: 0, doneCount: RUNS, errorCount: 0, tagCount: 0, buildTimeAvg: 30 },
+      stats: { runCount: RUNS, runningCount: 0, doneCount: RUNS, errorCount: 0, tagCount: 0, averageDurationMs: 30000 },
     };
   });
   const page = (items, first, after) => {
@@ -63,7 +65,16 @@ async function reference() {
   return { url, statements: () => 0 };
 }
 
-async function buildgate(database) {
+/** An OTLP/HTTP collector that takes every batch and keeps nothing. */
+async function otlpSink() {
+  const http = await import('node:http');
+  const sink = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); });
+  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+  sink.unref();
+  return `http://127.0.0.1:${sink.address().port}/v1/traces`;
+}
+
+async function buildgate(database, traced = false) {
   const pino = (await import('pino')).default;
   const { parseConfig } = await import('../dist/src/config/index.js');
   const { startServer } = await import('../dist/src/server/index.js');
@@ -82,6 +93,7 @@ async function buildgate(database) {
   const config = parseConfig({
     server: { port: 0, playground: false }, database: { url }, log: { level: 'silent' }, demo: { seed: false },
     engine: { workDir: `${dir}/ws` }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, mutationsPerMinute: 0 },
+    ...(traced ? { tracing: { otlpEndpoint: await otlpSink() } } : {}),
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
   // The gateway's own stores (they hold its secrets key).
@@ -114,7 +126,7 @@ async function buildgate(database) {
   return { url: server.url, statements: () => server.store.statements?.count ?? null, cleanup };
 }
 
-const s = kind === 'reference' ? await reference() : await buildgate(kind);
+const s = kind === 'reference' ? await reference() : await buildgate(kind.replace(/-traced$/, ''), kind.endsWith('-traced'));
 process.on('message', async (m) => {
   if (m === 'statements') process.send({ statements: s.statements(), rss: process.memoryUsage().rss });
   if (m === 'stop') {

@@ -94,7 +94,7 @@ export async function measureUpstreamCalls(n = 50, opts: { redisUrl?: string } =
     const ask = async (providerId: string) => {
       const res = await fetch(server.url, {
         method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables: { providers: [providerId], first: n } }),
+        body: JSON.stringify({ query, variables: { providerIds: [providerId], first: n } }),
       });
       const body = (await res.json()) as { data?: { builds?: { edges: unknown[] } }; errors?: Array<{ extensions?: { code?: string } }> };
       return { rows: body.data?.builds?.edges.length ?? 0, otherErrors: (body.errors ?? []).filter((e) => e.extensions?.code !== 'UNSUPPORTED_BY_PROVIDER').length };

@@ -32,6 +32,12 @@ export const configSchema = z.strictObject({
     /** "Did you mean ..." hints in validation errors; they reveal field names even without introspection. */
     fieldSuggestions: bool(true),
     /**
+     * The URL upstream systems reach this gateway at (Cocktail run callbacks, Quay
+     * notifications: `<publicUrl>/hooks/<providerId>`). Unset: the address it listens on,
+     * unless that is a wildcard (0.0.0.0, ::), when no callback is registered.
+     */
+    publicUrl: z.url().optional(),
+    /**
      * Host names (the Host header, port left out) this gateway answers besides loopback names;
      * `*`: any. Bound to loopback, other names get HTTP 403 (DNS rebinding); bound elsewhere,
      * an empty list answers every name.
@@ -96,6 +102,16 @@ export const configSchema = z.strictObject({
     enabled: bool(true),
     /** When set, a scrape must send `Authorization: Bearer <token>` (set it when /metrics is reachable from outside). */
     token: z.string().min(16).optional(),
+  }).prefault({}),
+  /** OpenTelemetry traces: off unless an OTLP endpoint is set. */
+  tracing: z.strictObject({
+    /** OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces); unset: no tracing, no cost. */
+    otlpEndpoint: z.url().optional(),
+    /** Headers for the collector (e.g. an API key); treated as secrets. */
+    headers: z.record(z.string(), z.string()).default({}),
+    serviceName: z.string().min(1).default('buildgate'),
+    /** Share of new traces recorded, 0..1 (a caller's sampled traceparent is always followed). */
+    sampleRatio: z.coerce.number().min(0).max(1).default(1),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -224,6 +240,16 @@ export const configSchema = z.strictObject({
     /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
     deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
+    /**
+     * Push from this upstream (docs/providers/): webhooks to `/hooks/<id>` are accepted only
+     * with this secret (Quay: in the notification URL; Cocktail: buildgate signs the callback
+     * URL it registers with it). Unset: no webhook is accepted and runs are polled only.
+     */
+    webhook: z.strictObject({
+      secret: z.string().min(16, 'at least 16 characters'),
+      /** Webhook requests per minute accepted for this provider (beyond: 429). */
+      perMinute: z.coerce.number().int().min(1).default(600),
+    }).optional(),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),

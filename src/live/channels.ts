@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { Instruments } from '../metrics/instruments.js';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
 import { LocalBus, RedisBus, transportDown, type Bus, type Listener } from './bus.js';
 
@@ -8,6 +9,8 @@ export interface BuildChangePayload { kind: 'CREATED' | 'UPDATED' | 'DELETED'; p
 export interface RunEvent { providerId: string; run: RunData }
 export interface StepEvent { providerId: string; runKey: string; step: StepRunData }
 export interface LogEvent { providerId: string; runKey: string; lines: LogLineData[] }
+/** An upstream pushed news of a build's run (a webhook): its pollers on every replica read it now. */
+export interface PushEvent { providerId: string; buildKey: string; runKey: string | null }
 
 /** Per-object topics take the object's scoped key (`<providerId>:<key>`) as their id. */
 export type Topics = {
@@ -19,6 +22,8 @@ export type Topics = {
   BUILD_RUNS: [string, RunEvent];
   /** A gateway asks the build agents to cancel a native run, or to delete its workspace (id: the provider id). */
   AGENT_REQUEST: [string, { action: 'cancel' | 'removeWorkspace'; runKey: string }];
+  /** Webhook news for the pollers (id: the provider id). */
+  PUSH: [string, PushEvent];
 };
 type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
 
@@ -60,6 +65,8 @@ export interface LiveHubOptions {
   settings?: Partial<LiveSettings>;
   /** Failures of the fan-out transport (Redis down, a listener throwing). */
   onError?: (e: Error) => void;
+  /** Where fan-out lag is measured (absent: not measured). */
+  instruments?: Instruments;
 }
 
 /**
@@ -74,12 +81,14 @@ export class LiveChannels {
   private bus: Bus = new LocalBus();
   private redisUrl: string | null = null;
   protected readonly onError: (e: Error) => void;
+  readonly instruments: Instruments | undefined;
   private readonly downWatchers = new Set<(e: Error) => void>();
 
 
   constructor(opts: LiveHubOptions = {}) {
     this.settings = { ...DEFAULT_LIVE_SETTINGS, ...opts.settings };
     this.onError = opts.onError ?? (() => undefined);
+    this.instruments = opts.instruments;
     // createPubSub keeps its target for life; this one forwards to whichever bus is current.
     const target = {
       addEventListener: (t: string, l: Listener | null) => this.bus.addEventListener(t, l as never),
@@ -149,6 +158,10 @@ export class LiveChannels {
   }
   stepUpdated(providerId: string, runKey: string, step: StepRunData): void {
     this.pubSub.publish('STEP_UPDATED', scoped(providerId, runKey), { providerId, runKey, step });
+  }
+  /** Wakes the pollers of the run (or of the build's watched runs) on every replica. */
+  pushed(e: PushEvent): void {
+    this.pubSub.publish('PUSH', e.providerId, e);
   }
   logLines(providerId: string, runKey: string, lines: LogLineData[]): void {
     if (lines.length) this.pubSub.publish('RUN_LOG', scoped(providerId, runKey), { providerId, runKey, lines });

@@ -14,7 +14,7 @@ export interface FeedHandle {
 }
 
 type Fn<T> = (v: T) => void;
-export interface LogReadArgs { stepKey: string | null; afterSeq: number; limit: number }
+export interface LogReadArgs { stepRunKey: string | null; afterSeq: number; limit: number }
 export type LogPageData = Awaited<ReturnType<NonNullable<Provider['getLogs']>>>;
 
 /**
@@ -34,17 +34,21 @@ class RunFeed {
   private listeners = 0;
   private readonly reads = new Map<string, Promise<LogPageData>>();
 
-  constructor(hub: LiveChannels, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
+  constructor(hub: LiveChannels, readonly provider: Provider, readonly runKey: string, onError: (e: Error) => void) {
     const id = `${provider.id}:${runKey}`;
     const each = <T>(set: Set<Fn<T>>, v: T) => {
       for (const f of set) {
         try { f(v); } catch (e) { onError(e as Error); }
       }
     };
+    // Native lines carry the time the engine read them: their age on arrival is the fan-out lag (upstream lines carry the upstream's time).
+    const lag = provider.kind === 'NATIVE' ? hub.instruments : undefined;
     const subs = [
       // Chunks of at most a page: LogFollower hands a chunk on whole, as the one array every
       // subscriber got, so even a batch larger than a page keeps one execution for all.
       hub.listen('RUN_LOG', id, (e) => {
+        const newest = e.lines[e.lines.length - 1]?.time;
+        if (lag && newest) lag.fanoutDelivered((Date.now() - newest.getTime()) / 1000);
         const page = hub.settings.pageLines;
         if (e.lines.length <= page) each(this.log, e.lines);
         else for (let i = 0; i < e.lines.length; i += page) each(this.log, e.lines.slice(i, i + page));
@@ -71,7 +75,7 @@ class RunFeed {
    * was published before it listened and committed after the read.
    */
   readLog(args: LogReadArgs): Promise<LogPageData> {
-    const key = `${this.listeners}|${args.stepKey ?? ''}|${args.afterSeq}|${args.limit}`;
+    const key = `${this.listeners}|${args.stepRunKey ?? ''}|${args.afterSeq}|${args.limit}`;
     let read = this.reads.get(key);
     if (!read) {
       read = this.provider.getLogs!(this.runKey, args);
@@ -142,6 +146,17 @@ export class Feeds {
       subscribers += f.refs;
     }
     return { feeds: this.map.size, pollers, subscribers };
+  }
+
+  /**
+   * A webhook said a run of `buildKey` changed: its poller (runKey given), or those of the
+   * build's watched runs, read the upstream now instead of at the next interval.
+   */
+  wake(providerId: string, buildKey: string, runKey: string | null): void {
+    for (const f of this.map.values()) {
+      if (f.provider.id !== providerId || !f.poller) continue;
+      if (runKey !== null ? f.runKey === runKey : (f.poller.buildKey ?? buildKey) === buildKey) f.poller.wake();
+    }
   }
 
   /** The poller of a watched upstream run, if any. */

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLError, Kind, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -15,6 +15,8 @@ import { sharedSerialization, sharedSubscribe, type ResultWriter, type SharedStr
 import type { Context } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import type { OperationPipeline } from './pipeline.js';
+import { tracingOn } from '../tracing/index.js';
+import { wsOperationSpan } from './tracing.js';
 import { hostAllowed } from './host-guard.js';
 
 /** Interval of graphql-ws keep-alive pings; a socket that does not pong within it is dropped. */
@@ -28,6 +30,15 @@ interface Connection {
   credential: unknown;
   principal: Principal | null;
   ctx: WsContext | null;
+  /** Root field of each subscription operation by its id (metrics: active subscriptions by field). */
+  fields: Map<string, string>;
+}
+
+/** What /metrics reads of the websocket transport at scrape time. */
+export interface WsStats {
+  sockets: number;
+  /** Subscriptions open now by root field. */
+  subscriptions: Map<string, number>;
 }
 
 export interface WsTransportOptions {
@@ -52,7 +63,7 @@ export interface WsTransportOptions {
  * - operations open at once per socket and per credential;
  * - the shared-frame send of shared subscription results (live/shared-execution).
  */
-export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<void> } {
+export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<void>; stats(): WsStats } {
   const { config, security, pipeline, schema, logger } = o;
   const settings = config.server.ws;
   const limits = config.limits;
@@ -104,6 +115,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
 
   /** Operations the pipeline refused with errors that belong in their result (see OperationRefusal.asResult). */
   const resultErrors = new WeakMap<object, readonly GraphQLError[]>();
+  // Spans only when tracing is on at start: otherwise graphql-ws calls execute and subscribe directly.
+  const traceWs = <F extends (args: ExecutionArgs) => unknown>(fn: F): F => (tracingOn() ? wsOperationSpan(fn) : fn);
   /** The graphql-ws subscription behind an operation's context: where its directly delivered events go. */
   const operations = new WeakMap<object, { ctx: WsContext<Record<string, unknown> | undefined, { socket: WebSocket }>; id: string }>();
   /**
@@ -167,6 +180,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       if ('errors' in checked) return checked.errors;
       const operation = getOperationAST(checked.document, payload.operationName);
       if (!operation) return [new GraphQLError('Unable to identify operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+      const root = operation.selectionSet.selections[0];
+      if (operation.operation === 'subscription' && root?.kind === Kind.FIELD) c.fields.set(_id, root.name.value);
       const contextValue = { ...o.newContext(principal), socket: c.socket };
       operations.set(contextValue, { ctx: ctx as never, id: _id });
       const refused = await pipeline.check({ principal, schema, document: checked.document, operation, variables: payload.variables, logger: contextValue.logger });
@@ -175,16 +190,16 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       const variables = payload.variables;
       return { schema, document: checked.document, operationName: payload.operationName, contextValue, variableValues: variables && typeof variables === 'object' ? variables : undefined };
     },
-    execute: (args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args),
+    execute: traceWs((args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args)),
     // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: async (args) => {
+    subscribe: traceWs(async (args) => {
       const refused = resultErrors.get(args.contextValue as object);
       if (refused) return { errors: refused };
       const result = await shared(args);
       const op = operations.get(args.contextValue as object);
       if (op && DIRECT in result) result[DIRECT](directWriter(op.ctx, op.id, result));
       return result;
-    },
+    }),
     onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
       ? { ...result, errors: result.errors.map(pipeline.formatWsError) }
       : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
@@ -192,11 +207,12 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       logger.warn({ errors: errors.map((e) => pipeline.formatWsError(e).message) }, 'subscription error');
       return errors.map(pipeline.formatWsError);
     },
+    onComplete: (ctx, id) => { connections.get(ctx.extra.socket)?.fields.delete(id); },
     jsonMessageReplacer: sharedSerialization.jsonMessageReplacer,
   });
 
   wss.on('connection', (socket, request) => {
-    const c: Connection = { socket, ip: request.socket.remoteAddress ?? 'unknown', credential: request.headers.authorization, principal: null, ctx: null };
+    const c: Connection = { socket, ip: request.socket.remoteAddress ?? 'unknown', credential: request.headers.authorization, principal: null, ctx: null, fields: new Map() };
     connections.set(socket, c);
     // Protocol violations (a message over maxPayload: 1009, bad UTF-8: 1007) and resets: ws closes the socket itself.
     socket.on('error', (err) => logger.debug({ err: err.message }, 'websocket error'));
@@ -227,6 +243,17 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
   });
 
   return {
+    stats() {
+      const subscriptions = new Map<string, number>();
+      for (const c of connections.values()) {
+        for (const [id, field] of c.fields) {
+          // Ended subscriptions leave ctx.subscriptions; their entries go here.
+          if (!c.ctx || !(id in c.ctx.subscriptions)) { c.fields.delete(id); continue; }
+          subscriptions.set(field, (subscriptions.get(field) ?? 0) + 1);
+        }
+      }
+      return { sockets: connections.size, subscriptions };
+    },
     async dispose() {
       clearInterval(recheck);
       keyRevocations.off('revoked', onRevoked);
