@@ -69,4 +69,34 @@ describe('live batches on the wire', () => {
       c.close();
     }
   }, 90_000);
+
+  it('a subscription completed and opened again under the same id on the same socket gets no batch of the old one', async () => {
+    const runId = await startRun(gw, await createShellBuild(gw, 'again', 'sleep 1; for i in $(seq 1 40); do seq 1 250; sleep 0.05; done'));
+    const c = await rawClient(gw.url);
+    c.send({ type: 'connection_init' });
+    while (!c.frames.some((f) => f.payload.includes('connection_ack'))) await new Promise((r) => setTimeout(r, 10));
+    const query = 'subscription($id: ID!, $after: SafeInt) { runLog(runId: $id, afterSeq: $after) { lines { seq } lastSeq } }';
+    type Msg = { id?: string; type: string; payload?: { data: { runLog: { lines: Array<{ seq: number }>; lastSeq: number } } } };
+    const messages = () => c.frames.filter((f) => f.opcode === 1).map((f) => JSON.parse(f.payload.toString()) as Msg);
+    const seqs = () => messages().filter((m) => m.type === 'next').flatMap((m) => m.payload!.data.runLog.lines.map((l) => l.seq));
+    c.send({ id: 'x', type: 'subscribe', payload: { query, variables: { id: runId } } });
+    const deadline = Date.now() + 60_000;
+    while (seqs().length < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // Complete and, in the same write, subscribe again under the same id from the last line seen.
+    const seen = seqs().length;
+    const after = seqs().at(-1)!;
+    c.send({ id: 'x', type: 'complete' });
+    c.send({ id: 'x', type: 'subscribe', payload: { query, variables: { id: runId, after } } });
+    while (!messages().some((m) => m.type === 'complete') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const end = await storedEnd(gw, runId);
+    // Batches the old subscription sent before the server took the complete may arrive before
+    // the new one's first line (after + 1, its last occurrence); none after it: from there on
+    // each line once, in order.
+    const all = seqs();
+    const firstNew = all.lastIndexOf(after + 1);
+    expect(firstNew).toBeGreaterThanOrEqual(seen);
+    expect(all.slice(firstNew)).toEqual(range(end.lastSeq, after + 1));
+    expect(all.slice(0, firstNew)).toEqual(range(all[firstNew - 1]!));
+    c.close();
+  }, 90_000);
 });
