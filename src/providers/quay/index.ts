@@ -129,13 +129,17 @@ export class QuayProvider implements Provider {
       .then((r) => r.builds);
   }
 
-  /** Quay pages only by `limit` (newest first) and `since`: read offset+limit and slice; no total is known. */
+  /**
+   * Quay pages only by `limit` (newest first) and `since`: the newest `maxRuns` are read and
+   * sliced. Always that one URL, so the build screen's runs page and its image tags (which link
+   * tags to runs from the same list) are one upstream call, not two; the total is known when
+   * the repository has fewer builds than that.
+   */
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
     if (!this.configured(buildKey)) throw notFound('Build', buildKey);
-    const want = Math.min(args.offset + args.limit + 1, this.options.maxRuns);
-    const all = await this.builds(buildKey, want);
+    const all = await this.builds(buildKey, this.options.maxRuns);
     const items = all.slice(args.offset, args.offset + args.limit).map((b) => toRunData(buildKey, b));
-    return { items, totalCount: null, hasMore: all.length > args.offset + items.length };
+    return { items, totalCount: all.length < this.options.maxRuns ? all.length : null, hasMore: all.length > args.offset + items.length };
   }
 
   async latestRun(buildKey: string): Promise<RunData | null> {
