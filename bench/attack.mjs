@@ -178,7 +178,7 @@ await attack('revocation on 50 open sockets', 50, async () => {
   }));
   await sleep(300);
   const t0 = Date.now();
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query: `mutation { revokeApiKey(id: "${id}") { id } }` }) });
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query: `mutation { revokeApiKey(input: { apiKeyId: "${id}" }) { apiKey { id } } }` }) });
   if ((await r.json()).errors) throw new Error('revoke failed');
   const codes = await Promise.all(socks.map(async ({ ws, closed }) => {
     const c = await Promise.race([closed, sleep(3000).then(() => null)]);

@@ -37,8 +37,8 @@ const gql = async (query, variables) => {
   if (b.errors) throw new Error(JSON.stringify(b.errors));
   return b.data;
 };
-const create = (name, command) => gql(`mutation($c: String!, $n: String!) { createBuild(input: {name: $n, steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: COMMAND, command: $c}}]}) { id } }`, { c: command, n: name }).then((d) => d.createBuild.id);
-const run = (id) => gql(`mutation($id: ID!) { runBuild(buildId: $id) { id key } }`, { id }).then((d) => d.runBuild);
+const create = (name, command) => gql(`mutation($c: String!, $n: String!) { createBuild(input: { build: {name: $n, steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: COMMAND, command: $c}}]} }) { build { id } } }`, { c: command, n: name }).then((d) => d.createBuild.build.id);
+const run = (id) => gql(`mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id key } } }`, { id }).then((d) => d.runBuild.run);
 const db = server.store.db;
 const waitDone = async (key) => {
   for (;;) {

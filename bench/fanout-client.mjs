@@ -10,7 +10,7 @@
 import WebSocket from 'ws';
 
 const { URL: url, RUN_ID: runId, COUNT, FULL_EVERY = '100', OFFSET = '0' } = process.env;
-const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq text } lastSeq fellBehind } }';
+const QUERY = 'subscription($runId: ID!, $afterSeq: SafeInt) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq text } lastSeq fellBehind } }';
 const fullEvery = Number(FULL_EVERY);
 const hist = new Map(); // latency ms -> lines (all subscribers; oldest-line bound for the light ones)
 const fullHist = new Map(); // latency ms -> lines, exact per line (full subscribers only)

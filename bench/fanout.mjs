@@ -38,10 +38,10 @@ const script = `const t0=Date.now(),warm=t0+${WARMUP * 1000},end=warm+${SECONDS 
 // The emitter waits for GO: every subscriber is connected and subscribed before the first line.
 const go = path.join(dir, 'GO');
 const command = `while [ ! -f ${go} ]; do sleep 0.05; done; node -e "${script.replace(/"/g, '\\"')}"`;
-const build = BARE ? null : await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'fanout', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+const build = BARE ? null : await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'fanout', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
 globalThis.gc?.();
 const rssBase = process.memoryUsage().rss;
-const runId = BARE ? 'bare' : (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
+const runId = BARE ? 'bare' : (await gql('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id: build.createBuild.build.id })).runBuild.run.id;
 
 const wsUrl = (replicaUrl ?? server.url).replace(/^http/, 'ws');
 const per = Math.ceil(N / PROCS);

@@ -50,8 +50,8 @@ if (values.child) {
   const cpuBefore = process.cpuUsage();
   let peakRss = rssBefore;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
-  const id = (await gql(`mutation($c: String!) { createBuild(input: {name: "shape", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: COMMAND, command: $c}}]}) { id } }`, { c: COMMANDS[shape] })).createBuild.id;
-  const run = (await gql(`mutation($id: ID!) { runBuild(buildId: $id) { key } }`, { id })).runBuild;
+  const id = (await gql(`mutation($c: String!) { createBuild(input: { build: {name: "shape", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: COMMAND, command: $c}}]} }) { build { id } } }`, { c: COMMANDS[shape] })).createBuild.build.id;
+  const run = (await gql(`mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { key } } }`, { id })).runBuild.run;
   let done;
   for (;;) {
     done = await db.selectFrom('build_runs').select(['state', 'end_time', 'error_message']).where('id', '=', Number(run.key)).executeTakeFirst();

@@ -30,7 +30,7 @@ const direct = async () => {
   const b = await r.json();
   if (!Array.isArray(b.builds)) throw new Error('bad direct answer');
 };
-const query = `query($id: ID!) { build(id: $id) { runs(first: 5) { edges { node { key state rawState beginTime tagName } } } } }`;
+const query = `query($id: ID!) { build(id: $id) { runs(first: 5) { edges { node { key state rawState startedAt tagName } } } } }`;
 const viaGateway = async () => {
   const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { id: buildId } }) });
   const b = await r.json();

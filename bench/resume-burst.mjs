@@ -14,8 +14,8 @@ const { values } = parseArgs({ options: { subscribers: { type: 'string', default
 const N = Number(values.subscribers), R = Number(values.reconnects), LINES = Number(values.lines);
 const { server, gql, close } = await startBenchGateway('resume-burst');
 const url = server.url.replace(/^http/, 'ws');
-const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq } lastSeq fellBehind } }';
-const build = (await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'burst', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: `seq 1 ${LINES}` } }] } })).createBuild.id;
+const QUERY = 'subscription($runId: ID!, $afterSeq: SafeInt) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq } lastSeq fellBehind } }';
+const build = (await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'burst', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: `seq 1 ${LINES}` } }] } })).createBuild.build.id;
 
 /** One subscriber: `reconnects` times leave after some lines and resume; then follow to the end. */
 async function subscriber(runId, reconnects) {
@@ -52,7 +52,7 @@ async function subscriber(runId, reconnects) {
 }
 
 async function burst(subscribers, reconnects) {
-  const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build })).runBuild.id;
+  const runId = (await gql('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id: build })).runBuild.run.id;
   const t0 = Date.now();
   const results = await Promise.all(Array.from({ length: subscribers }, () => subscriber(runId, reconnects)));
   const seconds = (Date.now() - t0) / 1000;

@@ -11,9 +11,9 @@ const CYCLES = Number(values.cycles);
 const { server, gql, close } = await startBenchGateway('resume');
 // ~2,000 lines/s until stopped: long enough for every cycle to land mid-stream.
 const command = `node -e "let n=0;const t=setInterval(()=>{let s='';for(let i=0;i<20;i++)s+='line '+(n++)+'\\\\n';process.stdout.write(s)},10);setTimeout(()=>clearInterval(t),${Math.max(20, CYCLES / 6)}*1000)"`;
-const build = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'resume', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
-const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: build.createBuild.id })).runBuild.id;
-const QUERY = 'subscription($runId: ID!, $afterSeq: Float) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq } lastSeq fellBehind } }';
+const build = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'resume', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+const runId = (await gql('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id: build.createBuild.build.id })).runBuild.run.id;
+const QUERY = 'subscription($runId: ID!, $afterSeq: SafeInt) { runLog(runId: $runId, afterSeq: $afterSeq) { lines { seq } lastSeq fellBehind } }';
 const url = server.url.replace(/^http/, 'ws');
 
 let afterSeq = 0, gaps = 0, dups = 0, lines = 0, completedEarly = 0, cycles = 0;

@@ -55,7 +55,7 @@ const steps = [
   { stepOrder: 6, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'echo hi' } },
 ];
 for (let i = 0; i < 100; i++) {
-  await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: `b${String(i).padStart(3, '0')}`, imageName: 'demo/app', tagName: '1', buildServerClientKey: 'client-key-123456', steps } });
+  await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: `b${String(i).padStart(3, '0')}`, imageName: 'demo/app', tagName: '1', buildServerClientKey: 'client-key-123456', steps } });
 }
 const list = `{ builds(first: 100) { edges { node { name hasBuildServerClientKey steps { config { __typename
   ... on CodeDownStepConfig { hasPassword } ... on UserTaskStepConfig { envs { key value hasValue } } ... on HttpStepConfig { url hasPassword customHeaders { name value } } } } } } } }`;

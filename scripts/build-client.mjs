@@ -2,7 +2,8 @@
 /**
  * Builds the offline GraphiQL playground (client/) into dist/graphiql/.
  * Two esbuild builds in parallel: the page bundle (main.js + main.css + fonts) and the three
- * Monaco workers as entries of their own (client/workers.ts points Monaco at them).
+ * Monaco workers as entries of their own (client/workers.ts points Monaco at them); the GraphQL
+ * one is client/graphql.worker.ts, monaco-graphql's worker with the variables schema corrected.
  * Exits non-zero if either build fails.
  */
 import { build } from 'esbuild';
@@ -42,7 +43,7 @@ try {
       entryPoints: {
         'editor.worker': 'monaco-editor/esm/vs/editor/editor.worker.js',
         'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
-        'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
+        'graphql.worker': 'client/graphql.worker.ts',
       },
     }),
   ]);

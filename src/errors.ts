@@ -37,8 +37,8 @@ export class BuildgateError extends GraphQLError {
 export const badInput = (message: string, field?: string) =>
   new BuildgateError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 
-export const notFound = (what: string, id: string) =>
-  new BuildgateError(ErrorCode.NOT_FOUND, `${what} ${JSON.stringify(id)} does not exist`, { id });
+export const notFound = (what: string, id: string, field?: string) =>
+  new BuildgateError(ErrorCode.NOT_FOUND, `${what} ${JSON.stringify(id)} does not exist`, field ? { id, field } : { id });
 
 export const unsupported = (providerId: string, operation: string) =>
   new BuildgateError(

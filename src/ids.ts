@@ -16,13 +16,14 @@ export function toGlobalId(providerId: string, type: NodeType, key: string): str
   return Buffer.from(`${PREFIX}|${providerId}|${type}|${key}`, 'utf8').toString('base64url');
 }
 
-export function fromGlobalId(id: string, expected?: NodeType | readonly NodeType[]): GlobalId {
+/** `field` names the argument or input field the ID came from, for the error. */
+export function fromGlobalId(id: string, expected?: NodeType | readonly NodeType[], field = 'id'): GlobalId {
   if (typeof id !== 'string' || id.length === 0 || id.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(id)) {
-    throw badInput(`${JSON.stringify(String(id).slice(0, 64))} is not a valid ID`, 'id');
+    throw badInput(`${JSON.stringify(String(id).slice(0, 64))} is not a valid ID`, field);
   }
   const parts = Buffer.from(id, 'base64url').toString('utf8').split('|');
   if (parts.length < 4 || parts[0] !== PREFIX || !(NODE_TYPES as readonly string[]).includes(parts[2]!)) {
-    throw badInput(`${JSON.stringify(id.slice(0, 64))} is not a valid ID`, 'id');
+    throw badInput(`${JSON.stringify(id.slice(0, 64))} is not a valid ID`, field);
   }
   const gid: GlobalId = { providerId: parts[1]!, type: parts[2] as NodeType, key: parts.slice(3).join('|') };
   const allowed = expected === undefined ? null : Array.isArray(expected) ? expected : [expected];
@@ -30,7 +31,7 @@ export function fromGlobalId(id: string, expected?: NodeType | readonly NodeType
     throw new BuildgateError(
       ErrorCode.BAD_USER_INPUT,
       `ID ${id.slice(0, 64)} is a ${gid.type}, expected a ${allowed.join(' or ')}`,
-      { field: 'id', actualType: gid.type },
+      { field, actualType: gid.type },
     );
   }
   return gid;

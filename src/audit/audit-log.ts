@@ -15,7 +15,7 @@ export interface AuditRecord {
 export interface AuditEntryData extends Omit<AuditRecord, 'args'> { id: number; time: Date; args: unknown }
 
 /** Argument names that name the object a mutation acts on, in order of preference. */
-const TARGET_ARGS = ['id', 'buildId', 'runId', 'provider', 'providerId'];
+const TARGET_ARGS = ['id', 'buildId', 'runId', 'apiKeyId', 'providerId'];
 
 export const targetOf = (args: Record<string, unknown>): string | null => {
   for (const k of TARGET_ARGS) if (typeof args[k] === 'string') return args[k] as string;

@@ -9,7 +9,7 @@ import type { AuditEntryData } from './audit-log.js';
 @ObjectType({ description: 'One mutation as the audit log recorded it.' })
 export class AuditEntry {
   @Field(() => ID, { description: 'Entry number (rising with time).' }) id!: string;
-  @Field(() => GraphQLDateTime, { description: 'When the mutation was asked for.' }) time!: Date;
+  @Field(() => GraphQLDateTime, { description: 'When the mutation was asked for.' }) requestedAt!: Date;
   @Field({ description: 'Who: "apiKey:<key id>", "jwt:<subject>" or "anonymous".' }) actor!: string;
   @Field({ description: 'Mutation name.' }) operation!: string;
   @Field(() => String, { nullable: true, description: 'ID (or provider) the mutation acted on.' }) targetId!: string | null;
@@ -18,7 +18,7 @@ export class AuditEntry {
   @Field(() => String, { nullable: true, description: 'x-request-id of the request, to find its log lines.' }) requestId!: string | null;
 
   static from(e: AuditEntryData): AuditEntry {
-    return Object.assign(new AuditEntry(), { ...e, id: String(e.id), arguments: (e.args ?? {}) as Record<string, unknown> });
+    return Object.assign(new AuditEntry(), { ...e, id: String(e.id), requestedAt: e.time, arguments: (e.args ?? {}) as Record<string, unknown> });
   }
 }
 

@@ -8,9 +8,16 @@ import { actorOf, isRole, roleRank, type Principal, type Role } from './principa
 
 /** Arguments holding global IDs or provider instance ids: what a scoped credential may touch. */
 const ID_ARGS = ['id', 'ids', 'buildId', 'runId', 'stepRunId'];
-const PROVIDER_ARGS = ['provider', 'providers', 'providerId'];
+const PROVIDER_ARGS = ['providerId', 'providerIds'];
 
-function providersNamed(args: Record<string, unknown>): string[] {
+/** A mutation's arguments are the fields of its one `input`; a query's are its own. */
+export function argumentsOf(args: Record<string, unknown>): Record<string, unknown> {
+  const input = args.input;
+  return input && typeof input === 'object' && !Array.isArray(input) ? { ...args, ...(input as Record<string, unknown>) } : args;
+}
+
+function providersNamed(given: Record<string, unknown>): string[] {
+  const args = argumentsOf(given);
   const out = new Set<string>();
   const list = (v: unknown) => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
   for (const k of ID_ARGS) {
@@ -60,7 +67,7 @@ export const authChecker: AuthChecker<Context> = async ({ args, context, info },
 async function auditMutation(ctx: Context, operation: string, args: Record<string, unknown>, outcome: string): Promise<void> {
   try {
     await ctx.services.audit.record({
-      actor: ctx.principal ? actorOf(ctx.principal) : 'anonymous', operation, targetId: targetOf(args),
+      actor: ctx.principal ? actorOf(ctx.principal) : 'anonymous', operation, targetId: targetOf(argumentsOf(args)),
       args, outcome, requestId: ctx.requestId,
     });
   } catch (e) {
@@ -80,7 +87,9 @@ export function auditMutations(schema: GraphQLSchema): void {
     field.resolve = async (root, args: Record<string, unknown>, ctx: Context, info) => {
       try {
         const result = await resolve(root, args, ctx, info);
-        await auditMutation(ctx, info.fieldName, args, 'OK');
+        // A refused input is a payload with errors, not a thrown error: its first code is the outcome.
+        const refused = (result as { errors?: Array<{ code?: unknown }> } | null)?.errors?.[0]?.code;
+        await auditMutation(ctx, info.fieldName, args, typeof refused === 'string' ? refused : 'OK');
         return result;
       } catch (e) {
         const code = (e as { extensions?: { code?: unknown } })?.extensions?.code;

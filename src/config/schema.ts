@@ -31,6 +31,12 @@ export const configSchema = z.strictObject({
     introspection: bool(true),
     /** "Did you mean ..." hints in validation errors; they reveal field names even without introspection. */
     fieldSuggestions: bool(true),
+    /**
+     * Host names (the Host header, port left out) this gateway answers besides loopback names;
+     * `*`: any. Bound to loopback, other names get HTTP 403 (DNS rebinding); bound elsewhere,
+     * an empty list answers every name.
+     */
+    allowedHosts: z.array(z.string()).default([]),
     /** Seconds to wait for in-flight requests and sockets on SIGTERM. */
     shutdownGraceSec: z.coerce.number().min(0).default(10),
     /** graphql-ws on /graphql (see src/server/ws-transport.ts). */

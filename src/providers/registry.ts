@@ -1,6 +1,6 @@
 import { BuildgateError, ErrorCode, unsupported } from '../errors.js';
 import { batchReads, type BatchReads } from './batch.js';
-import type { Capability, Provider } from './types.js';
+import type { Capability, Provider, ProviderExtensionName, ProviderExtensions } from './types.js';
 
 type Method = {
   [K in keyof Provider]-?: NonNullable<Provider[K]> extends (...args: any[]) => any ? K : never
@@ -41,6 +41,18 @@ export class ProviderRegistry {
     const fn = p[name] as unknown;
     if (!p.capabilities.has(capability) || typeof fn !== 'function') throw unsupported(p.id, String(name));
     return (fn as (...a: unknown[]) => unknown).bind(p) as NonNullable<Provider[M]>;
+  }
+
+  /**
+   * The provider's extension `name` (a provider-specific operation set), or UNSUPPORTED_BY_PROVIDER
+   * naming `operation` when the provider has none by that name. Every provider-specific
+   * mutation reaches its provider this one way.
+   */
+  extension<N extends ProviderExtensionName>(providerId: string, name: N, operation: string): NonNullable<ProviderExtensions[N]> {
+    const p = this.get(providerId);
+    const ext = p.extensions?.[name];
+    if (!ext) throw unsupported(p.id, operation);
+    return ext as NonNullable<ProviderExtensions[N]>;
   }
 
   /** The provider's batch reads (its own, or the generic one-key-at-a-time fallback). */

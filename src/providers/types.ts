@@ -43,6 +43,8 @@ export interface Provider {
   readonly capabilities: ReadonlySet<Capability>;
   health(): ProviderHealthData;
   close?(): Promise<void>;
+  /** Operations only this kind of build system has (see ProviderExtensions); reached through `ProviderRegistry.extension`. */
+  readonly extensions?: ProviderExtensions;
 
   listBuilds?(args: BuildListArgs): Promise<Page<BuildData>>;
   getBuild?(key: string): Promise<BuildData | null>;
@@ -81,6 +83,45 @@ export interface Provider {
   listStepRunsOfRuns?(runKeys: readonly string[]): Promise<Batch<StepRunData[]>>;
   getBuildStatsOfBuilds?(buildKeys: readonly string[]): Promise<Batch<BuildStatsData>>;
   listImageTagsOfBuilds?(buildKeys: readonly string[], args: ImageTagListArgs): Promise<Batch<Page<ImageTagData>>>;
+}
+
+/**
+ * Provider-specific operations, one typed interface each. A provider offers the ones its
+ * system has; the schema asks the registry for one by name (`registry.extension(id, name)`)
+ * and gets UNSUPPORTED_BY_PROVIDER from any other provider. Inputs are in the schema's
+ * terms (camelCase, null for "not given"): converting them to the upstream's wire format,
+ * and naming input fields in errors the way the client wrote them, is the provider's job.
+ */
+export interface ProviderExtensions {
+  /** Build requests with every field of an image-repository build service (Quay requestRepoBuild). */
+  repositoryBuilds?: RepositoryBuilds;
+  /** Zadig build modules: its own create/update bodies, which the step-based BuildInput cannot express. */
+  zadigBuildModules?: ZadigBuildModules;
+}
+export type ProviderExtensionName = keyof ProviderExtensions;
+
+export interface RepositoryBuildRequest {
+  archiveUrl?: string | null;
+  dockerfilePath?: string | null;
+  context?: string | null;
+  tags?: string[] | null;
+  pullRobot?: string | null;
+}
+export interface RepositoryBuilds {
+  requestBuild(buildKey: string, req: RepositoryBuildRequest): Promise<RunData>;
+}
+
+/**
+ * A Zadig build module as the schema's ZadigBuildInput / ZadigTemplateBuildInput give it
+ * (camelCase); the provider validates it against Zadig's own body and names fields of it in
+ * errors (`field` relative to the module, e.g. "services[0].serviceName").
+ */
+export type ZadigModuleInput = { readonly name: string } & Readonly<Record<string, unknown>>;
+export interface ZadigBuildModules {
+  create(projectKey: string, module: ZadigModuleInput): Promise<BuildData>;
+  update(projectKey: string, module: ZadigModuleInput): Promise<BuildData>;
+  createFromTemplate(projectKey: string, module: ZadigModuleInput): Promise<BuildData>;
+  updateFromTemplate(projectKey: string, module: ZadigModuleInput): Promise<BuildData>;
 }
 
 /** Per-key results of a batch read. */

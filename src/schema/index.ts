@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, getMetadataStorage } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { PubSub } from '@graphql-yoga/subscription';
 import { BuildResolver } from './build/build.resolver.js';
@@ -17,6 +17,10 @@ export const resolvers = [BuildResolver, RunResolver, NodeResolver, ProviderReso
 
 /** Builds the executable schema; the same call emits schema/schema.graphql. */
 export async function createSchema(pubSub: PubSub<Topics>): Promise<GraphQLSchema> {
+  // TypeScript applies parameter decorators last to first, so type-graphql collects each
+  // method's arguments in reverse; a stable sort by position restores declaration order
+  // (sorting by index alone is enough: arguments of one method keep their relative order).
+  getMetadataStorage().params.sort((a, b) => a.index - b.index);
   const schema = await buildSchema({
     resolvers,
     pubSub: pubSub as never,

@@ -30,6 +30,7 @@ import { visibleProviders } from '../auth/checker.js';
 import { OperationPipeline } from './pipeline.js';
 import { apolloHttp } from './apollo-http.js';
 import { startWsTransport } from './ws-transport.js';
+import { hostGuard } from './host-guard.js';
 import { fromGlobalId } from '../ids.js';
 
 export interface RunningServer {
@@ -61,6 +62,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const httpServer = http.createServer(app);
   // The port is taken first: a start that cannot serve must not migrate, recover or seed anything.
   let starting = true;
+  app.use(hostGuard(config.server.host, config.server.allowedHosts));
   app.use((_req, res, next) => { if (starting) res.status(503).json({ status: 'starting' }); else next(); });
   await startupStep(`cannot listen on ${config.server.host}:${config.server.port}`, 'server.port', () => new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -14,6 +14,7 @@ import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.j
 import type { Context } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import type { OperationPipeline } from './pipeline.js';
+import { hostAllowed } from './host-guard.js';
 
 /** Interval of graphql-ws keep-alive pings; a socket that does not pong within it is dropped. */
 const KEEP_ALIVE_MS = 12_000;
@@ -63,7 +64,8 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
     maxPayload: settings.maxPayloadBeforeInit,
     handleProtocols,
     verifyClient: (info: { origin?: string; req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void) => {
-      if (originAllowed(info.origin, info.req.headers.host, settings.allowedOrigins)) cb(true);
+      if (!hostAllowed(info.req.headers.host, config.server.host, config.server.allowedHosts)) cb(false, 403, 'Host not allowed');
+      else if (originAllowed(info.origin, info.req.headers.host, settings.allowedOrigins)) cb(true);
       else cb(false, 403, 'Origin not allowed');
     },
   });

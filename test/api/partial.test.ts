@@ -17,7 +17,7 @@ async function q(query: string, variables?: Record<string, unknown>): Promise<{ 
   bodies.push(JSON.stringify(r));
   return r;
 }
-const LIST = `query($p: [String!]) { builds(providers: $p, first: 100) { totalCount edges { node { id name provider { providerId } lastRun { state } } } } }`;
+const LIST = `query($p: [String!]) { builds(providerIds: $p, first: 100) { totalCount edges { node { id name provider { providerId } lastRun { state } } } } }`;
 const providersOf = (d: any): string[] => [...new Set<string>(d.builds.edges.map((e: any) => e.node.provider.providerId))].sort();
 
 beforeAll(async () => {

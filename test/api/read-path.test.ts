@@ -8,7 +8,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
  * The read path costs a few store statements per screen whatever its size (no N+1), and its
  * cursors never lose or repeat a row while builds come and go or a provider fails.
  */
-const OBJECTS = (n: number) => `{ builds(first: ${n}, providers: ["native"]) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }`;
+const OBJECTS = (n: number) => `{ builds(first: ${n}, providerIds: ["native"]) { edges { node { id name runs(first: 3) { edges { node { id state steps { title state } } } } } } } }`;
 
 /** The gateway's native provider: its build and run stores (with the gateway's secrets key). */
 const native = (gw: TestGateway) => gw.server.services.registry.get('native') as NativeProvider;
@@ -37,9 +37,9 @@ async function seed(gw: TestGateway, builds: number, runsPerBuild: number, steps
 async function createBuilds(gw: TestGateway, names: string[]): Promise<string[]> {
   const keys: string[] = [];
   for (const name of names) {
-    const r = await gw.gql(CreateBuildDocument, { input: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } });
+    const r = await gw.gql(CreateBuildDocument, { build: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } });
     expect(r.errors).toBeUndefined();
-    keys.push(r.data!.createBuild.id);
+    keys.push(r.data!.createBuild.build!.id);
   }
   return keys;
 }
@@ -72,11 +72,11 @@ describe.each(['sqlite', 'postgres'] as const)('read path (%s)', (database) => {
   });
 
   it('BuildsList first: 50 (count, page, steps, stats, last runs) costs at most 5 statements', async () => {
-    const { n, result } = await statements(gw, () => gw.gql(BuildsListDocument, { providers: ['native'], first: 50 }));
+    const { n, result } = await statements(gw, () => gw.gql(BuildsListDocument, { providerIds: ['native'], first: 50 }));
     expect(result.errors).toBeUndefined();
     expect(result.data!.builds.edges).toHaveLength(50);
     expect(result.data!.builds.totalCount).toBe(100);
-    expect(result.data!.builds.edges.every((e) => e.node.stats!.buildCount === 3 && e.node.lastRun!.state === 'QUEUED')).toBe(true);
+    expect(result.data!.builds.edges.every((e) => e.node.stats!.runCount === 3 && e.node.lastRun!.state === 'QUEUED')).toBe(true);
     expect(n).toBeLessThanOrEqual(5);
   });
 
@@ -117,14 +117,14 @@ describe.each(['sqlite', 'postgres'] as const)('native builds paged while they c
     let after: string | null | undefined = null;
     let added = 0;
     for (let page = 0; page < 50; page++) {
-      const r: Awaited<ReturnType<typeof list>> = await list({ providers: ['native'], filter: { nameContains: 'k-' }, first: 3, after });
+      const r: Awaited<ReturnType<typeof list>> = await list({ providerIds: ['native'], filter: { nameContains: 'k-' }, first: 3, after });
       expect(r.errors).toBeUndefined();
       const names = r.data!.builds.edges.map((e) => e.node.name);
       seen.push(...names);
       // Before the next page: a build that sorts before everything shown, and one shown earlier removed.
       await createBuilds(gw, [`k-000-new-${added++}`]);
       const gone = original.shift();
-      if (gone && page % 2 === 0) expect((await gw.gql(DeleteBuildDocument, { id: gone })).errors).toBeUndefined();
+      if (gone && page % 2 === 0) expect((await gw.gql(DeleteBuildDocument, { buildId: gone })).errors).toBeUndefined();
       if (!r.data!.builds.pageInfo.hasNextPage) break;
       after = r.data!.builds.pageInfo.endCursor;
     }
@@ -156,7 +156,7 @@ describe.each(['sqlite', 'postgres'] as const)('merged builds with a provider fa
   const providers = ['native', 'cocktail-demo', 'quay-demo', 'codearts-demo'];
 
   it.each(['NAME', 'LAST_RUN_TIME'] as const)('every row comes exactly once (sort %s)', async (sort) => {
-    const all = await gw.gql(BuildsListDocument, { first: 100, sort, providers });
+    const all = await gw.gql(BuildsListDocument, { first: 100, sort, providerIds: providers });
     expect(all.errors).toBeUndefined();
     const everyone = all.data!.builds.edges.map((e) => e.node.id);
     expect(everyone.length).toBeGreaterThan(10);
@@ -168,7 +168,7 @@ describe.each(['sqlite', 'postgres'] as const)('merged builds with a provider fa
       if (page === 4) demo.fakes.quay.fake.clearFaults();
       if (page === 5) demo.fakes.codearts.fake.fault({ status: 500, times: Infinity });
       if (page === 6) demo.fakes.codearts.fake.clearFaults();
-      const r: Awaited<ReturnType<typeof list>> = await list({ first: 2, after, sort, providers });
+      const r: Awaited<ReturnType<typeof list>> = await list({ first: 2, after, sort, providerIds: providers });
       if (page === 2 || page === 3) expect(r.errors?.map((e) => e.extensions?.providerId)).toContain('quay-demo');
       seen.push(...r.data!.builds.edges.map((e) => e.node.id));
       if (!r.data!.builds.pageInfo.hasNextPage) break;

@@ -16,6 +16,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
  * is stored.
  */
 
+const configField = (s: BuildStepInput) => Object.keys(s).find((k) => !['stepOrder', 'stepType', 'useFlag', 'stepId'].includes(k))!;
 const build = (step: BuildStepInput): BuildInput => ({ name: 'rules', tagName: 'v1', steps: [step] });
 const codeDown = (over: object) => ({ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: 'github.com/x/y.git', branchName: 'main', ...over } }) as BuildStepInput;
 const userTask = (over: object) => ({ stepOrder: 1, stepType: 'USER_TASK', userTask: { cmd: ['true'], imageName: 'base/busybox', imageTag: '1', ...over } }) as BuildStepInput;
@@ -32,7 +33,7 @@ describe('createBuild / updateBuild apply the engine\'s step rules', () => {
 
   it.each([
     ['traversal in codeSaveDir', 'codeSaveDir', codeDown({ codeSaveDir: '../../etc' })],
-    ['traversal in hostPath', 'dockerVolumeMountVOList', userTask({ dockerVolumeMountVOList: [{ hostPath: '../../../etc', containerPath: '/x' }] })],
+    ['traversal in hostPath', 'volumeMounts', userTask({ volumeMounts: [{ hostPath: '../../../etc', containerPath: '/x' }] })],
     ['file:// git URL', 'repositoryUrl', codeDown({ repositoryUrl: 'file:///srv/git/app.git' })],
     ['ssh:// git URL', 'repositoryUrl', codeDown({ repositoryUrl: 'ssh://git@github.com/x/y.git' })],
     ['a branch git would take as an option', 'branchName', codeDown({ branchName: '--upload-pack=touch /tmp/x' })],
@@ -47,19 +48,21 @@ describe('createBuild / updateBuild apply the engine\'s step rules', () => {
     ['bad image name', 'imageName', image({ imageName: 'My App' })],
     ['private registryUrl', 'registryUrl', image({ registryUrl: 'http://169.254.169.254' })],
     ['dockerFilePath outside the workspace', 'dockerFilePath', image({ dockerFileType: 'FILE_PATH', dockerFile: null, dockerFilePath: '../../etc/hostname' })],
-  ])('%s → BAD_USER_INPUT naming steps[0].config.%s', async (_t, field, step) => {
+  ])('%s → a VALIDATION user error at input.build.steps[0].<config>.%s', async (_t, field, step) => {
     const before = await count();
-    const r = await gw.gql(CreateBuildDocument, { input: build(step) });
-    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `steps[0].config.${field}` });
+    const r = await gw.gql(CreateBuildDocument, { build: build(step) });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.createBuild.errors).toEqual([expect.objectContaining({ code: 'VALIDATION', path: ['input', 'build', 'steps', '0', configField(step), field] })]);
     expect(await count()).toBe(before);
   });
 
   it('updateBuild refuses the same and leaves the stored build as it was', async () => {
-    const created = await gw.gql(CreateBuildDocument, { input: build(codeDown({ codeSaveDir: 'src' })) });
+    const created = await gw.gql(CreateBuildDocument, { build: build(codeDown({ codeSaveDir: 'src' })) });
     expect(created.errors).toBeUndefined();
-    const id = created.data!.createBuild.id;
-    const r = await gw.gql(UpdateBuildDocument, { id, input: build(codeDown({ codeSaveDir: '../../etc' })) });
-    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.codeSaveDir' });
+    const id = created.data!.createBuild.build!.id;
+    const r = await gw.gql(UpdateBuildDocument, { buildId: id, build: build(codeDown({ codeSaveDir: '../../etc' })) });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.updateBuild).toMatchObject({ build: null, errors: [{ code: 'VALIDATION', path: ['input', 'build', 'steps', '0', 'codeDown', 'codeSaveDir'] }] });
     const stored = await gw.gql(`query($id: ID!) { build(id: $id) { steps { config { ... on CodeDownStepConfig { codeSaveDir } } } } }`, { id });
     expect((stored.data as any).build.steps[0].config.codeSaveDir).toBe('src');
     expect((await gw.gql(BuildDetailDocument, { id })).errors).toBeUndefined();
@@ -68,22 +71,24 @@ describe('createBuild / updateBuild apply the engine\'s step rules', () => {
   it('accepts what the engine accepts: public hosts, workspace paths, and images on the engine\'s own registry', async () => {
     for (const step of [
       codeDown({ codeSaveDir: '$PWD/src/app' }),
-      userTask({ imageName: '127.0.0.1:5000/base/busybox', dockerVolumeMountVOList: [{ hostPath: '$PWD/src', containerPath: '/src' }] }),
+      userTask({ imageName: '127.0.0.1:5000/base/busybox', volumeMounts: [{ hostPath: '$PWD/src', containerPath: '/src' }] }),
       image({ registryUrl: '127.0.0.1:5000' }),
       http({ outputFile: 'out/body.json' }),
       // a name that does not resolve here may resolve where the run executes: checked again then
       http({ url: 'https://build-only.invalid/hook' }),
     ]) {
-      const r = await gw.gql(CreateBuildDocument, { input: build(step) });
+      const r = await gw.gql(CreateBuildDocument, { build: build(step) });
       expect(r.errors).toBeUndefined();
+      expect(r.data!.createBuild.errors).toEqual([]);
     }
   });
 
   it('a private host listed in engine.allowPrivateHosts is accepted', async () => {
     const open = await startGateway({ config: { engine: { allowPrivateHosts: ['127.0.0.0/8'] } } });
     try {
-      const r = await open.gql(CreateBuildDocument, { input: build(http({ url: 'http://127.0.0.1:9/x' })) });
+      const r = await open.gql(CreateBuildDocument, { build: build(http({ url: 'http://127.0.0.1:9/x' })) });
       expect(r.errors).toBeUndefined();
+      expect(r.data!.createBuild.errors).toEqual([]);
     } finally {
       await open.close();
     }

@@ -13,9 +13,9 @@ describe('buildsChanged over a real graphql-ws client on the same port and path'
     const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providers: ['native'] }, 3);
     await sub.ready;
     const input = { name: 'live', steps: [{ stepOrder: 1, stepType: 'SHELL' as const, shell: { command: 'true' } }] };
-    const created = (await gw.gql(CreateBuildDocument, { input })).data!.createBuild;
-    await gw.gql(UpdateBuildDocument, { id: created.id, input: { ...input, name: 'live-2' } });
-    await gw.gql(DeleteBuildDocument, { id: created.id });
+    const created = (await gw.gql(CreateBuildDocument, { build: input })).data!.createBuild.build!;
+    await gw.gql(UpdateBuildDocument, { buildId: created.id, build: { ...input, name: 'live-2' } });
+    await gw.gql(DeleteBuildDocument, { buildId: created.id });
     const events = (await sub.events).map((e) => e.data!.buildsChanged);
     expect(events.map((e) => e.kind)).toEqual(['CREATED', 'UPDATED', 'DELETED']);
     expect(events[0]!.build!.name).toBe('live');
@@ -28,7 +28,7 @@ describe('buildsChanged over a real graphql-ws client on the same port and path'
     const client = gw.ws();
     const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providers: ['someone-else'] }, 1, 1500);
     await sub.ready;
-    await gw.gql(CreateBuildDocument, { input: { name: 'x', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'true' } }] } });
+    await gw.gql(CreateBuildDocument, { build: { name: 'x', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'true' } }] } });
     await expect(sub.events).rejects.toThrow(/timed out with 0\/1/);
   });
 });

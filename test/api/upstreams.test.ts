@@ -46,7 +46,7 @@ const CASES = [
 ];
 
 async function buildIdOf(providerId: string, name: string): Promise<string> {
-  const d = await ok('query($p: [String!]) { builds(providers: $p, first: 100) { edges { node { id name } } } }', { p: [providerId] });
+  const d = await ok('query($p: [String!]) { builds(providerIds: $p, first: 100) { edges { node { id name } } } }', { p: [providerId] });
   const hit = d.builds.edges.find((e: any) => e.node.name === name);
   expect(hit).toBeDefined();
   return hit.node.id;
@@ -75,16 +75,16 @@ describe('every upstream provider through the schema', () => {
       const detail = await ok('query($id: ID!) { build(id: $id) { id key name provider { providerId kind } } }', { id: buildId });
       expect(detail.build).toMatchObject({ id: buildId, name: build, provider: { providerId: id, kind } });
 
-      const started = await ok('mutation($b: ID!) { runBuild(buildId: $b) { id state build { id } } }', { b: buildId });
-      const runId: string = started.runBuild.id;
-      expect(['QUEUED', 'RUNNING']).toContain(started.runBuild.state);
+      const started = await ok('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id state build { id } } } }', { b: buildId });
+      const runId: string = started.runBuild.run.id;
+      expect(['QUEUED', 'RUNNING']).toContain(started.runBuild.run.state);
       expect((await until(() => runState(runId), (r) => r.state === 'DONE')).state).toBe('DONE');
 
       const runs = await ok('query($id: ID!) { build(id: $id) { runs(first: 20) { edges { node { id state } } } } }', { id: buildId });
       expect(runs.build.runs.edges.map((e: any) => e.node.id)).toContain(runId);
 
       const page = await ok(`query($id: ID!) { run(id: $id) { id key state build { id }
-        record { id state startTime } steps { id stepOrder state rawState }
+        record { id state startedAt } steps { id stepOrder state rawState }
         log(first: 500) { lastSeq lines { seq text } } } }`, { id: runId });
       const run = page.run;
       expect(run.build.id).toBe(buildId);
@@ -112,12 +112,12 @@ describe('every upstream provider through the schema', () => {
 
     it('cancels a run it started', async () => {
       const buildId = await buildIdOf(id, build);
-      const runId = (await ok('mutation($b: ID!) { runBuild(buildId: $b) { id } }', { b: buildId })).runBuild.id;
+      const runId = (await ok('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } } }', { b: buildId })).runBuild.run.id;
       // Cocktail allows CANCEL only once the run's INIT step is done.
       await until(() => runState(runId), (r) => r.possibleActions.includes('CANCEL'));
-      const c = await ok('mutation($id: ID!) { cancelRun(id: $id) { id runType state } }', { id: runId });
-      if (kind === 'COCKTAIL') expect(c.cancelRun.runType).toBe('CANCEL'); // Cocktail cancels with a run of its own
-      else expect(c.cancelRun.id).toBe(runId);
+      const c = await ok('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id runType state } } }', { id: runId });
+      if (kind === 'COCKTAIL') expect(c.cancelRun.run.runType).toBe('CANCEL'); // Cocktail cancels with a run of its own
+      else expect(c.cancelRun.run.id).toBe(runId);
       expect((await until(() => runState(runId), (r) => r.state === 'CANCELED')).state).toBe('CANCELED');
     });
   });
@@ -127,14 +127,13 @@ describe('every upstream provider through the schema', () => {
     const quay = await buildIdOf('quay-demo', 'demo/api');
     const zadig = await buildIdOf('zadig-demo', 'web-build');
     const cases: Array<[string, Record<string, unknown>, string, string]> = [
-      ['mutation($id: ID!) { updateBuild(id: $id, input: {name: "x", steps: []}) { id } }', { id: quay }, 'quay-demo', 'updateBuild'],
-      ['mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', { id: quay }, 'quay-demo', 'deleteBuild'],
-      ['mutation($id: ID!) { runBuild(buildId: $id, tagName: "v1") { id } }', { id: zadig }, 'zadig-demo', 'image tag'],
-      [`mutation { createZadigBuildFromTemplate(provider: "cocktail-demo", projectKey: "demo",
-        input: { name: "x", templateName: "t", targetServices: [] }) { id } }`, {}, 'cocktail-demo', 'createZadigBuildFromTemplate'],
+      ['mutation($id: ID!) { updateBuild(input: { buildId: $id, build: {name: "x", steps: []} }) { build { id } } }', { id: quay }, 'quay-demo', 'updateBuild'],
+      ['mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', { id: quay }, 'quay-demo', 'deleteBuild'],
+      ['mutation($id: ID!) { runBuild(input: { buildId: $id, tagName: "v1" }) { run { id } } }', { id: zadig }, 'zadig-demo', 'image tag'],
+      [`mutation { createZadigBuildFromTemplate(input: { providerId: "cocktail-demo", projectKey: "demo", build: { name: "x", templateName: "t", targetServices: [] } }) { build { id } } }`, {}, 'cocktail-demo', 'createZadigBuildFromTemplate'],
     ];
     // Statistics and image tags are optional per provider: null, not an error, so mixed lists and build details stay whole.
-    const stats = await q('query($id: ID!) { build(id: $id) { stats { buildCount } } }', { id: quay });
+    const stats = await q('query($id: ID!) { build(id: $id) { stats { runCount } } }', { id: quay });
     expect(stats.errors).toBeUndefined();
     expect((stats.data as any).build.stats).toBeNull();
     const tags = await q('query($id: ID!) { build(id: $id) { imageTags { edges { node { id } } } } }', { id: codearts });
@@ -151,13 +150,13 @@ describe('every upstream provider through the schema', () => {
   it('merges the builds of several providers under one cursor: paged 2 at a time, nothing duplicated or missing', async () => {
     const expected: string[] = [];
     for (const p of UPSTREAMS) {
-      const d = await ok('query($p: [String!]) { builds(providers: $p, first: 100) { edges { node { id } } } }', { p: [p] });
+      const d = await ok('query($p: [String!]) { builds(providerIds: $p, first: 100) { edges { node { id } } } }', { p: [p] });
       expected.push(...d.builds.edges.map((e: any) => e.node.id));
     }
     const seen: Array<{ id: string; name: string }> = [];
     let after: string | null = null;
     for (let pages = 0; pages < 50; pages++) {
-      const d: any = await ok(`query($p: [String!], $after: String) { builds(providers: $p, first: 2, after: $after) {
+      const d: any = await ok(`query($p: [String!], $after: String) { builds(providerIds: $p, first: 2, after: $after) {
         totalCount pageInfo { hasNextPage endCursor } edges { node { id name } } } }`, { p: UPSTREAMS, after });
       expect(d.builds.totalCount).toBe(expected.length);
       seen.push(...d.builds.edges.map((e: any) => e.node));
@@ -190,27 +189,26 @@ describe('Zadig build modules (typed Zadig input)', () => {
     dockerBuildStep: { dockerfileSource: 'LOCAL', buildContextDir: '.', dockerfileDirectory: './Dockerfile', enableBuildkit: true },
     advancedSettings: { clusterName: 'local', timeout: 60, resourceSpec: { cpuReq: 100, cpuLimit: 1000, memoryReq: 200, memoryLimit: 2000 }, cacheSetting: { enabled: true, cacheDir: '$WORKSPACE' } },
   });
-  const CREATE = `mutation($input: ZadigBuildInput!) { createZadigBuild(provider: "zadig-demo", projectKey: "demo", input: $input) { id key name provider { providerId } } }`;
-  const UPDATE = `mutation($input: ZadigBuildInput!) { updateZadigBuild(provider: "zadig-demo", projectKey: "demo", input: $input) { id key details } }`;
+  const CREATE = `mutation($input: ZadigBuildInput!) { createZadigBuild(input: { providerId: "zadig-demo", projectKey: "demo", build: $input }) { build { id key name provider { providerId } } } }`;
+  const UPDATE = `mutation($input: ZadigBuildInput!) { updateZadigBuild(input: { providerId: "zadig-demo", projectKey: "demo", build: $input }) { build { id key details } } }`;
 
   it('requests a Quay build with every field of the Quay API, and refuses it for other providers', async () => {
     const quay = await buildIdOf('quay-demo', 'demo/web');
-    const d = await ok(`mutation($id: ID!) { requestQuayBuild(buildId: $id, input: {
-      archiveUrl: "https://archives.example/app.tar.gz", dockerfilePath: "/sub/Dockerfile", context: "/sub", tags: ["v9", "stable"], pullRobot: "org+puller" }) { id state rawState } }`, { id: quay });
-    expect(d.requestQuayBuild.state).toBe('QUEUED');
+    const d = await ok(`mutation($id: ID!) { requestQuayBuild(input: { buildId: $id, archiveUrl: "https://archives.example/app.tar.gz", dockerfilePath: "/sub/Dockerfile", context: "/sub", tags: ["v9", "stable"], pullRobot: "org+puller" }) { run { id state rawState } } }`, { id: quay });
+    expect(d.requestQuayBuild.run.state).toBe('QUEUED');
     const post = demo.fakes.quay.fake.requests.filter((r) => r.method === 'POST').at(-1)!;
     expect(post.body).toMatchObject({ archive_url: 'https://archives.example/app.tar.gz', dockerfile_path: '/sub/Dockerfile', context: '/sub', docker_tags: ['v9', 'stable'], pull_robot: 'org+puller' });
-    const bad = await q('mutation($id: ID!) { requestQuayBuild(buildId: $id, input: { archiveUrl: "ftp://x/y.tgz" }) { id } }', { id: quay });
+    const bad = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id, archiveUrl: "ftp://x/y.tgz" }) { run { id } } }', { id: quay });
     expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'archiveUrl' });
-    const other = await q('mutation($id: ID!) { requestQuayBuild(buildId: $id, input: {}) { id } }', { id: await buildIdOf('codearts-demo', 'api-maven') });
+    const other = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id }) { run { id } } }', { id: await buildIdOf('codearts-demo', 'api-maven') });
     expect(other.errors![0]!.extensions).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', providerId: 'codearts-demo' });
   });
 
   it('creates and updates a module with Zadig snake_case bodies and publishes buildsChanged', async () => {
-    const sub = collect<any>(gw.ws(), 'subscription { buildsChanged(providers: ["zadig-demo"]) { kind buildId providerId } }', {}, 2);
+    const sub = collect<any>(gw.ws(), 'subscription { buildsChanged(providerIds: ["zadig-demo"]) { kind buildId providerId } }', {}, 2);
     await sub.ready;
     const zadig = demo.fakes.zadig.fake;
-    const created = (await ok(CREATE, { input: input('make build') })).createZadigBuild;
+    const created = (await ok(CREATE, { input: input('make build') })).createZadigBuild.build;
     expect(created).toMatchObject({ key: 'demo/gql-build', name: 'gql-build', provider: { providerId: 'zadig-demo' } });
     const body = zadig.requests.filter((r) => r.method === 'POST' && r.path === '/openapi/build').at(-1)!.body as any;
     expect(body).toMatchObject({ name: 'gql-build', project_key: 'demo', infrastructure: 'kubernetes', build_os: 'ubuntu 20.04', script_type: 'shell',
@@ -218,7 +216,7 @@ describe('Zadig build modules (typed Zadig input)', () => {
       docker_build_step: { dockerfile_source: 'local', build_context_dir: '.', dockerfile_directory: './Dockerfile', enable_buildkit: true },
       advanced_settings: { cluster_name: 'local', resource_spec: { cpu_req: 100, cpu_limit: 1000, memory_req: 200, memory_limit: 2000 }, cache_setting: { enabled: true, cache_dir: '$WORKSPACE' } },
       parameters: [{ key: 'TOKEN', type: 'string', is_credential: true, default_value: 'ZADIG-PARAM-SECRET-1' }] });
-    const updated = (await ok(UPDATE, { input: input('make release') })).updateZadigBuild;
+    const updated = (await ok(UPDATE, { input: input('make release') })).updateZadigBuild.build;
     expect(updated.id).toBe(created.id);
     expect(updated.details.buildScript).toBe('make release');
     const events = await sub.events;
@@ -229,10 +227,10 @@ describe('Zadig build modules (typed Zadig input)', () => {
   it('creates and updates a module from a template', async () => {
     const tpl = { name: 'tpl-build', templateName: 'go-template', targetServices: [{ serviceName: 'tpl-svc', serviceModule: 'tpl-svc',
       repoInfo: [{ codehostName: 'gitlab', repoNamespace: 'org', repoName: 'tpl', branch: 'main' }], inputs: [{ key: 'GOOS', value: 'linux' }] }] };
-    const c = await ok('mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(provider: "zadig-demo", projectKey: "demo", input: $i) { key } }', { i: tpl });
-    expect(c.createZadigBuildFromTemplate.key).toBe('demo/tpl-build');
-    const u = await ok('mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(provider: "zadig-demo", projectKey: "demo", input: $i) { key } }', { i: tpl });
-    expect(u.updateZadigBuildFromTemplate.key).toBe('demo/tpl-build');
+    const c = await ok('mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(input: { providerId: "zadig-demo", projectKey: "demo", build: $i }) { build { key } } }', { i: tpl });
+    expect(c.createZadigBuildFromTemplate.build.key).toBe('demo/tpl-build');
+    const u = await ok('mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(input: { providerId: "zadig-demo", projectKey: "demo", build: $i }) { build { key } } }', { i: tpl });
+    expect(u.updateZadigBuildFromTemplate.build.key).toBe('demo/tpl-build');
     const reqs = demo.fakes.zadig.fake.requests;
     expect(reqs.some((r) => r.method === 'POST' && r.query.source === 'template' && (r.body as any).target_services[0].inputs[0].key === 'GOOS')).toBe(true);
     expect(reqs.some((r) => r.method === 'PUT' && r.path === '/openapi/build/tpl-build/template')).toBe(true);
@@ -265,7 +263,7 @@ describe('configuration and cache', () => {
     // Same upstream, same failures: only the instance configured to open after 2 failing calls opens.
     const gw = await startGateway({ config: { providers: [{ ...instance('quay-touchy'), breaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 } }, instance('quay-default')] } });
     try {
-      const list = '{ builds(providers: ["quay-touchy", "quay-default"]) { totalCount } }';
+      const list = '{ builds(providerIds: ["quay-touchy", "quay-default"]) { totalCount } }';
       for (let i = 0; i < 2; i++) expect((await gw.gql(list)).errors?.length).toBeGreaterThan(0);
       const health = (await gw.gql<{ providers: Array<{ providerId: string; health: { circuitState: string } }> }, object>('{ providers { providerId health { circuitState } } }')).data!.providers;
       const state = Object.fromEntries(health.map((p) => [p.providerId, p.health.circuitState]));

@@ -27,7 +27,7 @@ describe('a page of another site opening the gateway\'s websocket', () => {
     if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}`);
     gw = await startGateway({ config: { auth: { anonymous: undefined } } });
     const admin = (await new ApiKeys(gw.server.store).create({ role: 'admin' })).key;
-    const created = await gw.gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'secret-build', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'echo s3cret' } }] } }, { authorization: `Bearer ${admin}` });
+    const created = await gw.gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'secret-build', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'echo s3cret' } }] } }, { authorization: `Bearer ${admin}` });
     expect(created.errors).toBeUndefined();
     // The attacker's page: it reports what the socket gave it in document.title.
     const wsUrl = gw.url.replace(/^http/, 'ws');

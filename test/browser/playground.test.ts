@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import express from 'express';
 import { Kind, parse } from 'graphql';
-import type { Locator, Page } from 'playwright-core';
 import { ApiKeys } from '../../src/auth/api-keys.js';
 import { packageRoot } from '../../src/server/package-root.js';
 import {
@@ -24,6 +23,7 @@ import {
 } from '../../src/server/playground.js';
 import { openSealedChromium, type SealedBrowser } from '../support/chromium.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { hasText, model, TAB_BUTTONS, typeOperation, waitForModel, watchWebSocket } from '../support/graphiql.js';
 
 const OPERATIONS_DIR = join(packageRoot(), 'schema', 'operations');
 /** A real API key (viewer), so the forwarded token must also authenticate. */
@@ -51,49 +51,6 @@ function embedded(html: string): ExampleOperation[] {
   const json = /<script type="application\/json" id="bg-operations">(.*?)<\/script>/s.exec(html)?.[1];
   if (json === undefined) throw new Error('no bg-operations block in the page');
   return JSON.parse(json) as ExampleOperation[];
-}
-
-/** Contents of the Monaco model whose URI ends with `suffix` (operation.graphql, variables.json, response.json). */
-function model(page: Page, suffix: string): Promise<string | null> {
-  return page.evaluate((s) => {
-    const monaco = (globalThis as any).__MONACO;
-    const m = monaco?.editor.getModels().find((x: any) => x.uri.toString().endsWith(s));
-    return m ? (m.getValue() as string) : null;
-  }, suffix);
-}
-
-async function waitForModel(page: Page, suffix: string, test: (v: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await model(page, suffix);
-    if (last !== null && test(last)) return last;
-    await page.waitForTimeout(50);
-  }
-  throw new Error(`${what}: ${suffix} never matched; last value: ${last}`);
-}
-
-/** Types into the operation editor; insertText avoids Monaco's bracket auto-closing. */
-async function typeOperation(page: Page, text: string): Promise<void> {
-  await page.click('.graphiql-query-editor .monaco-editor .view-lines');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-}
-
-/** Waits until the element shows `text` (Monaco renders spaces as nbsp; hasText normalises them). */
-function hasText(locator: Locator, text: string): Promise<void> {
-  return locator.filter({ hasText: text }).first().waitFor({ timeout: 10_000 });
-}
-
-/** graphql-ws messages the page sent and received. */
-function watchWebSocket(page: Page): { sent: any[]; received: any[] } {
-  const seen = { sent: [] as any[], received: [] as any[] };
-  page.on('websocket', (ws) => {
-    ws.on('framesent', ({ payload }) => seen.sent.push(JSON.parse(String(payload))));
-    ws.on('framereceived', ({ payload }) => seen.received.push(JSON.parse(String(payload))));
-  });
-  return seen;
 }
 
 describe('playground page and assets', () => {
@@ -192,7 +149,7 @@ describe('playground in Chromium, offline', () => {
     const files = readdirSync(OPERATIONS_DIR).filter((f) => f.endsWith('.graphql')).sort();
     const firstOperation = (f: string) =>
       parse(readFileSync(join(OPERATIONS_DIR, f), 'utf8')).definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-    const titles = await page.locator('.graphiql-tab button[aria-controls="graphiql-session"]').allTextContents();
+    const titles = await page.locator(TAB_BUTTONS).allTextContents();
     expect(titles).toEqual(files.map((f) => (firstOperation(f) as any)?.name?.value ?? '<untitled>'));
     expect(await model(page, 'operation.graphql')).toBe(`# ${files[0]}\n${readFileSync(join(OPERATIONS_DIR, files[0]!), 'utf8')}`);
 
@@ -215,7 +172,7 @@ describe('playground in Chromium, offline', () => {
     while (!ws.sent.some((m) => m.type === 'subscribe') && Date.now() < deadline) await page.waitForTimeout(50);
     expect(ws.sent.map((m) => m.type)).toEqual(['connection_init', 'subscribe']);
     await page.waitForTimeout(200); // let the server register the subscription before the event
-    const created = await gw.gql('mutation { createBuild(input: { name: "from-node", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "true" } }] }) { id } }');
+    const created = await gw.gql('mutation { createBuild(input: { build: { name: "from-node", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "true" } }] } }) { build { id } } }');
     expect(created.errors).toBeUndefined();
     await waitForModel(page, 'response.json', (v) => v.includes('"kind": "CREATED"') && v.includes('"name": "from-node"'), 'live event');
     await hasText(page.locator('.graphiql-response'), 'from-node');
@@ -229,7 +186,7 @@ describe('playground in Chromium, offline', () => {
     const varsFile = (f: string) => join(OPERATIONS_DIR, f.replace(/\.graphql$/, '.variables.json'));
     const withVars = files.findIndex((f) => existsSync(varsFile(f)));
     expect(withVars).toBeGreaterThanOrEqual(0); // schema/operations should keep one example with variables
-    await page.locator('.graphiql-tab button[aria-controls="graphiql-session"]').nth(withVars).click();
+    await page.locator(TAB_BUTTONS).nth(withVars).click();
     const expected = JSON.parse(readFileSync(varsFile(files[withVars]!), 'utf8'));
     const shown = await waitForModel(page, 'variables.json', (v) => v.trim().startsWith('{'), 'example variables');
     expect(JSON.parse(shown)).toEqual(expected);

@@ -31,10 +31,10 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
   };
   const state = async (runId: string) => (await gw.gql<{ run: { state: string; steps: Array<{ state: string }> } }, { id: string }>(RUN_STATE, { id: runId })).data!.run;
   const buildOn = async (name: string, command: string, buildServerHost: string) => {
-    const r = await gw.gql<{ createBuild: { id: string } }, object>('mutation($i: BuildInput!) { createBuild(input: $i) { id } }',
+    const r = await gw.gql<{ createBuild: { build: { id: string } } }, object>('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }',
       { i: { name, buildServerHost, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
     if (r.errors) throw new Error(JSON.stringify(r.errors));
-    return r.data!.createBuild.id;
+    return r.data!.createBuild.build!.id;
   };
 
   beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
     expect(fs.existsSync(path.join(dir, `run-${runKey}`))).toBe(true);
     expect(fs.existsSync(path.join(gw.server.services.config.engine.workDir, `run-${runKey}`))).toBe(false);
     // removeRun deletes its records here and its workspace on the agent.
-    const rm = await gw.gql<{ removeRun: string }, { id: string }>('mutation($id: ID!) { removeRun(id: $id) }', { id: runId });
+    const rm = await gw.gql<{ removeRun: string }, { id: string }>('mutation($id: ID!) { removeRun(input: { runId: $id }) { removedRunId } }', { id: runId });
     expect(rm.errors).toBeUndefined();
     await waitUntil(async () => fs.existsSync(path.join(dir, `run-${runKey}`)), (exists) => !exists, 10000);
   });
@@ -80,16 +80,16 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
     const runId = await startRun(gw, sleepy);
     await waitUntil(() => state(runId), (s) => s.state === 'RUNNING' && s.steps[0]?.state === 'RUNNING', 20000);
     const t0 = Date.now();
-    const r = await gw.gql<{ cancelRun: { state: string } }, { id: string }>('mutation($id: ID!) { cancelRun(id: $id) { state } }', { id: runId });
+    const r = await gw.gql<{ cancelRun: { run: { state: string } } }, { id: string }>('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { state } } }', { id: runId });
     expect(r.errors).toBeUndefined();
-    expect(r.data!.cancelRun.state).toBe('CANCELED');
+    expect(r.data!.cancelRun.run.state).toBe('CANCELED');
     expect(Date.now() - t0).toBeLessThan(20000);
     expect((await state(runId)).steps[0]!.state).toBe('CANCELED');
 
     const nowhere = await buildOn('nowhere', 'echo should-not-run', 'nobody');
     const queued = await startRun(gw, nowhere);
-    const c = await gw.gql<{ cancelRun: { state: string } }, { id: string }>('mutation($id: ID!) { cancelRun(id: $id) { state } }', { id: queued });
-    expect(c.data!.cancelRun.state).toBe('CANCELED');
+    const c = await gw.gql<{ cancelRun: { run: { state: string } } }, { id: string }>('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { state } } }', { id: queued });
+    expect(c.data!.cancelRun.run.state).toBe('CANCELED');
     await agent(['nobody']);
     await new Promise((res) => setTimeout(res, 1500));
     const after = await state(queued);
@@ -187,9 +187,9 @@ describe('a build agent killed with kill -9 and no other agent left (CLI agent, 
     await new Promise((r) => cli.once('exit', r));
 
     const t0 = Date.now();
-    const c = await gw.gql<{ cancelRun: { state: string } }, { id: string }>('mutation($id: ID!) { cancelRun(id: $id) { state } }', { id: canceled });
+    const c = await gw.gql<{ cancelRun: { run: { state: string } } }, { id: string }>('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { state } } }', { id: canceled });
     expect(c.errors).toBeUndefined();
-    expect(c.data!.cancelRun.state).toBe('CANCELED');
+    expect(c.data!.cancelRun.run.state).toBe('CANCELED');
     expect(Date.now() - t0).toBeLessThan(5000); // its heartbeat runs out within agentStallMs
 
     const end = await waitUntil(() => run(ended), (r) => r.state !== 'RUNNING', 10000);

@@ -16,9 +16,9 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
  * never holding up a shutdown, and resumed by the next start when one was still pending.
  */
 
-const CREATE = `mutation($i: BuildInput!) { createBuild(input: $i) { id } }`;
-const RUN = `mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id key state } }`;
-const CANCEL = `mutation($id: ID!) { cancelRun(id: $id) { id state } }`;
+const CREATE = `mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }`;
+const RUN = `mutation($id: ID!, $cb: String) { runBuild(input: { buildId: $id, callbackUrl: $cb }) { run { id key state } } }`;
+const CANCEL = `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } } }`;
 const STATE = `query($id: ID!) { run(id: $id) { state details } }`;
 const logger = pino({ level: 'silent' });
 
@@ -81,7 +81,7 @@ describe('run callbacks through the engine', () => {
   beforeAll(async () => {
     r = await receiver((_n, p) => (p === '/flaky' && failing ? 503 : 200));
     gw = await startGateway({ database: 'postgres', config: engineConfig({ attempts: 4, initialDelayMs: 500, maxDelayMs: 5000 }) });
-    const create = async (name: string, command: string) => ((await gw.gql(CREATE, { i: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command } }] } })).data as any).createBuild.id as string;
+    const create = async (name: string, command: string) => ((await gw.gql(CREATE, { i: { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command } }] } })).data as any).createBuild.build.id as string;
     shellBuild = await create('quick', 'echo hi');
     longBuild = await create('long', 'sleep 30 & wait');
   });
@@ -91,7 +91,7 @@ describe('run callbacks through the engine', () => {
     await r?.close();
   });
 
-  const run = async (g: TestGateway, build: string, cb: string) => ((await g.gql(RUN, { id: build, cb })).data as any).runBuild as { id: string; key: string; state: string };
+  const run = async (g: TestGateway, build: string, cb: string) => ((await g.gql(RUN, { id: build, cb })).data as any).runBuild.run as { id: string; key: string; state: string };
   const status = async (g: TestGateway, id: string) => ((await g.gql(STATE, { id })).data as any).run.details.callbackStatus as string | null;
   const hitsFor = (key: string) => r.hits.filter((h) => h.body?.buildRunSeq === Number(key));
 

@@ -30,7 +30,7 @@ async function gql(url: string, query: string, variables: Record<string, unknown
   return body.data;
 }
 
-const LOG = `query($id: ID!, $after: Float) { run(id: $id) { state errorMessage log(afterSeq: $after, first: 5000) { lastSeq hasMore lines { seq stream text } } } }`;
+const LOG = `query($id: ID!, $after: SafeInt) { run(id: $id) { state errorMessage log(afterSeq: $after, first: 5000) { lastSeq hasMore lines { seq source text } } } }`;
 
 /**
  * kill -9 in the middle of a run: every line a client had read before the kill is still
@@ -43,8 +43,8 @@ describe('crash recovery', () => {
 
   it('loses no acknowledged log line and keeps seq gap-free across kill -9', async () => {
     let s = await serve(dir);
-    const b = await gql(s.url, `mutation { createBuild(input: {name: "noisy", steps: [{stepOrder: 1, stepType: SHELL, shell: {command: "i=0; while true; do i=$((i+1)); echo line $i; done"}}]}) { id } }`);
-    const run = (await gql(s.url, `mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.createBuild.id })).runBuild;
+    const b = await gql(s.url, `mutation { createBuild(input: { build: {name: "noisy", steps: [{stepOrder: 1, stepType: SHELL, shell: {command: "i=0; while true; do i=$((i+1)); echo line $i; done"}}]} }) { build { id } } }`);
+    const run = (await gql(s.url, `mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: b.createBuild.build.id })).runBuild.run;
     // Read (acknowledge) lines as a client would, until well past the first batches.
     const acked: Array<{ seq: number; text: string }> = [];
     let after = 0;
@@ -91,8 +91,8 @@ describe('crash recovery', () => {
     let s = await serve(own);
     try {
       const script = sleepyScript(secs);
-      const b = await gql(s.url, `mutation($c: String!) { createBuild(input: {name: "sleepy", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: SCRIPT, command: $c}}]}) { id } }`, { c: script });
-      const run = (await gql(s.url, `mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.createBuild.id })).runBuild;
+      const b = await gql(s.url, `mutation($c: String!) { createBuild(input: { build: {name: "sleepy", steps: [{stepOrder: 1, stepType: SHELL, shell: {shellType: SCRIPT, command: $c}}]} }) { build { id } } }`, { c: script });
+      const run = (await gql(s.url, `mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: b.createBuild.build.id })).runBuild.run;
       for (let i = 0; processesWith(`sleep ${secs}3`).length === 0; i++) {
         if (i > 200) throw new Error('the step did not start');
         await new Promise((r) => setTimeout(r, 50));

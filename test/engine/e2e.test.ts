@@ -11,9 +11,9 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { startGitHttpServer, type GitHttpServer } from '../servers/git-http.js';
 
-const RUN = `mutation($id: ID!, $cb: String, $tag: String) { runBuild(buildId: $id, callbackUrl: $cb, tagName: $tag, description: "e2e") { id } }`;
-const TAGS = `query($id: ID!, $sort: ImageTagSort, $order: SortOrder) { build(id: $id) { imageTags(sort: $sort, order: $order) { totalCount edges { node { tag size endTime } } } } }`;
-const REMOVE = `mutation($id: ID!) { removeRun(id: $id, removeImageTag: true) }`;
+const RUN = `mutation($id: ID!, $cb: String, $tag: String) { runBuild(input: { buildId: $id, callbackUrl: $cb, tagName: $tag, description: "e2e" }) { run { id } } }`;
+const TAGS = `query($id: ID!, $sort: ImageTagSort, $order: SortOrder) { build(id: $id) { imageTags(sort: $sort, order: $order) { totalCount edges { node { tag size finishedAt } } } } }`;
+const REMOVE = `mutation($id: ID!) { removeRun(input: { runId: $id, removeImageTag: true }) { removedRunId } }`;
 const GIT_PASSWORD = 'git-e2e-Secret-42';
 
 /**
@@ -79,29 +79,29 @@ describe('native engine end to end', () => {
 
   it('clones, runs a script, builds and pushes an image, and exposes it all through GraphQL', async () => {
     const created = await gw.gql(CreateBuildDocument, {
-      input: {
+      build: {
         name: 'e2e-app', imageName: 'app', registryName: 'e2e', autotag: { enabled: true, prefix: 'b', seqType: 'SEQUENCE' },
         steps: [
-          { stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `127.0.0.1:${git.port}/app.git`, protocolType: 'http', branchName: 'main', codeSaveDir: 'repo', commonType: 'PRIVATE', userId: 'builder', password: GIT_PASSWORD } },
+          { stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `127.0.0.1:${git.port}/app.git`, protocolType: 'HTTP', branchName: 'main', codeSaveDir: 'repo', commonType: 'PRIVATE', userId: 'builder', password: GIT_PASSWORD } },
           { stepOrder: 2, stepType: 'SHELL', shell: { command: 'cd repo\necho "built at $(date +%s%N)" > built.txt\ncat hello.txt\necho using password ' + GIT_PASSWORD } },
           { stepOrder: 3, stepType: 'CREATE_IMAGE', createImage: { dockerFileType: 'FILE_PATH', dockerFilePath: 'repo/Dockerfile', registryName: 'e2e', imageName: 'app' } },
         ],
       },
     });
     expect(created.errors).toBeUndefined();
-    const buildId = created.data!.createBuild.id;
-    const run = ((await gw.gql(RUN, { id: buildId, cb: callbackUrl })).data as any).runBuild;
+    const buildId = created.data!.createBuild.build!.id;
+    const run = ((await gw.gql(RUN, { id: buildId, cb: callbackUrl })).data as any).runBuild.run;
 
     let page = await gw.gql(RunPageDocument, { id: run.id, logLines: 2000 });
-    for (let i = 0; i < 1200 && !['DONE', 'ERROR'].includes(page.data!.run.state); i++) {
+    for (let i = 0; i < 1200 && !['DONE', 'ERROR'].includes(page.data!.run!.state); i++) {
       await new Promise((r) => setTimeout(r, 100));
       page = await gw.gql(RunPageDocument, { id: run.id, logLines: 2000 });
     }
-    const r = page.data!.run;
+    const r = page.data!.run!;
     expect({ state: r.state, error: r.errorMessage }).toEqual({ state: 'DONE', error: null });
     expect(r.steps.map((s) => [s.stepType, s.state])).toEqual([['CODE_DOWN', 'DONE'], ['SHELL', 'DONE'], ['CREATE_IMAGE', 'DONE']]);
     expect(r.sourceRevision).toBe(commit);
-    expect(r.record).toMatchObject({ commit, branch: 'main', triggerType: 'API' });
+    expect(r.record).toMatchObject({ commit, branch: 'main', trigger: 'API' });
     expect(r.tagName).toBe('b00001');
     const texts = r.log.lines.map((l) => l.text);
     expect(texts).toContain('hello from the repo');
@@ -113,23 +113,23 @@ describe('native engine end to end', () => {
     const client = new RegistryClient({ host: registry.host, scheme: 'http', insecure: true });
     const manifest = await client.manifest('e2e/app', 'b00001');
     expect(manifest).not.toBeNull();
-    const detail = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build;
+    const detail = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build!;
     const tag = detail.imageTags!.edges[0]!.node;
     expect(tag).toMatchObject({ tag: 'b00001', digest: manifest!.digest, imageUrl: `${registry.host}/e2e/app:b00001` });
     expect(tag.size).toBe(manifest!.size);
-    expect(detail.stats).toMatchObject({ buildCount: 1, doneCount: 1, errorCount: 0, tagCount: 1 });
-    expect(detail.stats!.imgSizeAvg).toBe(manifest!.size);
+    expect(detail.stats).toMatchObject({ runCount: 1, doneCount: 1, errorCount: 0, tagCount: 1 });
+    expect(detail.stats!.averageImageSize).toBe(manifest!.size);
 
     // The callback got the summary once the run ended.
     for (let i = 0; i < 50 && callbacks.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
     expect(callbacks[0]).toMatchObject({ runState: 'DONE', tagName: 'b00001', imageDigest: manifest!.digest, sourceRevision: commit, runDesc: 'e2e' });
 
     // A second run with a given tag: the tags sort as the Cocktail API offers (TAG / END_TIME / IMAGE_SIZE).
-    const run2 = ((await gw.gql(RUN, { id: buildId, tag: 'a-first' })).data as any).runBuild;
+    const run2 = ((await gw.gql(RUN, { id: buildId, tag: 'a-first' })).data as any).runBuild.run;
     let state = '';
     for (let i = 0; i < 1200 && !['DONE', 'ERROR'].includes(state); i++) {
       await new Promise((res) => setTimeout(res, 100));
-      state = (await gw.gql(RunPageDocument, { id: run2.id, logLines: 1 })).data!.run.state;
+      state = (await gw.gql(RunPageDocument, { id: run2.id, logLines: 1 })).data!.run!.state;
     }
     expect(state).toBe('DONE');
     const tags = async (sort: string, order: string) => ((await gw.gql(TAGS, { id: buildId, sort, order })).data as any).build.imageTags.edges.map((e: any) => e.node);
@@ -143,7 +143,7 @@ describe('native engine end to end', () => {
     expect((await gw.gql(REMOVE, { id: run.id })).errors).toBeUndefined();
     expect(await client.manifest('e2e/app', 'b00001')).toBeNull();
     expect(await client.manifest('e2e/app', 'a-first')).not.toBeNull();
-    const after = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build;
+    const after = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build!;
     expect(after.imageTags!.totalCount).toBe(1);
     expect(after.runs.totalCount).toBe(1);
   }, 180000);

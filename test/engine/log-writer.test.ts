@@ -234,13 +234,13 @@ describe.each(['sqlite', 'postgres'] as const)('run logs through a gateway (%s)'
   afterAll(async () => { await gw?.close(); });
 
   const runShell = async (command: string) => {
-    const b = await gw.gql(CreateBuildDocument, { input: { name: `logs-${Math.random()}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
+    const b = await gw.gql(CreateBuildDocument, { build: { name: `logs-${Math.random()}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] } });
     expect(b.errors).toBeUndefined();
-    const r = await gw.gql(`mutation($id: ID!) { runBuild(buildId: $id) { id } }`, { id: b.data!.createBuild.id });
-    const id = (r.data as { runBuild: { id: string } }).runBuild.id;
+    const r = await gw.gql(`mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: b.data!.createBuild.build!.id });
+    const id = (r.data as { runBuild: { run: { id: string } } }).runBuild.run.id;
     for (let i = 0; i < 600; i++) {
       const p = await gw.gql(RunPageDocument, { id, logLines: 5000 });
-      if (['DONE', 'ERROR', 'CANCELED'].includes(p.data!.run.state)) return p.data!.run;
+      if (['DONE', 'ERROR', 'CANCELED'].includes(p.data!.run!.state)) return p.data!.run!;
       await new Promise((res) => setTimeout(res, 50));
     }
     throw new Error('run did not end');
@@ -249,7 +249,7 @@ describe.each(['sqlite', 'postgres'] as const)('run logs through a gateway (%s)'
   it("stores a whole log with a NUL byte in it (PostgreSQL refused the step's log before)", async () => {
     const run = await runShell("printf 'a\\0b\\n'; seq 100");
     expect([run.state, run.errorMessage]).toEqual(['DONE', null]);
-    const out = run.log.lines.filter((l) => l.stream === 'STDOUT').map((l) => l.text);
+    const out = run.log.lines.filter((l) => l.source === 'STDOUT').map((l) => l.text);
     expect(out).toEqual([`a${NUL_STANDIN}b`, ...Array.from({ length: 100 }, (_v, i) => String(i + 1))]);
   });
 
@@ -265,7 +265,7 @@ describe.each(['sqlite', 'postgres'] as const)('run logs through a gateway (%s)'
   it('serves long lines as continued pieces in GraphQL and joined back in the text download', async () => {
     const run = await runShell("head -c 150000 /dev/zero | tr '\\0' x; echo; echo end");
     expect(run.state).toBe('DONE');
-    const out = run.log.lines.filter((l) => l.stream === 'STDOUT');
+    const out = run.log.lines.filter((l) => l.source === 'STDOUT');
     expect(out.map((l) => [l.text.length, l.continued])).toEqual([[65536, false], [65536, true], [150000 - 2 * 65536, true], [3, false]]);
     const txt = await (await fetch(gw.url.replace(/\/graphql$/, '') + run.logUrl)).text();
     expect(txt.split('\n')).toContain('x'.repeat(150000));

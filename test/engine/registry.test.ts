@@ -123,12 +123,12 @@ describe.each(['sqlite', 'postgres'] as const)('removeRun(removeImageTag) and ta
     client = new RegistryClient(parseRegistry(reg.host, true));
     gw = await startGateway({ database, config: { engine: { maxConcurrentRuns: 1, registry: { host: reg.host, insecure: true }, buildah: { storageDriver: 'vfs', isolation: 'chroot', root: storage.settings.root!, runroot: storage.settings.runroot! } } } });
     // Every run's image differs (a timestamp file), so every push is a new digest.
-    const created = await gw.gql(CreateBuildDocument, { input: { name: 'tags', tagName: 'default', steps: [
+    const created = await gw.gql(CreateBuildDocument, { build: { name: 'tags', tagName: 'default', steps: [
       { stepOrder: 1, stepType: 'SHELL', shell: { command: 'date +%s%N > stamp' } },
       { stepOrder: 2, stepType: 'CREATE_IMAGE', createImage: { dockerFileType: 'CONTENTS', dockerFile: `FROM ${base}\nCOPY stamp /stamp\n`, registryName: 'own', imageName: 'app' } },
     ] } });
     expect(created.errors).toBeUndefined();
-    buildId = created.data!.createBuild.id;
+    buildId = created.data!.createBuild.build!.id;
   }, 120_000);
   afterAll(async () => {
     await gw?.close();
@@ -137,8 +137,8 @@ describe.each(['sqlite', 'postgres'] as const)('removeRun(removeImageTag) and ta
   });
 
   const runTagged = async (tag: string): Promise<{ id: string; imageDigest: string }> => {
-    const r = await gw.gql(`mutation($id: ID!, $tag: String) { runBuild(buildId: $id, tagName: $tag) { id } }`, { id: buildId, tag });
-    const id = (r.data as { runBuild: { id: string } }).runBuild.id;
+    const r = await gw.gql(`mutation($id: ID!, $tag: String) { runBuild(input: { buildId: $id, tagName: $tag }) { run { id } } }`, { id: buildId, tag });
+    const id = (r.data as { runBuild: { run: { id: string } } }).runBuild.run.id;
     for (let i = 0; i < 1200; i++) {
       const run = ((await gw.gql(`query($id: ID!) { run(id: $id) { state errorMessage imageDigest } }`, { id })).data as any).run;
       if (['DONE', 'ERROR', 'CANCELED'].includes(run.state)) {
@@ -149,7 +149,7 @@ describe.each(['sqlite', 'postgres'] as const)('removeRun(removeImageTag) and ta
     }
     throw new Error('run did not end');
   };
-  const remove = (id: string) => gw.gql(`mutation($id: ID!) { removeRun(id: $id, removeImageTag: true) }`, { id });
+  const remove = (id: string) => gw.gql(`mutation($id: ID!) { removeRun(input: { runId: $id, removeImageTag: true }) { removedRunId } }`, { id });
 
   it('keeps a tag a newer run pushed again, and says so; the newest run removes it', async () => {
     const a = await runTagged('shared');

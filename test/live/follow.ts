@@ -57,25 +57,25 @@ export function pausableClient(url: string): { client: Client; socket: () => Web
   return { client, socket: () => sock! };
 }
 
-export const RUN = 'mutation($id: ID!) { runBuild(buildId: $id) { id state } }';
+export const RUN = 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id state } } }';
 export const LAST_SEQ = 'query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }';
 
 export async function createShellBuild(gw: TestGateway, name: string, command: string): Promise<string> {
   const input: BuildInput = { name, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command } }] };
-  const r = await gw.gql(CreateBuildDocument, { input });
+  const r = await gw.gql(CreateBuildDocument, { build: input });
   if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!.createBuild.id;
+  return r.data!.createBuild.build!.id;
 }
 
 export async function startRun(gw: TestGateway, buildId: string): Promise<string> {
-  const r = await gw.gql<{ runBuild: { id: string } }, { id: string }>(RUN, { id: buildId });
+  const r = await gw.gql<{ runBuild: { run: { id: string } } }, { id: string }>(RUN, { id: buildId });
   if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data!.runBuild.id;
+  return r.data!.runBuild.run.id;
 }
 
 export async function storedEnd(gw: TestGateway, runId: string): Promise<{ state: string; lastSeq: number }> {
   const r = await gw.gql<{ run: { state: string; log: { lastSeq: number } } }, { id: string }>(LAST_SEQ, { id: runId });
-  return { state: r.data!.run.state, lastSeq: r.data!.run.log.lastSeq };
+  return { state: r.data!.run!.state, lastSeq: r.data!.run!.log.lastSeq };
 }
 
 export async function waitUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000): Promise<T> {

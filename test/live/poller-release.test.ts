@@ -60,7 +60,7 @@ it('buildRunsUpdated(buildId): the run-list poller stops at the last unsubscribe
 it('runUpdated: the run poller stops at the last unsubscribe while the run is still running', async () => {
   const jobId = demo.fakes.codearts.jobs[0]!.id;
   const buildId = toGlobalId('codearts-demo', 'Build', jobId);
-  const started = (await gw.gql('mutation($b: ID!) { runBuild(buildId: $b) { id } }', { b: buildId })) as { data: any };
-  const runId = started.data.runBuild.id;
+  const started = (await gw.gql('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } } }', { b: buildId })) as { data: any };
+  const runId = started.data.runBuild.run.id;
   await quietAfterLastUnsubscribe((c) => watch(c, print(RunUpdatedDocument), { runId }), () => gw.server.services.live.feeds.stats().pollers);
 });

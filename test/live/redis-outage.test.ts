@@ -84,7 +84,7 @@ describe('Redis down under a gateway with engine.runOn: agents', () => {
 
   it('subscriptions end with UPSTREAM_UNAVAILABLE, /readyz says not ready, all resumes when Redis returns, and shutdown stays fast', async () => {
     const done = await startRun(gw, await createShellBuild(gw, 'counted', 'seq 1 100'));
-    await waitUntil(async () => (await gw.gql<{ run: { state: string } }, { id: string }>('query($id: ID!) { run(id: $id) { state } }', { id: done })).data!.run.state, (s) => s === 'DONE', 20000);
+    await waitUntil(async () => (await gw.gql<{ run: { state: string } }, { id: string }>('query($id: ID!) { run(id: $id) { state } }', { id: done })).data!.run!.state, (s) => s === 'DONE', 20000);
     const running = await startRun(gw, await createShellBuild(gw, 'long', 'echo started; sleep 8'));
     const client = gw.ws();
     const following = watch(client, running);
@@ -115,7 +115,7 @@ describe('Redis down under a gateway with engine.runOn: agents', () => {
     await resumed.done;
     expect(resumed).toMatchObject({ ended: 'complete', errors: [] });
     // Redis came back empty (no heartbeats): the run on its live agent was not taken for lost.
-    expect((await gw.gql<{ run: { state: string } }, { id: string }>('query($id: ID!) { run(id: $id) { state } }', { id: running })).data!.run.state).toBe('DONE');
+    expect((await gw.gql<{ run: { state: string } }, { id: string }>('query($id: ID!) { run(id: $id) { state } }', { id: running })).data!.run!.state).toBe('DONE');
 
     await redis.stop();
     const t1 = Date.now();

@@ -61,10 +61,10 @@ describe('runLog: replay, then live, exactly once', () => {
     const runId = await startRun(gw, buildId);
     await waitUntil(() => storedEnd(gw, runId), (e) => e.state === 'DONE');
     const steps = await gw.gql<{ run: { steps: Array<{ id: string }> } }, { id: string }>('query($id: ID!) { run(id: $id) { steps { id } } }', { id: runId });
-    const stepRunId = steps.data!.run.steps[0]!.id;
+    const stepRunId = steps.data!.run!.steps[0]!.id;
     const one = await followLog(gw.ws(), { runId, stepRunId });
     expect(one.completed).toBe(true);
-    const out = one.batches.flatMap((b) => b.lines).filter((l) => l.stream === 'STDOUT').map((l) => l.text);
+    const out = one.batches.flatMap((b) => b.lines).filter((l) => l.source === 'STDOUT').map((l) => l.text);
     expect(out).toEqual(['a', 'b', 'c']);
     expect(one.batches.flatMap((b) => b.lines).every((l) => l.stepRunId === stepRunId)).toBe(true);
     const past = await followLog(gw.ws(), { runId, afterSeq: 1e6 });

@@ -23,7 +23,7 @@ describe('runUpdated, stepUpdated, buildRunsUpdated', () => {
     expect(states).toEqual(['QUEUED', 'RUNNING', 'ERROR']);
     const last = r.data.at(-1)!.runUpdated;
     expect(last.errorMessage).toMatch(/step 1 \(SHELL\) failed/);
-    expect(last.endTime).toBeTruthy();
+    expect(last.finishedAt).toBeTruthy();
     expect(last.possibleActions).toContain('BUILD');
     // Subscribing to a finished run: its state, then completion.
     const done = await followAll<RunUpdatedSubscription>(gw.ws(), print(RunUpdatedDocument), { runId });
@@ -33,12 +33,12 @@ describe('runUpdated, stepUpdated, buildRunsUpdated', () => {
   });
 
   it('stepUpdated: every step as it is, then changes; completes when the run has ended', async () => {
-    const b = await gw.gql<{ createBuild: { id: string } }, unknown>(`mutation { createBuild(input: { name: "steps", steps: [
+    const b = await gw.gql<{ createBuild: { build: { id: string } } }, unknown>(`mutation { createBuild(input: { build: { name: "steps", steps: [
       { stepOrder: 1, stepType: SHELL, shell: { command: "sleep 0.3" } },
       { stepOrder: 2, stepType: SHELL, useFlag: false, shell: { command: "true" } },
-      { stepOrder: 3, stepType: SHELL, shell: { command: "sleep 0.2" } } ] }) { id } }`);
+      { stepOrder: 3, stepType: SHELL, shell: { command: "sleep 0.2" } } ] } }) { build { id } } }`);
     expect(b.errors).toBeUndefined();
-    const runId = await startRun(gw, b.data!.createBuild.id);
+    const runId = await startRun(gw, b.data!.createBuild.build!.id);
     const r = await followAll<StepUpdatedSubscription>(gw.ws(), print(StepUpdatedDocument), { runId });
     expect(r.completed).toBe(true);
     const byOrder = new Map<number, string[]>();

@@ -18,8 +18,8 @@ beforeAll(async () => {
   demo = await startDemoUpstreams({ pace: 'test', instance: { cacheTtlMs: 0, retries: 0, timeoutMs: 3000 } });
   gw = await startGateway({ config: { providers: demo.instances, engine: { maxConcurrentRuns: 1 } } });
   // Every upstream has runs to judge: the demo Zadig has none until one is started.
-  const zadig = await q('{ builds(providers: ["zadig-demo"], first: 1) { edges { node { id } } } }');
-  await q('mutation($b: ID!) { runBuild(buildId: $b) { id } }', { b: zadig.data.builds.edges[0].node.id });
+  const zadig = await q('{ builds(providerIds: ["zadig-demo"], first: 1) { edges { node { id } } } }');
+  await q('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } } }', { b: zadig.data.builds.edges[0].node.id });
 });
 afterAll(async () => {
   await gw?.close();
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const NEEDS: Record<string, string> = { BUILD: 'RUN_START', LOG: 'LOGS', REMOVE: 'RUN_REMOVE', CANCEL: 'RUN_CANCEL' };
-const LIST = `query($p: [String!]) { builds(providers: $p, first: 20) { edges { node { id name possibleActions
+const LIST = `query($p: [String!]) { builds(providerIds: $p, first: 20) { edges { node { id name possibleActions
   provider { capabilities } runs(first: 10) { edges { node { state possibleActions } } } } } } }`;
 
 describe.each(['cocktail-demo', 'quay-demo', 'zadig-demo', 'codearts-demo'])('%s', (providerId) => {
@@ -59,10 +59,10 @@ it('a queued native run offers CANCEL but not REMOVE', async () => {
   const first = await startRun(gw, buildId);
   const second = await startRun(gw, buildId); // one run at a time: this one waits
   const r = await q('query($id: ID!) { run(id: $id) { state possibleActions } }', { id: second });
-  expect(r.data.run.state).toBe('QUEUED');
-  expect(r.data.run.possibleActions).toContain('CANCEL');
-  expect(r.data.run.possibleActions).not.toContain('REMOVE');
-  for (const id of [second, first]) await q('mutation($id: ID!) { cancelRun(id: $id) { id } }', { id });
+  expect(r.data.run!.state).toBe('QUEUED');
+  expect(r.data.run!.possibleActions).toContain('CANCEL');
+  expect(r.data.run!.possibleActions).not.toContain('REMOVE');
+  for (const id of [second, first]) await q('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id } } }', { id });
 });
 
 it('a CodeArts build detail is whole: imageTags null, no error', async () => {

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 /** A finished Cocktail run of the demo data, with its steps and its last log seq. */
 async function finishedCocktailRun() {
-  const r = await q(`{ builds(providers: ["cocktail-demo"], first: 10) { edges { node { runs(first: 10) { edges { node {
+  const r = await q(`{ builds(providerIds: ["cocktail-demo"], first: 10) { edges { node { runs(first: 10) { edges { node {
     id state steps { id } log(tail: true, first: 1) { lastSeq } } } } } } } }`);
   const runs = r.data.builds.edges.flatMap((e: any) => e.node.runs.edges.map((x: any) => x.node)).filter((x: any) => x.state === 'DONE' && x.log.lastSeq > 0);
   return { a: runs[0], b: runs[1] };

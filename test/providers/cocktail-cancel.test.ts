@@ -30,16 +30,16 @@ afterAll(async () => {
 const RUN = 'query($id: ID!) { run(id: $id) { state possibleActions steps { title state } } }';
 
 it('live and queried states agree after a cancel, and canceling twice returns the run', async () => {
-  const started = (await gw.gql('mutation($b: ID!) { runBuild(buildId: $b) { id } }', { b: toGlobalId('cocktail-t', 'Build', '1') })) as Res;
-  const runId = started.data.runBuild.id;
+  const started = (await gw.gql('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } } }', { b: toGlobalId('cocktail-t', 'Build', '1') })) as Res;
+  const runId = started.data.runBuild.run.id;
   const runs = followAll<RunUpdatedSubscription>(gw.ws(), print(RunUpdatedDocument), { runId });
   const steps = followAll<StepUpdatedSubscription>(gw.ws(), print(StepUpdatedDocument), { runId });
-  await waitUntil(async () => ((await gw.gql(RUN, { id: runId })) as Res).data.run.possibleActions, (a) => a.includes('CANCEL'), 5000);
-  const first = (await gw.gql('mutation($id: ID!) { cancelRun(id: $id) { runType } }', { id: runId })) as Res;
-  expect(first.data.cancelRun.runType).toBe('CANCEL');
-  const again = (await gw.gql('mutation($id: ID!) { cancelRun(id: $id) { id state } }', { id: runId })) as Res;
+  await waitUntil(async () => ((await gw.gql(RUN, { id: runId })) as Res).data.run!.possibleActions, (a) => a.includes('CANCEL'), 5000);
+  const first = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { runType } } }', { id: runId })) as Res;
+  expect(first.data.cancelRun.run.runType).toBe('CANCEL');
+  const again = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } } }', { id: runId })) as Res;
   expect(again.errors).toBeUndefined();
-  expect(again.data.cancelRun.id).toBe(runId);
+  expect(again.data.cancelRun.run.id).toBe(runId);
 
   const live = await runs;
   expect(live.data.at(-1)!.runUpdated.state).toBe('CANCELED');
@@ -50,6 +50,6 @@ it('live and queried states agree after a cancel, and canceling twice returns th
   const lastLive = new Map(liveSteps.data.map((d) => [d.stepUpdated.title, d.stepUpdated.state]));
   for (const s of queried.steps) expect([s.title, lastLive.get(s.title)]).toEqual([s.title, s.state]);
   // Canceled: a third cancel is still the run as it is.
-  const third = (await gw.gql('mutation($id: ID!) { cancelRun(id: $id) { state } }', { id: runId })) as Res;
-  expect(third.data.cancelRun.state).toBe('CANCELED');
+  const third = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { state } } }', { id: runId })) as Res;
+  expect(third.data.cancelRun.run.state).toBe('CANCELED');
 });

@@ -23,7 +23,7 @@ it('hasPassword is true for a step whose password Cocktail reports as set', asyn
   } });
   const r = await gw.gql(BuildDetailDocument, { id: toGlobalId('cocktail-demo', 'Build', '1') });
   expect(r.errors).toBeUndefined();
-  const step = r.data!.build.steps!.find((s) => s.config?.__typename === 'CodeDownStepConfig')!;
+  const step = r.data!.build!.steps!.find((s) => s.config?.__typename === 'CodeDownStepConfig')!;
   expect(step.config).toMatchObject({ hasPassword: true });
   expect(JSON.stringify(r)).not.toContain('stored-pass');
 });

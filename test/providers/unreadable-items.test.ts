@@ -23,7 +23,7 @@ afterAll(async () => {
   await demo?.stop();
 });
 
-const LIST = 'query($p: [String!]) { builds(providers: $p, first: 50) { totalCount edges { node { key provider { providerId } } } } }';
+const LIST = 'query($p: [String!]) { builds(providerIds: $p, first: 50) { totalCount edges { node { key provider { providerId } } } } }';
 
 test.each([[['quay-demo']], [null]])('unreadable repositories are errors naming them (providers %j)', async (providers) => {
   const r = (await gw.gql(LIST, { p: providers })) as Res;

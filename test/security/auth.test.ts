@@ -6,7 +6,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { createKey, post, SHELL_BUILD, startJwks, storeCounts, strictGateway, waitFor, wsConnect } from './helpers.js';
 
 const LIST = '{ builds(first: 5) { totalCount } }';
-const CREATE = 'mutation($input: BuildInput!) { createBuild(input: $input) { id } }';
+const CREATE = 'mutation($input: BuildInput!) { createBuild(input: { build: $input }) { build { id } } }';
 
 describe('anonymous access defaults', () => {
   it('reads on loopback, refuses elsewhere, unless configured', () => {
@@ -133,8 +133,8 @@ describe('authentication with anonymous refused', () => {
   it('the log download needs a credential too', async () => {
     const admin = await createKey(gw, 'admin');
     const b = await post(gw.url, { query: CREATE, variables: { input: SHELL_BUILD('dl') } }, admin.auth);
-    const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: b.json.data.createBuild.id } }, admin.auth);
-    const runId = run.json.data.runBuild.id as string;
+    const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: b.json.data.createBuild.build.id } }, admin.auth);
+    const runId = run.json.data.runBuild.run.id as string;
     const base = gw.url.replace(/\/graphql$/, '');
     expect((await fetch(`${base}/logs/${runId}.txt`)).status).toBe(401);
     await waitFor(async () => (await fetch(`${base}/logs/${runId}.txt`, { headers: admin.auth })).status === 200);

@@ -11,19 +11,19 @@ const ZADIG_TEMPLATE = { name: 'z', templateName: 't', targetServices: [{ servic
 /** Every mutation of the schema, with arguments that would succeed (or reach the provider) if allowed. */
 function mutations(ids: { build: string; run: string; key?: string }): Array<{ name: string; role: 'operator' | 'admin'; query: string; variables: object }> {
   return [
-    { name: 'createBuild', role: 'admin', query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('new') } },
-    { name: 'updateBuild', role: 'admin', query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', variables: { id: ids.build, i: SHELL_BUILD('renamed') } },
-    { name: 'deleteBuild', role: 'admin', query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: ids.build } },
-    { name: 'runBuild', role: 'operator', query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: ids.build } },
-    { name: 'cancelRun', role: 'operator', query: 'mutation($id: ID!) { cancelRun(id: $id) { id } }', variables: { id: ids.run } },
-    { name: 'removeRun', role: 'operator', query: 'mutation($id: ID!) { removeRun(id: $id) }', variables: { id: ids.run } },
-    { name: 'createZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { createZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
-    { name: 'updateZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { updateZadigBuild(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_INPUT } },
-    { name: 'createZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
-    { name: 'updateZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(provider: "native", projectKey: "p", input: $i) { id } }', variables: { i: ZADIG_TEMPLATE } },
+    { name: 'createBuild', role: 'admin', query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: SHELL_BUILD('new') } },
+    { name: 'updateBuild', role: 'admin', query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', variables: { id: ids.build, i: SHELL_BUILD('renamed') } },
+    { name: 'deleteBuild', role: 'admin', query: 'mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', variables: { id: ids.build } },
+    { name: 'runBuild', role: 'operator', query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: ids.build } },
+    { name: 'cancelRun', role: 'operator', query: 'mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id } } }', variables: { id: ids.run } },
+    { name: 'removeRun', role: 'operator', query: 'mutation($id: ID!) { removeRun(input: { runId: $id }) { removedRunId } }', variables: { id: ids.run } },
+    { name: 'createZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { createZadigBuild(input: { providerId: "native", projectKey: "p", build: $i }) { build { id } } }', variables: { i: ZADIG_INPUT } },
+    { name: 'updateZadigBuild', role: 'admin', query: 'mutation($i: ZadigBuildInput!) { updateZadigBuild(input: { providerId: "native", projectKey: "p", build: $i }) { build { id } } }', variables: { i: ZADIG_INPUT } },
+    { name: 'createZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { createZadigBuildFromTemplate(input: { providerId: "native", projectKey: "p", build: $i }) { build { id } } }', variables: { i: ZADIG_TEMPLATE } },
+    { name: 'updateZadigBuildFromTemplate', role: 'admin', query: 'mutation($i: ZadigTemplateBuildInput!) { updateZadigBuildFromTemplate(input: { providerId: "native", projectKey: "p", build: $i }) { build { id } } }', variables: { i: ZADIG_TEMPLATE } },
     { name: 'createApiKey', role: 'admin', query: 'mutation { createApiKey(input: { role: ADMIN }) { key } }', variables: {} },
-    { name: 'revokeApiKey', role: 'admin', query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', variables: { id: ids.key ?? '' } },
-    { name: 'requestQuayBuild', role: 'operator', query: 'mutation($id: ID!) { requestQuayBuild(buildId: $id, input: { archiveUrl: "https://example.com/a.tar.gz" }) { id } }', variables: { id: ids.build } },
+    { name: 'revokeApiKey', role: 'admin', query: 'mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { apiKey { id } } }', variables: { id: ids.key ?? '' } },
+    { name: 'requestQuayBuild', role: 'operator', query: 'mutation($id: ID!) { requestQuayBuild(input: { buildId: $id, archiveUrl: "https://example.com/a.tar.gz" }) { run { id } } }', variables: { id: ids.build } },
   ];
 }
 
@@ -40,9 +40,9 @@ describe('authorization: roles and provider scopes, checked before anything runs
     operatorKeyId = op.id;
     viewer = (await createKey(gw, 'viewer')).auth;
     scopedOp = (await createKey(gw, 'operator', ['quay-prod'])).auth;
-    buildId = (await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('target') } }, admin)).json.data.createBuild.id;
-    runId = (await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, admin)).json.data.runBuild.id;
-    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + runId + '") { state } }' }, viewer)).json.data.run.state === 'DONE');
+    buildId = (await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: SHELL_BUILD('target') } }, admin)).json.data.createBuild.build.id;
+    runId = (await post(gw.url, { query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: buildId } }, admin)).json.data.runBuild.run.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + runId + '") { state } }' }, viewer)).json.data.run!.state === 'DONE');
   });
   afterAll(async () => { await gw?.close(); });
 
@@ -70,13 +70,13 @@ describe('authorization: roles and provider scopes, checked before anything runs
   }
 
   it('an operator runs builds but does not change them; an admin does everything', async () => {
-    const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, operator);
+    const run = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: buildId } }, operator);
     expect(run.json.errors).toBeUndefined();
     // Let it finish: its log lines must not land while later tests compare row counts.
-    const id = run.json.data.runBuild.id;
-    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + id + '") { state } }' }, viewer)).json.data.run.state === 'DONE');
-    const upd = await post(gw.url, { query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { name } }', variables: { id: buildId, i: SHELL_BUILD('target') } }, admin);
-    expect(upd.json.data.updateBuild.name).toBe('target');
+    const id = run.json.data.runBuild.run.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + id + '") { state } }' }, viewer)).json.data.run!.state === 'DONE');
+    const upd = await post(gw.url, { query: 'mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { name } } }', variables: { id: buildId, i: SHELL_BUILD('target') } }, admin);
+    expect(upd.json.data.updateBuild.build.name).toBe('target');
   });
 
   it('queries: auditLog is admin only; a scoped key may not read another provider by ID', async () => {
@@ -112,7 +112,7 @@ describe('authorization: roles and provider scopes, checked before anything runs
     const scoped = watch(scopedOp.authorization!);
     await Promise.all([all.ready, scoped.ready]);
     await new Promise((r) => setTimeout(r, 200)); // both subscriptions registered
-    await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('scope-watch') } }, admin);
+    await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: SHELL_BUILD('scope-watch') } }, admin);
     await waitFor(async () => all.seen.length > 0);
     await new Promise((r) => setTimeout(r, 300));
     expect(scoped.seen).toEqual([]);
@@ -141,7 +141,7 @@ describe('authorization: roles and provider scopes, checked before anything runs
     const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: viewer.authorization }, retryAttempts: 0 });
     const before = await storeCounts(gw);
     const r = await new Promise<any>((resolve) => {
-      client.subscribe({ query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, { next: resolve, error: resolve, complete: () => undefined });
+      client.subscribe({ query: 'mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', variables: { id: buildId } }, { next: resolve, error: resolve, complete: () => undefined });
     });
     expect(r.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(await storeCounts(gw)).toEqual(before);
@@ -160,21 +160,21 @@ describe('authorization: roles and provider scopes, checked before anything runs
     expect(JSON.stringify(listed.json)).not.toContain(key.split('_').slice(2).join('_'));
     // It works as an operator: runs builds, may not change them.
     const as = { authorization: `Bearer ${key}` };
-    const started = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: buildId } }, as);
+    const started = await post(gw.url, { query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: buildId } }, as);
     expect(started.json.errors).toBeUndefined();
     // Let it finish: its log lines must not land while row counts are compared.
-    const newRun = started.json.data.runBuild.id;
-    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + newRun + '") { state } }' }, admin)).json.data.run.state === 'DONE');
-    expect((await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, as)).json.errors[0].extensions.code).toBe('FORBIDDEN');
+    const newRun = started.json.data.runBuild.run.id;
+    await waitFor(async () => (await post(gw.url, { query: '{ run(id: "' + newRun + '") { state } }' }, admin)).json.data.run!.state === 'DONE');
+    expect((await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', variables: { id: buildId } }, as)).json.errors[0].extensions.code).toBe('FORBIDDEN');
     // Revoked: refused on the very next request.
-    const revoked = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', variables: { id: apiKey.id } }, admin);
-    expect(revoked.json.data.revokeApiKey.revokedAt).not.toBeNull();
+    const revoked = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { apiKey { id revokedAt } } }', variables: { id: apiKey.id } }, admin);
+    expect(revoked.json.data.revokeApiKey.apiKey.revokedAt).not.toBeNull();
     const after = await post(gw.url, { query: '{ builds { totalCount } }' }, as);
     expect(after.status).toBe(401);
     expect(after.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     // Unknown id, bad scope: stable codes; a scoped admin may not manage keys at all.
-    expect((await post(gw.url, { query: 'mutation { revokeApiKey(id: "nope") { id } }' }, admin)).json.errors[0].extensions.code).toBe('NOT_FOUND');
-    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: VIEWER, providers: ["Not A Provider"] }) { key } }' }, admin)).json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect((await post(gw.url, { query: 'mutation { revokeApiKey(input: { apiKeyId: "nope" }) { apiKey { id } } }' }, admin)).json.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: VIEWER, providerIds: ["Not A Provider"] }) { key } }' }, admin)).json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const scopedAdmin = (await createKey(gw, 'admin', ['native'])).auth;
     const before = await storeCounts(gw);
     expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: ADMIN }) { key } }' }, scopedAdmin)).json.errors[0].extensions.code).toBe('FORBIDDEN');
@@ -184,9 +184,9 @@ describe('authorization: roles and provider scopes, checked before anything runs
 
   it('the audit log records who, what, target, outcome, with secrets removed', async () => {
     const input = { ...SHELL_BUILD('audited'), buildServerClientKey: 'AUDIT-SECRET-KEY-1', steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'https://example.com', httpMode: 'GET', timeout: 5, password: 'AUDIT-SECRET-PW-2', customHeaders: [{ name: 'X-Api-Key', value: 'AUDIT-SECRET-HDR-3' }, { name: 'X-Plain', value: 'visible' }] } }] };
-    const c = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: input } }, admin);
+    const c = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: input } }, admin);
     expect(c.json.errors).toBeUndefined();
-    await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(id: $id) { deletedId } }', variables: { id: buildId } }, viewer);
+    await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', variables: { id: buildId } }, viewer);
     const log = await post(gw.url, { query: '{ auditLog(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { actor operation targetId arguments outcome time requestId } } } }' }, admin);
     const [denied, created] = log.json.data.auditLog.edges.map((e: any) => e.node);
     expect(denied).toMatchObject({ operation: 'deleteBuild', targetId: buildId, outcome: 'FORBIDDEN' });

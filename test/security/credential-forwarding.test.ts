@@ -46,19 +46,19 @@ describe('stored step secrets do not follow a changed host', () => {
 
   const gql = async (query: string, variables: object = {}) => (await gw.gql(query, variables)) as { data?: any; errors?: any[] };
   const create = async (steps: object[]) => {
-    const r = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id steps { id } } }', { i: { name: 'fwd', steps } });
+    const r = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id steps { id } } } }', { i: { name: 'fwd', steps } });
     expect(r.errors).toBeUndefined();
-    return { id: r.data.createBuild.id as string, stepIds: r.data.createBuild.steps.map((s: { id: string }) => s.id) as string[] };
+    return { id: r.data.createBuild.build.id as string, stepIds: r.data.createBuild.build.steps.map((s: { id: string }) => s.id) as string[] };
   };
-  const update = (id: string, steps: object[]) => gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: { name: 'fwd', steps } });
+  const update = (id: string, steps: object[]) => gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: { name: 'fwd', steps } });
   const stored = async (id: string): Promise<StepConfig[]> => {
     const key = Buffer.from(id, 'base64url').toString().split('|')[3]!;
     const native = gw.server.services.registry.get('native') as unknown as { builds: { get(k: string): Promise<{ steps: Array<{ config: StepConfig }> }> } };
     return (await native.builds.get(key)).steps.map((s) => s.config);
   };
   const runToEnd = async (id: string) => {
-    const runId = (await gql('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id })).data.runBuild.id as string;
-    await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(`{ run(id: "${runId}") { state } }`)).data.run.state));
+    const runId = (await gql('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id })).data.runBuild.run.id as string;
+    await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(`{ run(id: "${runId}") { state } }`)).data.run!.state));
   };
 
   it('HTTP: a new host with the password or secret header omitted is refused, nothing changes, and nothing reaches the new host', async () => {

@@ -37,8 +37,8 @@ describe('USER_TASK env values in a real run', () => {
       imageName: 'base/busybox', imageTag: '1', cmd: ['sh', '-c', 'echo "token=$DEPLOY_TOKEN"; echo "mode=$MODE"; echo "length=${#DEPLOY_TOKEN}"'],
       envs: [{ key: 'DEPLOY_TOKEN', value: SECRET }, { key: 'MODE', value: 'fast', secret: false }],
     } }] };
-    const id = (await q('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: input })).createBuild.id;
-    const runId = (await q('mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id })).runBuild.id;
+    const id = (await q('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: input })).createBuild.build.id;
+    const runId = (await q('mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id })).runBuild.run.id;
     await waitFor(async () => ['DONE', 'ERROR'].includes((await q(`{ run(id: "${runId}") { state } }`)).run.state), 120_000);
     const run = (await q(`{ run(id: "${runId}") { state errorMessage log(first: 200) { lines { text } } } }`)).run;
     expect({ state: run.state, error: run.errorMessage }).toEqual({ state: 'DONE', error: null });

@@ -87,7 +87,7 @@ describe(`fuzzing the endpoint (seed ${SEED})`, () => {
     }
     const broken = ['{', '{"query":', '[', '{"query": 1}', '{"query": null}', '{"query": "{ builds { totalCount } }", "variables": "x"}', '{"query": "{ builds { totalCount } }", "variables": [1]}',
       '{"query": "{ builds { totalCount } }", "operationName": 5}', '{"query": "{ builds { totalCount } }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "00"}}}', 'null', '1', '"str"', '[]', '[{}]', '{"__proto__": {"x": 1}, "query": "{ __typename }"}',
-      '{"query": "mutation { deleteBuild(id: \\"YmcxfG5hdGl2ZXxCdWlsZHwx\\") { deletedId } } query Q { __typename }"}', '{"query": "subscription { buildsChanged { kind } }"}', '\u0000\u0001\u0002', '{"query": "{ __typename }"}'.repeat(3)];
+      '{"query": "mutation { deleteBuild(input: { buildId: \\"YmcxfG5hdGl2ZXxCdWlsZHwx\\" }) { deletedBuildId } } query Q { __typename }"}', '{"query": "subscription { buildsChanged { kind } }"}', '\u0000\u0001\u0002', '{"query": "{ __typename }"}'.repeat(3)];
     for (let i = 0; i < 200; i++) await send(R.pick(broken));
     for (let i = 0; i < 60; i++) {
       const depth = 1 + R.int(1200);
@@ -97,7 +97,7 @@ describe(`fuzzing the endpoint (seed ${SEED})`, () => {
     for (let i = 0; i < 20; i++) await send(JSON.stringify({ query: `{ ${Array.from({ length: 50 + R.int(500) }, (_, k) => `a${k}: builds { totalCount }`).join(' ')} }` }));
     const types = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', 'application/json; charset=utf-16', 'application/xml', ''];
     for (let i = 0; i < 60; i++) await send('{"query":"{ __typename }"}', { 'content-type': R.pick(types) });
-    for (let i = 0; i < 30; i++) await send('', { 'apollo-require-preflight': '1' }, 'GET', `?query=${encodeURIComponent(R.pick(['{ __typename }', 'mutation { deleteBuild(id: "x") { deletedId } }', '{', '']))}&variables=${encodeURIComponent(R.pick(['{', '[]', '{"a":1}']))}`);
+    for (let i = 0; i < 30; i++) await send('', { 'apollo-require-preflight': '1' }, 'GET', `?query=${encodeURIComponent(R.pick(['{ __typename }', 'mutation { deleteBuild(input: { buildId: "x" }) { deletedBuildId } }', '{', '']))}&variables=${encodeURIComponent(R.pick(['{', '[]', '{"a":1}']))}`);
     for (let i = 0; i < 30; i++) await send('{"query":"{ __typename }"}', { authorization: R.pick(['Bearer', 'Bearer ' + 'x'.repeat(5000), 'Basic Og==', 'Bearer eyJ.eyJ.sig', 'Bearer bgk_\u00ff', '\t']) });
     expect(sent).toBeGreaterThanOrEqual(1000);
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);

@@ -34,10 +34,10 @@ describe('mutations refused with 401 are audited', () => {
 
   it('one entry per mutation field, outcome UNAUTHENTICATED, neither the credential nor secrets stored; queries are not audited', async () => {
     const input = { ...SHELL_BUILD('refused'), buildServerClientKey: 'REFUSED-SECRET-1' };
-    const noCred = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: input } }, { 'x-request-id': 'refused-1' });
+    const noCred = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: input } }, { 'x-request-id': 'refused-1' });
     expect(noCred.status).toBe(401);
     const badKey = 'bgk_nothere_BADSECRETxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
-    const bad = await post(gw.url, { query: 'mutation { a: deleteBuild(id: "YmcxfG5hdGl2ZXxCdWlsZHw5") { deletedId } b: runBuild(buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5") { id } }' }, { authorization: `Bearer ${badKey}` });
+    const bad = await post(gw.url, { query: 'mutation { a: deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5" }) { deletedBuildId } b: runBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5" }) { run { id } } }' }, { authorization: `Bearer ${badKey}` });
     expect(bad.status).toBe(401);
     expect((await post(gw.url, { query: '{ builds { totalCount } }' })).status).toBe(401);
     const admin = await createKey(gw, 'admin');

@@ -90,7 +90,7 @@ describe.each(TRANSPORTS)('the operation pipeline over %s', (transport: Transpor
   it('variables nested 100,000 levels deep: BAD_USER_INPUT, never a 5xx or an internal error', async () => {
     const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
     for (const body of [
-      { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variablesJson: `{"i":${deep}}` },
+      { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variablesJson: `{"i":${deep}}` },
       { query: 'query($f: BuildFilterInput) { builds(filter: $f) { totalCount } }', variablesJson: `{"f":${deep}}` },
     ]) {
       const r = await op(body, admin);
@@ -102,7 +102,7 @@ describe.each(TRANSPORTS)('the operation pipeline over %s', (transport: Transpor
   });
 
   it('roles: a viewer may not mutate', async () => {
-    const r = await op({ query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('p') } });
+    const r = await op({ query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: SHELL_BUILD('p') } });
     expect(codesOf(r)).toEqual(['FORBIDDEN']);
   });
 
@@ -116,7 +116,7 @@ describe.each(TRANSPORTS)('the operation pipeline over %s', (transport: Transpor
     }
     await new ApiKeys(gw.server.store).revoke(k.id); // as `buildgate keys revoke` does: another process, the same store
     // A mutation, refused before it runs, and audited as refused.
-    const mutation = { query: 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', variables: { id: `revoked-${transport}` } };
+    const mutation = { query: 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', variables: { id: `revoked-${transport}` } };
     if (transport === 'http') {
       const r = await op(mutation, k.auth);
       expect(r.status).toBe(401);

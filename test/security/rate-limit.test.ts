@@ -6,7 +6,7 @@ import type { TestGateway } from '../support/gateway.js';
 import { createKey, post, strictGateway, wsConnect } from './helpers.js';
 
 const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MUTATION = { query: 'mutation { deleteBuild(id: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5") { deletedId } }' }; // a build that does not exist
+const MUTATION = { query: 'mutation { deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5" }) { deletedBuildId } }' }; // a build that does not exist
 
 describe.each(['memory', 'redis'] as const)('rate limits per credential (%s)', (backend) => {
   let gw: TestGateway;
@@ -33,7 +33,7 @@ describe.each(['memory', 'redis'] as const)('rate limits per credential (%s)', (
     expect((await post(gw.url, MUTATION, b.auth)).status).toBe(200);
     // Two aliased mutations in one request count twice.
     const c = await createKey(gw, 'admin');
-    const two = await post(gw.url, { query: 'mutation { x: deleteBuild(id: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5") { deletedId } y: deleteBuild(id: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5") { deletedId } }' }, c.auth);
+    const two = await post(gw.url, { query: 'mutation { x: deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5" }) { deletedBuildId } y: deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5" }) { deletedBuildId } }' }, c.auth);
     expect(two.status).toBe(200);
     expect((await post(gw.url, MUTATION, c.auth)).status).toBe(200);
     expect((await post(gw.url, MUTATION, c.auth)).status).toBe(429);

@@ -75,7 +75,7 @@ describe.each(['sqlite', 'postgres'] as const)('secrets at rest (%s)', (dialect)
     ...(await s.store.db.selectFrom('build_steps').select('secrets').execute()).map((r) => r.secrets),
   ];
   const runToEnd = async (s: RunningServer, buildId: string) => {
-    const runId = (await gql(s, 'mutation($id: ID!) { runBuild(buildId: $id) { id } }', { id: buildId })).runBuild.id as string;
+    const runId = (await gql(s, 'mutation($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }', { id: buildId })).runBuild.run.id as string;
     await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(s, `{ run(id: "${runId}") { state } }`)).run.state));
     return (await gql(s, `{ run(id: "${runId}") { state errorMessage log(first: 200) { lines { text } } } }`)).run;
   };
@@ -121,9 +121,9 @@ describe.each(['sqlite', 'postgres'] as const)('secrets at rest (%s)', (dialect)
     await freshStore('rotation');
     const k1 = newKey();
     let s = await start({ key: k1 });
-    const created = await gql(s, 'mutation($i: BuildInput!) { createBuild(input: $i) { id hasBuildServerClientKey } }', { i: buildInput(hookUrl) });
-    const id = created.createBuild.id as string;
-    expect(created.createBuild.hasBuildServerClientKey).toBe(true);
+    const created = await gql(s, 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id hasBuildServerClientKey } } }', { i: buildInput(hookUrl) });
+    const id = created.createBuild.build.id as string;
+    expect(created.createBuild.build.hasBuildServerClientKey).toBe(true);
 
     const raw = await rawSecrets(s);
     expect(raw).toHaveLength(7);
@@ -170,9 +170,9 @@ describe.each(['sqlite', 'postgres'] as const)('secrets at rest (%s)', (dialect)
     await freshStore('callback');
     const key = newKey();
     let s = await start({ key });
-    const id = (await gql(s, 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'cb', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } })).createBuild.id as string;
+    const id = (await gql(s, 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'cb', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'COMMAND', command: 'true' } }] } })).createBuild.build.id as string;
     const cb = (n: number) => `${hookUrl.replace('//', `//cb:REST-CB-PW-${n}@`)}/cb${n}?token=REST-CB-TOKEN-${n}&run=${n}`;
-    const runWith = async (url: string) => (await gql(s, 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id callbackUrl } }', { id, cb: url })).runBuild as { id: string; callbackUrl: string };
+    const runWith = async (url: string) => (await gql(s, 'mutation($id: ID!, $cb: String) { runBuild(input: { buildId: $id, callbackUrl: $cb }) { run { id callbackUrl } } }', { id, cb: url })).runBuild.run as { id: string; callbackUrl: string };
     const rawCallbacks = async () => (await s.store.db.selectFrom('build_runs').select(['id', 'callback_url']).orderBy('id').execute()).map((r) => r.callback_url);
     const plain = `${hookUrl}/plain?run=3`;
 

@@ -80,32 +80,32 @@ describe('secrets never leave: responses, subscription events and debug logs of 
   it('runs the session and finds no secret anywhere', async () => {
     const changes = subscribe('subscription { buildsChanged { kind build { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on UserTaskStepConfig { envs { key value } } ... on CodeDownStepConfig { repositoryUrl } } } } } }', {});
     await new Promise((r) => setTimeout(r, 200));
-    const created = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id steps { id config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CodeDownStepConfig { hasPassword } } } } }', { i: build('leak', S.registry) });
+    const created = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id steps { id config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CodeDownStepConfig { hasPassword } } } } } }', { i: build('leak', S.registry) });
     expect(created.errors).toBeUndefined();
-    const id = created.data.createBuild.id as string;
+    const id = created.data.createBuild.build.id as string;
     // Credentials in a repositoryUrl are refused when the build is saved (git would keep them in .git/config), not echoed.
-    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
+    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
     expect(withCreds.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
-    const stepIds = created.data.createBuild.steps.map((s: { id: string }) => s.id);
+    const stepIds = created.data.createBuild.build.steps.map((s: { id: string }) => s.id);
 
     // The callback URL as a variable: the debug log of the operation shows variables (scrubbed).
-    const run = await gql('mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id callbackUrl } }', { id, cb: `http://127.0.0.1:9/cb?token=${S.callbackToken}` });
-    expect(run.data.runBuild.callbackUrl).toBe('http://127.0.0.1:9/cb?token=***');
-    const runId = run.data.runBuild.id as string;
-    const log = subscribe('subscription($r: ID!) { runLog(runId: $r) { lines { text stream } } }', { r: runId });
+    const run = await gql('mutation($id: ID!, $cb: String) { runBuild(input: { buildId: $id, callbackUrl: $cb }) { run { id callbackUrl } } }', { id, cb: `http://127.0.0.1:9/cb?token=${S.callbackToken}` });
+    expect(run.data.runBuild.run.callbackUrl).toBe('http://127.0.0.1:9/cb?token=***');
+    const runId = run.data.runBuild.run.id as string;
+    const log = subscribe('subscription($r: ID!) { runLog(runId: $r) { lines { text source } } }', { r: runId });
     const steps = subscribe('subscription($r: ID!) { stepUpdated(runId: $r) { state errorMessage } }', { r: runId });
-    await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(`{ run(id: "${runId}") { state } }`)).data.run.state));
+    await waitFor(async () => ['DONE', 'ERROR'].includes((await gql(`{ run(id: "${runId}") { state } }`)).data.run!.state));
     await Promise.race([Promise.all([log, steps]), new Promise((r) => setTimeout(r, 5000))]);
     const page = await gql(`{ run(id: "${runId}") { state errorMessage callbackUrl steps { state errorMessage config { __typename ... on HttpStepConfig { url } ... on UserTaskStepConfig { envs { key value } } } } log(first: 100) { lines { text } } } }`);
-    expect(page.data.run.state).toBe('ERROR');
-    const text = page.data.run.log.lines.map((l: { text: string }) => l.text).join('\n');
+    expect(page.data.run!.state).toBe('ERROR');
+    const text = page.data.run!.log.lines.map((l: { text: string }) => l.text).join('\n');
     expect(text.split('\n').filter((l: string) => l === '***')).toHaveLength(5); // the script printed each secret; stored masked
 
     // Update keeping secrets (omitted), then with a new one; read everything back.
     const keep = build('leak-2', S.registry).steps.map((s, i) => ({ ...s, stepId: stepIds[i] }));
     for (const st of keep) for (const cfg of Object.values(st)) if (cfg && typeof cfg === 'object' && 'password' in cfg) delete (cfg as { password?: string }).password;
-    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: { ...build('leak-2', S.registry), buildServerClientKey: undefined, steps: keep } })).errors).toBeUndefined();
-    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(id: $id, input: $i) { id } }', { id, i: build('leak-3', S.updated) })).errors).toBeUndefined();
+    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: { ...build('leak-2', S.registry), buildServerClientKey: undefined, steps: keep } })).errors).toBeUndefined();
+    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: build('leak-3', S.updated) })).errors).toBeUndefined();
     const read = await gql(`query($id: ID!) { build(id: $id) { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CreateImageStepConfig { hasPassword } ... on FtpStepConfig { hasPassword } ... on UserTaskStepConfig { envs { key value secret hasValue } } ... on CodeDownStepConfig { repositoryUrl } } } } node(id: $id) { id } }`, { id }, viewerKey);
     const configs = read.data.build.steps.map((st: { config: object }) => st.config);
     expect(configs).toContainEqual({ __typename: 'UserTaskStepConfig', envs: [{ key: 'DEPLOY_KEY', value: null, secret: true, hasValue: true }, { key: 'MODE', value: 'fast', secret: false, hasValue: true }] });
@@ -114,11 +114,11 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     await gql('{ builds { totalCount edges { node { name } } } providers { providerId baseUrl health { status lastError } } }', {}, viewerKey); // the quay upstream is down: a partial error
 
     // Error paths that carry secrets in their input.
-    await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { ...build('x'.repeat(300), S.registry), steps: 'not-a-list' } });
-    await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { ...build('bad', S.registry), steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'nope', password: S.httpPw, customHeaders: [{ name: 'X-Custom', value: S.flagged, secret: true }] } }] } });
-    await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: build('', S.registry) });
-    await gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: build('viewer', S.registry) }, viewerKey);
-    await gql('{ builds(providers: ["quay-x"]) { totalCount } }');
+    await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { ...build('x'.repeat(300), S.registry), steps: 'not-a-list' } });
+    await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { ...build('bad', S.registry), steps: [{ stepOrder: 1, stepType: 'HTTP', http: { url: 'nope', password: S.httpPw, customHeaders: [{ name: 'X-Custom', value: S.flagged, secret: true }] } }] } });
+    await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: build('', S.registry) });
+    await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: build('viewer', S.registry) }, viewerKey);
+    await gql('{ builds(providerIds: ["quay-x"]) { totalCount } }');
     await gql('{ auditLog(first: 100) { edges { node { operation arguments outcome } } } }');
     await post(server.url, { query: '{ builds { totalCount } }' }, { authorization: `Bearer ${adminKey}x` }).then((r) => seen.push(r.text));
     void changes; // never completes; its events are in `seen`

@@ -87,9 +87,9 @@ describe('end to end: runBuild with a private callback URL', () => {
 
   it('runBuild refuses it at once with BAD_USER_INPUT: no run is created, the receiver is never called', async () => {
     const { auth } = await createKey(gw, 'admin');
-    const b = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: $i) { id } }', variables: { i: SHELL_BUILD('cb') } }, auth);
+    const b = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: SHELL_BUILD('cb') } }, auth);
     for (const cb of [r.url, r.url.replace('127.0.0.1', 'localhost'), 'http://169.254.169.254/latest/meta-data']) {
-      const run = await post(gw.url, { query: 'mutation($id: ID!, $cb: String) { runBuild(buildId: $id, callbackUrl: $cb) { id } }', variables: { id: b.json.data.createBuild.id, cb } }, auth);
+      const run = await post(gw.url, { query: 'mutation($id: ID!, $cb: String) { runBuild(input: { buildId: $id, callbackUrl: $cb }) { run { id } } }', variables: { id: b.json.data.createBuild.build.id, cb } }, auth);
       expect(run.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'callbackUrl' });
     }
     expect((await storeCounts(gw)).build_runs).toBe(0);

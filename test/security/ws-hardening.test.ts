@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -17,6 +18,18 @@ function handshake(url: string, headers: Record<string, string>): Promise<'open'
   });
 }
 
+/** POSTs a GraphQL query with exactly these headers (fetch does not let a caller set Host). */
+function rawPost(url: string, headers: Record<string, string>, query: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+}
+
 /** Resolves with the close code once the socket closes. */
 const closeOf = (socket: WebSocket) => new Promise<number>((resolve) => {
   if (socket.readyState === WebSocket.CLOSED) resolve(-1);
@@ -25,7 +38,7 @@ const closeOf = (socket: WebSocket) => new Promise<number>((resolve) => {
 
 describe('cross-site websocket hijacking: the Origin allow-list (embedded default)', () => {
   let gw: TestGateway;
-  beforeAll(async () => { gw = await startGateway({ config: { auth: { anonymous: undefined }, server: { ws: { allowedOrigins: ['https://ci.example'] } } } }); });
+  beforeAll(async () => { gw = await startGateway({ config: { auth: { anonymous: undefined }, server: { allowedHosts: ['buildgate.example'], ws: { allowedOrigins: ['https://ci.example'] } } } }); });
   afterAll(async () => { await gw?.close(); });
 
   it('a page of another site gets HTTP 403 before the upgrade; own, loopback, listed origins and non-browser clients pass', async () => {
@@ -41,6 +54,29 @@ describe('cross-site websocket hijacking: the Origin allow-list (embedded defaul
     expect(await handshake(gw.url, { origin: 'https://buildgate.example', host: 'buildgate.example' })).toBe('open');
     // A refused page read nothing: HTTP reads from it are refused by the browser (no CORS), the socket by the server.
     expect((await post(gw.url, { query: '{ builds { totalCount } }' })).status).toBe(200);
+  });
+});
+
+describe('DNS rebinding: a gateway bound to loopback answers only loopback Host names (and server.allowedHosts)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startGateway({ config: { auth: { anonymous: undefined } } }); });
+  afterAll(async () => { await gw?.close(); });
+
+  it('a page whose name was re-pointed at 127.0.0.1 is same-origin to the browser, yet gets 403 on HTTP and on the websocket', async () => {
+    const port = new URL(gw.url).port;
+    const evil = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
+    // Same-origin from the browser's view: Host and Origin agree, so only the Host name can tell.
+    const res = await rawPost(gw.url, evil, '{ builds { totalCount } }');
+    expect(res.status).toBe(403);
+    expect((JSON.parse(res.body) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('HOST_NOT_ALLOWED');
+    expect(await handshake(gw.url, evil)).toBe(403);
+    // Every route, not only /graphql.
+    expect((await rawPost(gw.url.replace(/\/graphql$/, '/healthz'), { host: evil.host }, '')).status).toBe(403);
+    // Loopback names pass, with and without a port.
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', '[::1]:80', '127.1.2.3']) {
+      expect([host, (await rawPost(gw.url, { host }, '{ __typename }')).status]).toEqual([host, 200]);
+    }
+    expect(await handshake(gw.url, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).toBe('open');
   });
 });
 
@@ -172,7 +208,7 @@ describe.each(['sqlite', 'postgres'] as const)('credentials checked again on ope
     const w = await watch(k.auth.authorization!);
     const other = await watch((await createKey(gw, 'viewer')).auth.authorization!);
     const t0 = Date.now();
-    const r = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', variables: { id: k.id } }, admin.auth);
+    const r = await post(gw.url, { query: 'mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { apiKey { id } } }', variables: { id: k.id } }, admin.auth);
     expect(r.json.errors).toBeUndefined();
     expect(await w.closed).toBe(4403);
     expect(Date.now() - t0).toBeLessThan(1000);

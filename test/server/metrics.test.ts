@@ -29,12 +29,12 @@ describe('metrics at /metrics', () => {
   afterAll(async () => { await gw?.close(); await demo?.stop(); });
 
   it('counts operations by name, type and outcome, and reports runs, providers and the process', async () => {
-    const build = await gw.gql(`mutation CreateBuild { createBuild(input: { name: "m", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "echo hi" } }] }) { id } }`);
+    const build = await gw.gql(`mutation CreateBuild { createBuild(input: { build: { name: "m", steps: [{ stepOrder: 1, stepType: SHELL, shell: { command: "echo hi" } }] } }) { build { id } } }`);
     expect(build.errors).toBeUndefined();
-    const run = await gw.gql<any, any>(`mutation Run($id: ID!) { runBuild(buildId: $id) { id } }`, { id: (build.data as any).createBuild.id });
+    const run = await gw.gql<any, any>(`mutation Run($id: ID!) { runBuild(input: { buildId: $id }) { run { id } } }`, { id: (build.data as any).createBuild.build.id });
     for (let i = 0; i < 300; i++) {
-      const r = await gw.gql<any, any>(`query RunState($id: ID!) { run(id: $id) { state } }`, { id: run.data.runBuild.id });
-      if (r.data.run.state === 'DONE') break;
+      const r = await gw.gql<any, any>(`query RunState($id: ID!) { run(id: $id) { state } }`, { id: run.data.runBuild.run.id });
+      if (r.data.run!.state === 'DONE') break;
       await new Promise((res) => setTimeout(res, 100));
     }
     // Builds over the native provider and both upstreams: the down one makes it partial.

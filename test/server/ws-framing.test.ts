@@ -84,7 +84,7 @@ describe('shared results through the gateway\'s websocket transport', () => {
       }));
       await new Promise((r) => setTimeout(r, 300));
       for (let i = 0; i < 3; i++) {
-        const r = await gw.gql('mutation($i: BuildInput!) { createBuild(input: $i) { id } }', { i: { name: `framed-${i}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'true' } }] } });
+        const r = await gw.gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: `framed-${i}`, steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: 'true' } }] } });
         expect(r.errors).toBeUndefined();
       }
       const deadline = Date.now() + 5000;

@@ -4,7 +4,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 const BUILDS = `{ builds(first: 50) { edges { node { id name } } } }`;
-const RUN = `mutation($id: ID!) { runBuild(buildId: $id, description: "demo test") { id } }`;
+const RUN = `mutation($id: ID!) { runBuild(input: { buildId: $id, description: "demo test" }) { run { id } } }`;
 const STATE = `query($id: ID!) { run(id: $id) { state errorMessage steps { stepType state errorMessage } } }`;
 
 /**
@@ -38,7 +38,7 @@ describe('demo builds', () => {
   it('every seeded build runs to DONE offline', async () => {
     const builds = ((await gw.gql(BUILDS)).data as any).builds.edges.map((e: any) => e.node) as { id: string; name: string }[];
     expect(builds.map((b) => b.name).sort()).toEqual(['hello-shell', 'ping-api', 'static-site-image']);
-    const runs = await Promise.all(builds.map(async (b) => ({ name: b.name, id: ((await gw.gql(RUN, { id: b.id })).data as any).runBuild.id as string })));
+    const runs = await Promise.all(builds.map(async (b) => ({ name: b.name, id: ((await gw.gql(RUN, { id: b.id })).data as any).runBuild.run.id as string })));
     for (const run of runs) {
       let r: any;
       for (let i = 0; i < 1800; i++) {

@@ -4,7 +4,7 @@ import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamE
 import type { ProviderDeps, ProviderFactory, ProviderInstanceConfig } from '../factory.js';
 import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, LogLineData, Page,
-  PageArgs, Provider, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  PageArgs, Provider, ProviderExtensions, ProviderHealthData, RepositoryBuildRequest, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
 import { clientForInstance, type UpstreamClient } from '../upstream/client.js';
 import { nullIfNotFound } from '../upstream/failures.js';
@@ -17,13 +17,7 @@ import {
 import { allPages } from '../upstream/paging.js';
 
 /** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
-export interface QuayBuildRequest {
-  archiveUrl?: string | null;
-  dockerfilePath?: string | null;
-  context?: string | null;
-  tags?: string[] | null;
-  pullRobot?: string | null;
-}
+export type QuayBuildRequest = RepositoryBuildRequest;
 
 export const QUAY_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'RUN_LIST', 'RUN_GET', 'RUN_START', 'RUN_CANCEL',
@@ -46,6 +40,7 @@ export class QuayProvider implements Provider {
   readonly id: string;
   readonly baseUrl: string;
   readonly capabilities: ReadonlySet<Capability> = new Set(QUAY_CAPABILITIES);
+  readonly extensions: ProviderExtensions = { repositoryBuilds: { requestBuild: (buildKey, req) => this.requestBuild(buildKey, req) } };
   readonly client: UpstreamClient;
   private readonly options: QuayOptions;
   private readonly registryHost: string;

@@ -2,7 +2,7 @@ import { readsFresh } from '../../cache/index.js';
 import { actionNotAllowed, badInput, notFound, unsupported } from '../../errors.js';
 import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, Page, PageArgs, Provider,
-  ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
+  ProviderExtensions, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
 } from '../types.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { ZadigApi } from './api.js';
@@ -10,7 +10,7 @@ import { collectLogs, type LogArgs } from './logs.js';
 import * as m from './map.js';
 import type { ZadigOptions, ZadigProject } from './options.js';
 import { allPages, pageWindow } from '../upstream/paging.js';
-import { checkRequest, zadigBuildRequest, zadigTemplateBuildRequest } from './requests.js';
+import { checkRequest, withModuleInput, zadigBuildRequest, zadigTemplateBuildRequest } from './requests.js';
 import type { ZadigBuildListItem, ZadigTask } from './wire.js';
 
 const CAPABILITIES: Capability[] = [
@@ -31,6 +31,15 @@ const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 export class ZadigProvider implements Provider {
   readonly kind = 'ZADIG' as const;
   readonly capabilities: ReadonlySet<Capability> = new Set(CAPABILITIES);
+  /** Build modules in the schema's terms; the methods below take Zadig's own (snake_case) bodies. */
+  readonly extensions: ProviderExtensions = {
+    zadigBuildModules: {
+      create: (projectKey, module) => withModuleInput(module, (body) => this.createZadigBuild(projectKey, body)),
+      update: (projectKey, module) => withModuleInput(module, (body) => this.updateZadigBuild(projectKey, body)),
+      createFromTemplate: (projectKey, module) => withModuleInput(module, (body) => this.createZadigBuildFromTemplate(projectKey, body)),
+      updateFromTemplate: (projectKey, module) => withModuleInput(module, (body) => this.updateZadigBuildFromTemplate(projectKey, body)),
+    },
+  };
 
   constructor(
     readonly id: string,

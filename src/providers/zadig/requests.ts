@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput } from '../../errors.js';
+import { badInput, BuildgateError, ErrorCode } from '../../errors.js';
 
 /**
  * Bodies of Zadig's own build create/update calls (seed 003). They do not fit the
@@ -71,4 +71,32 @@ export function checkRequest<S extends z.ZodType>(schema: S, input: unknown, wha
   const issue = res.error.issues[0]!;
   const path = issue.path.map(String).join('.');
   throw badInput(`${what}: ${path || '(input)'}: ${issue.message}`, path || undefined);
+}
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (k: string) => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** A module in the schema's terms (camelCase, null for "not given") -> Zadig's body (snake_case, keys left out). */
+export function toZadigBody(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toZadigBody);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[snake(k)] = toZadigBody(v);
+  return out;
+}
+
+/**
+ * Runs a call on a module given in the schema's terms: the body is converted here, and a
+ * refused field (checkRequest names Zadig's snake_case path) is named back the way the client
+ * wrote it, relative to the module: "services.0.service_name" -> "services[0].serviceName".
+ */
+export async function withModuleInput<T>(module: unknown, call: (body: unknown) => Promise<T>): Promise<T> {
+  try {
+    return await call(toZadigBody(module));
+  } catch (e) {
+    if (!(e instanceof BuildgateError) || e.code !== ErrorCode.BAD_USER_INPUT || typeof e.extensions.field !== 'string' || e.extensions.field === 'projectKey') throw e;
+    const path = e.extensions.field.split('.').map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : `${i ? '.' : ''}${camel(p)}`)).join('');
+    const why = e.message.replace(/^[^:]*: [^:]*: /, '');
+    throw new BuildgateError(ErrorCode.BAD_USER_INPUT, `${path}: ${why}`, { field: path });
+  }
 }

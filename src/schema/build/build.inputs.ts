@@ -1,17 +1,10 @@
-import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { badInput } from '../../errors.js';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { badInput, BuildgateError, ErrorCode } from '../../errors.js';
 import type { BuildInputData, StepConfig } from '../../providers/types.js';
 import {
   AutotagSeqTypeEnum, CommonTypeEnum, DockerFileTypeEnum, FtpExecTypeEnum, FtpTypeEnum, HttpModeEnum, ProtocolTypeEnum,
   RepositoryTypeEnum, RunStateEnum, ShellTypeEnum, StepTypeEnum,
 } from '../common/enums.js';
-
-export const EditTypeEnum = { N: 'N', U: 'U' } as const;
-registerEnumType(EditTypeEnum, {
-  name: 'EditType',
-  description: 'Cocktail editType: N for a new build (createBuild), U for a change (updateBuild).',
-  valuesConfig: { N: { description: 'New build.' }, U: { description: 'Update of an existing build.' } },
-});
 
 @InputType({ description: 'Automatic tagging settings.' })
 export class AutotagInput {
@@ -28,7 +21,7 @@ export class CodeDownStepInput {
   @Field({ description: 'Branch.' }) branchName!: string;
   @Field(() => String, { nullable: true, description: 'Target directory in the workspace.' }) codeSaveDir?: string | null;
   @Field(() => CommonTypeEnum, { defaultValue: 'COMMON', description: 'COMMON or PRIVATE.' }) commonType!: 'COMMON' | 'PRIVATE';
-  @Field(() => ProtocolTypeEnum, { defaultValue: 'https', description: 'http or https.' }) protocolType!: 'http' | 'https';
+  @Field(() => ProtocolTypeEnum, { defaultValue: 'https', description: 'HTTP or HTTPS.' }) protocolType!: 'http' | 'https';
   @Field(() => String, { nullable: true, description: 'User.' }) userId?: string | null;
   @Field(() => String, { nullable: true, description: 'Password or token (write-only; omit to keep the stored one on update, "" to clear).' }) password?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'Skip TLS verification.' }) httpSslVerifySkip?: boolean | null;
@@ -54,7 +47,7 @@ export class UserTaskStepInput {
   @Field(() => String, { nullable: true, description: 'Working directory in the container.' }) workingDir?: string | null;
   @Field({ description: 'Image name.' }) imageName!: string;
   @Field({ description: 'Image tag.' }) imageTag!: string;
-  @Field(() => [VolumeMountInput], { nullable: true, description: 'Volume mounts.' }) dockerVolumeMountVOList?: VolumeMountInput[] | null;
+  @Field(() => [VolumeMountInput], { nullable: true, description: 'Volume mounts.' }) volumeMounts?: VolumeMountInput[] | null;
   @Field(() => [KeyValueInput], { nullable: true, description: 'Environment variables.' }) envs?: KeyValueInput[] | null;
 }
 
@@ -141,7 +134,6 @@ export class BuildStepInput {
 export class BuildInput {
   @Field({ description: 'Name (at most 256 characters).' }) name!: string;
   @Field(() => String, { nullable: true, description: 'Description (at most 4,000 characters).' }) description?: string | null;
-  @Field(() => EditTypeEnum, { nullable: true, description: 'N for createBuild, U for updateBuild (checked when given).' }) editType?: 'N' | 'U' | null;
   @Field(() => Int, { nullable: true, description: 'Account number.' }) accountSeq?: number | null;
   @Field(() => String, { nullable: true, description: 'Registry (project) name (at most 256 characters).' }) registryName?: string | null;
   @Field(() => Int, { nullable: true, description: 'Registry project id.' }) registryProjectId?: number | null;
@@ -167,6 +159,21 @@ const CONFIG_FIELD = {
   CODE_DOWN: 'codeDown', USER_TASK: 'userTask', FTP: 'ftp', HTTP: 'http', SHELL: 'shell', CREATE_IMAGE: 'createImage',
 } as const;
 
+/**
+ * The provider names a step's fields as `steps[i].config.<model field>`; the client wrote
+ * them as `steps[i].<shell|http|...>.<input field>`. Returns the error naming the latter.
+ */
+export function asInputFieldError(e: unknown, input: BuildInput): unknown {
+  if (!(e instanceof BuildgateError) || e.code !== ErrorCode.BAD_USER_INPUT || typeof e.extensions.field !== 'string') return e;
+  const m = /^steps\[(\d+)\]\.config(?:\.(.*))?$/.exec(e.extensions.field);
+  const step = m ? input.steps[Number(m[1])] : undefined;
+  if (!m || !step) return e;
+  const inner = (m[2] ?? '').replace(/^dockerVolumeMountVOList\b/, 'volumeMounts');
+  const field = `steps[${m[1]}].${CONFIG_FIELD[step.stepType as keyof typeof CONFIG_FIELD]}${inner ? `.${inner}` : ''}`;
+  const message = e.message.split(`steps[${m[1]}].config`).join(`steps[${m[1]}].${CONFIG_FIELD[step.stepType as keyof typeof CONFIG_FIELD]}`).replace(/dockerVolumeMountVOList/g, 'volumeMounts');
+  return new BuildgateError(ErrorCode.BAD_USER_INPUT, message, { ...e.extensions, field });
+}
+
 /** Drops keys the client left out, so "omitted" and "null" stay distinct for secrets. */
 function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -185,10 +192,15 @@ export function toBuildInputData(input: BuildInput, stepKey: (stepId: string) =>
     }
     const raw = defined({ ...(s[expected] as object) }) as Record<string, unknown>;
     for (const list of ['customHeaders', 'envs']) if (Array.isArray(raw[list])) raw[list] = (raw[list] as object[]).map((h) => defined({ ...h }));
+    // The model keeps the Cocktail field name the stored configs use.
+    if ('volumeMounts' in raw) {
+      raw.dockerVolumeMountVOList = raw.volumeMounts;
+      delete raw.volumeMounts;
+    }
     const config = { ...raw, stepType: s.stepType } as unknown as StepConfig;
     return { key: s.stepId ? stepKey(s.stepId) : null, stepOrder: s.stepOrder, useFlag: s.useFlag, config };
   });
-  const { steps: _s, editType: _e, autotag, ...rest } = input;
+  const { steps: _s, autotag, ...rest } = input;
   return {
     ...defined(rest),
     autotag: autotag ? { enabled: autotag.enabled, prefix: autotag.prefix ?? null, seqType: autotag.seqType ?? null } : null,

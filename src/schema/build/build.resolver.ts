@@ -1,17 +1,18 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Info, InputType, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, notFound } from '../../errors.js';
 import { fromGlobalId, toGlobalId } from '../../ids.js';
 import type { BuildChangePayload } from '../../live/hub.js';
 import type { BuildAction, BuildData, BuildSort, SortOrder } from '../../providers/types.js';
 import { BuildActionEnum, BuildSortEnum, ChangeKindEnum, ImageTagSortEnum, SortOrderEnum } from '../common/enums.js';
 import { Connection, connectionFrom, PagingArgs, selectsTotalCount } from '../common/connection.js';
+import { MutationInput, MutationPayload, payload } from '../common/mutation.js';
 import { visibleProviders } from '../../auth/checker.js';
 import type { Context } from '../context.js';
 import { ImageTag } from '../image-tag/image-tag.type.js';
 import { Provider } from '../provider/provider.type.js';
 import { BuildRun } from '../run/run.type.js';
-import { BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
+import { asInputFieldError, BuildFilterInput, BuildInput, toBuildInputData } from './build.inputs.js';
 import { Build, BuildStats } from './build.type.js';
 import { mergedBuilds } from './merged-builds.js';
 
@@ -19,9 +20,36 @@ const BuildConnection = Connection(Build, 'Build');
 const BuildRunConnection = Connection(BuildRun, 'BuildRun');
 const ImageTagConnection = Connection(ImageTag, 'ImageTag');
 
+@InputType({ description: 'Input of createBuild.' })
+class CreateBuildInput extends MutationInput {
+  @Field({ defaultValue: 'native', description: 'Provider instance id (one with BUILD_CREATE).' }) providerId!: string;
+  @Field(() => BuildInput, { description: 'The definition.' }) build!: BuildInput;
+}
+
+@InputType({ description: 'Input of updateBuild.' })
+class UpdateBuildInput extends MutationInput {
+  @Field(() => ID, { description: 'Build ID.' }) buildId!: string;
+  @Field(() => BuildInput, { description: 'The new definition.' }) build!: BuildInput;
+}
+
+@InputType({ description: 'Input of deleteBuild.' })
+class DeleteBuildInput extends MutationInput {
+  @Field(() => ID, { description: 'Build ID.' }) buildId!: string;
+}
+
+@ObjectType({ description: 'Result of createBuild.' })
+class CreateBuildPayload extends MutationPayload {
+  @Field(() => Build, { nullable: true, description: 'The new build (null when errors is not empty).' }) build!: Build | null;
+}
+
+@ObjectType({ description: 'Result of updateBuild.' })
+class UpdateBuildPayload extends MutationPayload {
+  @Field(() => Build, { nullable: true, description: 'The build as stored now (null when errors is not empty).' }) build!: Build | null;
+}
+
 @ObjectType({ description: 'Result of deleteBuild.' })
-class DeleteBuildPayload {
-  @Field(() => ID, { description: 'ID of the deleted build.' }) deletedId!: string;
+class DeleteBuildPayload extends MutationPayload {
+  @Field(() => ID, { nullable: true, description: 'ID of the deleted build (null when errors is not empty).' }) deletedBuildId!: string | null;
 }
 
 @ObjectType({ description: 'A build definition was created, changed or deleted.' })
@@ -53,12 +81,12 @@ function checkSizes(value: unknown, max: number, path = 'input'): void {
 @Resolver(() => Build)
 export class BuildResolver {
   @Authorized('viewer')
-  @Query(() => BuildConnection, { description: 'Builds of one or more providers (when `providers` is omitted: all that the credential may see), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
+  @Query(() => BuildConnection, { description: 'Builds of one or more providers (when `providerIds` is omitted: all that the credential may see), merged into one list with one cursor. A provider that fails adds an error naming it; the other rows still come.' })
   async builds(
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
     @Args() paging: PagingArgs,
-    @Arg('providers', () => [String], { nullable: true, description: 'Provider instance ids.' }) providers?: string[] | null,
+    @Arg('providerIds', () => [String], { nullable: true, description: 'Provider instance ids.' }) providers?: string[] | null,
     @Arg('filter', () => BuildFilterInput, { nullable: true, description: 'Filters.' }) filter?: BuildFilterInput | null,
     @Arg('sort', () => BuildSortEnum, { defaultValue: 'NAME', description: 'Sort key.' }) sort: BuildSort = 'NAME',
     @Arg('order', () => SortOrderEnum, { defaultValue: 'ASC', description: 'Sort direction.' }) order: SortOrder = 'ASC',
@@ -71,69 +99,68 @@ export class BuildResolver {
   }
 
   @Authorized('viewer')
-  @Query(() => Build, { description: 'One build by global ID.' })
+  @Query(() => Build, { nullable: true, description: 'One build by global ID; null, with a NOT_FOUND error for its path, when there is none.' })
   async build(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
     const { providerId, data } = await loadBuild(ctx, id);
     return Build.from(providerId, data);
   }
 
   @Authorized('admin')
-  @Mutation(() => Build, { description: 'Creates a build definition (native engine by default). Needs a provider with BUILD_CREATE.' })
-  async createBuild(
-    @Ctx() ctx: Context,
-    @Arg('input', () => BuildInput, { description: 'The definition.' }) input: BuildInput,
-    @Arg('provider', () => String, { defaultValue: 'native', description: 'Provider instance id.' }) provider: string,
-  ) {
-    checkSizes(input, ctx.services.config.limits.maxInputString);
-    if (input.editType && input.editType !== 'N') throw badInput('editType must be N (new) for createBuild', 'input.editType');
-    const create = ctx.services.registry.method(provider, 'createBuild', 'BUILD_CREATE');
-    const data = await create(toBuildInputData(input, () => { throw badInput('stepId is only for updateBuild', 'stepId'); }));
-    ctx.services.live.buildChanged({ kind: 'CREATED', providerId: provider, buildKey: data.key });
-    return Build.from(provider, data);
+  @Mutation(() => CreateBuildPayload, { description: 'Creates a build definition (native engine by default). Needs a provider with BUILD_CREATE.' })
+  createBuild(@Ctx() ctx: Context, @Arg('input', () => CreateBuildInput, { description: 'Provider and definition.' }) input: CreateBuildInput) {
+    return payload(CreateBuildPayload, input, async () => {
+      const provider = input.providerId;
+      checkSizes(input.build, ctx.services.config.limits.maxInputString, 'input.build');
+      const create = ctx.services.registry.method(provider, 'createBuild', 'BUILD_CREATE');
+      const data = await create(toBuildInputData(input.build, () => { throw badInput('stepId is only for updateBuild', 'stepId'); }))
+        .catch((e: unknown) => { throw asInputFieldError(e, input.build); });
+      ctx.services.live.buildChanged({ kind: 'CREATED', providerId: provider, buildKey: data.key });
+      return { build: Build.from(provider, data) };
+    }, ['input', 'build']);
   }
 
   @Authorized('admin')
-  @Mutation(() => Build, { description: 'Replaces a build definition. Secrets left out keep their stored values (steps matched by stepId).' })
-  async updateBuild(
-    @Ctx() ctx: Context,
-    @Arg('id', () => ID, { description: 'Build ID.' }) id: string,
-    @Arg('input', () => BuildInput, { description: 'The new definition.' }) input: BuildInput,
-  ) {
-    checkSizes(input, ctx.services.config.limits.maxInputString);
-    if (input.editType && input.editType !== 'U') throw badInput('editType must be U (update) for updateBuild', 'input.editType');
-    const gid = fromGlobalId(id, 'Build');
-    const update = ctx.services.registry.method(gid.providerId, 'updateBuild', 'BUILD_UPDATE');
-    const data = await update(gid.key, toBuildInputData(input, (sid) => {
-      const s = fromGlobalId(sid, 'BuildStep');
-      const [buildKey, stepKey] = [s.key.slice(0, s.key.indexOf('#')), s.key.slice(s.key.indexOf('#') + 1)];
-      if (s.providerId !== gid.providerId || buildKey !== gid.key) throw badInput(`stepId ${sid} is a step of another build`, 'stepId');
-      return stepKey;
-    }));
-    ctx.services.live.buildChanged({ kind: 'UPDATED', providerId: gid.providerId, buildKey: data.key });
-    return Build.from(gid.providerId, data);
+  @Mutation(() => UpdateBuildPayload, { description: 'Replaces a build definition. Secrets left out keep their stored values (steps matched by stepId).' })
+  updateBuild(@Ctx() ctx: Context, @Arg('input', () => UpdateBuildInput, { description: 'Build ID and new definition.' }) input: UpdateBuildInput) {
+    return payload(UpdateBuildPayload, input, async () => {
+      checkSizes(input.build, ctx.services.config.limits.maxInputString, 'input.build');
+      const gid = fromGlobalId(input.buildId, 'Build', 'input.buildId');
+      const update = ctx.services.registry.method(gid.providerId, 'updateBuild', 'BUILD_UPDATE');
+      const data = await update(gid.key, toBuildInputData(input.build, (sid) => {
+        const s = fromGlobalId(sid, 'BuildStep', 'stepId');
+        const [buildKey, buildStepKey] = [s.key.slice(0, s.key.indexOf('#')), s.key.slice(s.key.indexOf('#') + 1)];
+        if (s.providerId !== gid.providerId || buildKey !== gid.key) throw badInput(`stepId ${sid} is a step of another build`, 'stepId');
+        return buildStepKey;
+      })).catch((e: unknown) => { throw asInputFieldError(e, input.build); });
+      ctx.services.live.buildChanged({ kind: 'UPDATED', providerId: gid.providerId, buildKey: data.key });
+      return { build: Build.from(gid.providerId, data) };
+    }, ['input', 'build']);
   }
 
   @Authorized('admin')
   @Mutation(() => DeleteBuildPayload, { description: 'Deletes a build definition with its runs, logs and tag records.' })
-  async deleteBuild(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'Build ID.' }) id: string) {
-    const gid = fromGlobalId(id, 'Build');
-    const del = ctx.services.registry.method(gid.providerId, 'deleteBuild', 'BUILD_DELETE');
-    if (!(await del(gid.key))) throw notFound('Build', id);
-    ctx.services.live.buildChanged({ kind: 'DELETED', providerId: gid.providerId, buildKey: gid.key });
-    return { deletedId: id };
+  deleteBuild(@Ctx() ctx: Context, @Arg('input', () => DeleteBuildInput, { description: 'Build ID.' }) input: DeleteBuildInput) {
+    return payload(DeleteBuildPayload, input, async () => {
+      const id = input.buildId;
+      const gid = fromGlobalId(id, 'Build', 'input.buildId');
+      const del = ctx.services.registry.method(gid.providerId, 'deleteBuild', 'BUILD_DELETE');
+      if (!(await del(gid.key))) throw notFound('Build', id, 'input.buildId');
+      ctx.services.live.buildChanged({ kind: 'DELETED', providerId: gid.providerId, buildKey: gid.key });
+      return { deletedBuildId: id };
+    });
   }
 
   @Authorized('viewer')
   @Subscription(() => BuildChange, {
     topics: 'BUILDS_CHANGED',
-    filter: ({ payload, args, context }: { payload: BuildChangePayload; args: { providers?: string[] | null }; context: Context }) =>
-      (!args.providers?.length || args.providers.includes(payload.providerId)) && visibleProviders(context.principal, [payload.providerId]).length > 0,
+    filter: ({ payload, args, context }: { payload: BuildChangePayload; args: { providerIds?: string[] | null }; context: Context }) =>
+      (!args.providerIds?.length || args.providerIds.includes(payload.providerId)) && visibleProviders(context.principal, [payload.providerId]).length > 0,
     description: 'Build definitions created, updated or deleted (optionally of some providers only).',
   })
   async buildsChanged(
     @Root() payload: BuildChangePayload,
     @Ctx() ctx: Context,
-    @Arg('providers', () => [String], { nullable: true, description: 'Provider instance ids.' }) _providers?: string[] | null,
+    @Arg('providerIds', () => [String], { nullable: true, description: 'Provider instance ids.' }) _providerIds?: string[] | null,
   ): Promise<BuildChange> {
     const buildId = toGlobalId(payload.providerId, 'Build', payload.buildKey);
     let build: Build | null = null;
@@ -174,8 +201,8 @@ export class BuildResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
     @Args() paging: PagingArgs,
-    @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key (Cocktail default END_TIME).' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
-    @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction (Cocktail default DESC).' }) order: SortOrder,
+    @Arg('sort', () => ImageTagSortEnum, { defaultValue: 'END_TIME', description: 'Sort key.' }) sort: 'TAG' | 'IMAGE_SIZE' | 'END_TIME',
+    @Arg('order', () => SortOrderEnum, { defaultValue: 'DESC', description: 'Direction.' }) order: SortOrder,
   ) {
     if (!ctx.services.registry.get(b.providerId).capabilities.has('IMAGE_TAGS')) return null;
     ctx.services.registry.method(b.providerId, 'listImageTags', 'IMAGE_TAGS');

@@ -1,5 +1,5 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { GraphQLDateTime, GraphQLJSONObject, GraphQLSafeInt } from 'graphql-scalars';
 import type { BuildAction, BuildData, BuildStatsData, BuildStepData } from '../../providers/types.js';
 import { toGlobalId } from '../../ids.js';
 import { AutotagSeqTypeEnum, StepTypeEnum } from '../common/enums.js';
@@ -32,20 +32,28 @@ export class BuildStep extends Node {
 
 @ObjectType({ description: 'Run statistics of a build, as the Cocktail build API gives them.' })
 export class BuildStats {
-  @Field(() => Int, { description: 'Number of runs.' }) buildCount!: number;
-  @Field(() => Int, { description: 'Runs running now.' }) runningCount!: number;
-  @Field(() => Int, { description: 'Runs that ended DONE.' }) doneCount!: number;
-  @Field(() => Int, { description: 'Runs that ended ERROR.' }) errorCount!: number;
-  @Field(() => Int, { nullable: true, description: 'Pipelines using the build (Cocktail).' }) pipelineCount!: number | null;
-  @Field(() => Int, { description: 'Image tags produced.' }) tagCount!: number;
-  @Field(() => Int, { nullable: true, description: 'Average duration of successful runs, seconds.' }) buildTimeAvg!: number | null;
-  @Field(() => Float, { nullable: true, description: 'Average image size of successful runs, bytes.' }) imgSizeAvg!: number | null;
-  @Field(() => Int, { nullable: true, description: 'Duration of the latest run, seconds.' }) latestBuildTime!: number | null;
-  @Field(() => Float, { nullable: true, description: 'Image size of the latest run, bytes.' }) latestImgSize!: number | null;
-  @Field(() => GraphQLDateTime, { nullable: true, description: 'Start of the latest run.' }) latestExecTime!: Date | null;
+  @Field(() => GraphQLSafeInt, { description: 'Number of runs.' }) runCount!: number;
+  @Field(() => GraphQLSafeInt, { description: 'Runs running now.' }) runningCount!: number;
+  @Field(() => GraphQLSafeInt, { description: 'Runs that ended DONE.' }) doneCount!: number;
+  @Field(() => GraphQLSafeInt, { description: 'Runs that ended ERROR.' }) errorCount!: number;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Pipelines using the build (Cocktail).' }) pipelineCount!: number | null;
+  @Field(() => GraphQLSafeInt, { description: 'Image tags produced.' }) tagCount!: number;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Average duration of successful runs, milliseconds (whole seconds where the provider counts seconds).' }) averageDurationMs!: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Average image size of successful runs, bytes.' }) averageImageSize!: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Duration of the latest run, milliseconds.' }) latestDurationMs!: number | null;
+  @Field(() => GraphQLSafeInt, { nullable: true, description: 'Image size of the latest run, bytes.' }) latestImageSize!: number | null;
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'When the latest run started.' }) latestStartedAt!: Date | null;
 
   static from(s: BuildStatsData): BuildStats {
-    return Object.assign(new BuildStats(), { pipelineCount: null, ...s });
+    // The model counts durations in seconds (as the Cocktail build API does); the schema in milliseconds, like every duration.
+    const ms = (sec: number | null) => (sec == null ? null : Math.round(sec * 1000));
+    const bytes = (n: number | null) => (n == null ? null : Math.round(n));
+    return Object.assign(new BuildStats(), {
+      runCount: s.buildCount, runningCount: s.runningCount, doneCount: s.doneCount, errorCount: s.errorCount,
+      pipelineCount: s.pipelineCount ?? null, tagCount: s.tagCount, averageDurationMs: ms(s.buildTimeAvg),
+      averageImageSize: bytes(s.imgSizeAvg), latestDurationMs: ms(s.latestBuildTime), latestImageSize: bytes(s.latestImgSize),
+      latestStartedAt: s.latestExecTime,
+    });
   }
 }
 

@@ -18,7 +18,7 @@ export class CodeDownStepConfig {
   @Field({ description: 'Branch to clone.' }) branchName!: string;
   @Field(() => String, { nullable: true, description: 'Directory in the workspace to clone into (default: the repository name).' }) codeSaveDir!: string | null;
   @Field(() => CommonTypeEnum, { description: 'COMMON (public) or PRIVATE (needs credentials).' }) commonType!: 'COMMON' | 'PRIVATE';
-  @Field(() => ProtocolTypeEnum, { description: 'http or https.' }) protocolType!: 'http' | 'https';
+  @Field(() => ProtocolTypeEnum, { description: 'HTTP or HTTPS.' }) protocolType!: 'http' | 'https';
   @Field(() => String, { nullable: true, description: 'User for HTTPS authentication.' }) userId!: string | null;
   @Field({ description: 'A password or token is stored (never returned).' }) hasPassword!: boolean;
   @Field({ description: 'Skip TLS certificate verification.' }) httpSslVerifySkip!: boolean;
@@ -45,7 +45,7 @@ export class UserTaskStepConfig {
   @Field(() => String, { nullable: true, description: 'Working directory inside the container.' }) workingDir!: string | null;
   @Field({ description: 'Container image name.' }) imageName!: string;
   @Field(() => String, { nullable: true, description: 'Container image tag (always set for USER_TASK; nullable to agree with CREATE_IMAGE.imageTag in the StepConfig union).' }) imageTag!: string | null;
-  @Field(() => [VolumeMountView], { description: 'Volume mounts (Cocktail dockerVolumeMountVOList).' }) dockerVolumeMountVOList!: VolumeMountView[];
+  @Field(() => [VolumeMountView], { description: 'Volume mounts.' }) volumeMounts!: VolumeMountView[];
   @Field(() => [KeyValueView], { description: 'Environment variables.' }) envs!: KeyValueView[];
 }
 
@@ -135,7 +135,7 @@ export function stepConfigView(c: StepConfig): typeof StepConfigUnion {
     case 'USER_TASK':
       return Object.assign(new UserTaskStepConfig(), {
         stepTitle: title, cmd: c.cmd ?? [], workingDir: c.workingDir ?? null, imageName: c.imageName, imageTag: c.imageTag,
-        dockerVolumeMountVOList: c.dockerVolumeMountVOList ?? [],
+        volumeMounts: c.dockerVolumeMountVOList ?? [],
         envs: (c.envs ?? []).map((e) => ({ key: e.key, value: e.secret === false ? e.value ?? '' : null, secret: e.secret !== false, hasValue: !!e.value })),
       });
     case 'FTP':

@@ -1,4 +1,5 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { badInput } from '../../errors.js';
 import type { Page, PageArgs } from '../../providers/types.js';
@@ -45,7 +46,7 @@ export function Connection<T extends object>(NodeType: ClassType<T>, name: strin
     edges!: EdgeType[];
     @Field(() => PageInfo, { description: 'Paging information.' })
     pageInfo!: PageInfo;
-    @Field(() => Int, { nullable: true, description: 'Number of items in the whole list, when the source knows it.' })
+    @Field(() => GraphQLSafeInt, { nullable: true, description: 'Number of items in the whole list, when the source knows it.' })
     totalCount!: number | null;
   }
   return ConnectionType;

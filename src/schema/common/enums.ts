@@ -90,8 +90,13 @@ registerEnumType(SortOrderEnum, { name: 'SortOrder', description: 'Sort directio
 export const BuildSortEnum = e(['NAME', 'LAST_RUN_TIME'] as const);
 registerEnumType(BuildSortEnum, { name: 'BuildSort', description: 'Sort key for build lists.' });
 
-export const ImageTagSortEnum = e(['TAG', 'IMAGE_SIZE', 'END_TIME'] as const);
-registerEnumType(ImageTagSortEnum, { name: 'ImageTagSort', description: "Sort key for image tags (Cocktail's TAG / IMAGE_SIZE / END_TIME)." });
+/** GraphQL names free of one upstream's words; the values are the model's (Cocktail's) sort keys. */
+export const ImageTagSortEnum = { TAG: 'TAG', SIZE: 'IMAGE_SIZE', PUSHED_AT: 'END_TIME' } as const;
+registerEnumType(ImageTagSortEnum, {
+  name: 'ImageTagSort',
+  description: 'Sort key for image tags.',
+  valuesConfig: { TAG: { description: 'The tag text.' }, SIZE: { description: 'Image size.' }, PUSHED_AT: { description: 'When it was pushed.' } },
+});
 
 export const AutotagSeqTypeEnum = e(['DATETIME', 'SEQUENCE'] as const);
 registerEnumType(AutotagSeqTypeEnum, {
@@ -124,11 +129,12 @@ registerEnumType(RepositoryTypeEnum, { name: 'RepositoryType', description: 'Sou
 export const CommonTypeEnum = e(['COMMON', 'PRIVATE'] as const);
 registerEnumType(CommonTypeEnum, { name: 'CommonType', description: 'COMMON: a public repository; PRIVATE: needs credentials.' });
 
-export const ProtocolTypeEnum = e(['http', 'https'] as const);
+/** Enum values are UPPER_CASE in the schema; the model (and the stored configs) keep the URL scheme. */
+export const ProtocolTypeEnum = { HTTP: 'http', HTTPS: 'https' } as const;
 registerEnumType(ProtocolTypeEnum, { name: 'ProtocolType', description: 'Protocol used to reach the repository.' });
 
-export const LogStreamEnum = e(['STDOUT', 'STDERR', 'SYSTEM'] as const);
-registerEnumType(LogStreamEnum, { name: 'LogStream', description: "Where a log line came from: the step's stdout or stderr, or buildgate itself." });
+export const LogSourceEnum = e(['STDOUT', 'STDERR', 'SYSTEM'] as const);
+registerEnumType(LogSourceEnum, { name: 'LogSource', description: "Where a log line came from: the step's stdout or stderr, or buildgate itself." });
 
 export const ChangeKindEnum = e(['CREATED', 'UPDATED', 'DELETED'] as const);
 registerEnumType(ChangeKindEnum, { name: 'ChangeKind', description: 'What happened to an object.' });
@@ -138,3 +144,13 @@ registerEnumType(ProviderStatusEnum, { name: 'ProviderStatus', description: 'Hea
 
 export const CircuitStateEnum = e(['CLOSED', 'OPEN', 'HALF_OPEN'] as const);
 registerEnumType(CircuitStateEnum, { name: 'CircuitState', description: 'Circuit breaker state: OPEN means calls fail fast without reaching the upstream.' });
+
+export const KeptBecauseEnum = e(['NEWER_RUN', 'DIGEST_CHANGED'] as const);
+registerEnumType(KeptBecauseEnum, {
+  name: 'KeptBecause',
+  description: 'Why removeRun left an image tag in its registry.',
+  valuesConfig: {
+    NEWER_RUN: { description: 'A later run pushed the same tag.' },
+    DIGEST_CHANGED: { description: 'The registry holds another image under the tag.' },
+  },
+});

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Float, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
 import { LogFollower, type SocketLike } from '../../live/log-follower.js';
@@ -80,7 +81,7 @@ export class LiveResolver {
     @Root() batch: LogBatch,
     @Arg('runId', () => ID, { description: 'BuildRun ID.' }) _runId: string,
     @Arg('stepRunId', () => ID, { nullable: true, description: 'Only lines of this StepRun of the run.' }) _stepRunId?: string | null,
-    @Arg('afterSeq', () => Float, { nullable: true, description: 'Sequence number of the last line already seen (0 or omitted: from the start; past the end: live lines only).' }) _afterSeq?: number | null,
+    @Arg('afterSeq', () => GraphQLSafeInt, { nullable: true, description: 'Sequence number of the last line already seen (0 or omitted: from the start; past the end: live lines only).' }) _afterSeq?: number | null,
   ): LogBatch {
     return batch;
   }

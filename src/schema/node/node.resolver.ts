@@ -85,7 +85,7 @@ export class ProviderResolver {
   }
 
   @Authorized('viewer')
-  @Query(() => Provider, { description: 'One provider instance by its instance id (e.g. "native").' })
+  @Query(() => Provider, { nullable: true, description: 'One provider instance by its instance id (e.g. "native"); null, with a NOT_FOUND error for its path, when none is configured or visible.' })
   provider(@Ctx() ctx: Context, @Arg('providerId', { description: 'Instance id.' }) providerId: string) {
     return Provider.from(ctx.services.registry.get(providerId));
   }

@@ -2,8 +2,8 @@ import { Field, InputType, Int, registerEnumType } from 'type-graphql';
 
 /**
  * Typed inputs mirroring Zadig's build create/update bodies (seed 003), in the schema's
- * camelCase. `toZadigBuildBody` / `toZadigTemplateBody` turn them into the snake_case
- * bodies the Zadig provider validates with its own zod schemas.
+ * camelCase. The Zadig provider's zadigBuildModules extension turns them into the
+ * snake_case bodies and validates them with its own zod schemas.
  */
 
 export const ZadigInfrastructureEnum = { KUBERNETES: 'kubernetes', VM: 'vm' } as const;
