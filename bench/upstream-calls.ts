@@ -94,7 +94,7 @@ export async function measureUpstreamCalls(n = 50, opts: { redisUrl?: string } =
     const ask = async (providerId: string) => {
       const res = await fetch(server.url, {
         method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables: { providers: [providerId], first: n } }),
+        body: JSON.stringify({ query, variables: { providerIds: [providerId], first: n } }),
       });
       const body = (await res.json()) as { data?: { builds?: { edges: unknown[] } }; errors?: Array<{ extensions?: { code?: string } }> };
       return { rows: body.data?.builds?.edges.length ?? 0, otherErrors: (body.errors ?? []).filter((e) => e.extensions?.code !== 'UNSUPPORTED_BY_PROVIDER').length };
@@ -167,7 +167,7 @@ export async function measureScreenCalls(opts: { providers?: string[] } = {}): P
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
   };
-  const texts: Record<Screen, string> = { BuildsList: buildsListQuery(), BuildDetail: operationText('02-build-detail.graphql'), RunPage: operationText('03-run-page.graphql') };
+  const texts: Record<Screen, string> = { BuildsList: buildsListQuery(), BuildDetail: operationText('05-build-detail.graphql'), RunPage: operationText('04-run-page.graphql') };
   const rows: ScreenRow[] = [];
   try {
     for (const inst of demo.instances.filter((i) => !opts.providers || opts.providers.includes(i.id))) {
@@ -177,7 +177,7 @@ export async function measureScreenCalls(opts: { providers?: string[] } = {}): P
       let buildId: string;
       let runId: string;
       try {
-        const list = await post(finder.url, 'query($p: [String!]) { builds(providers: $p, first: 100) { edges { node { id lastRun { id } } } } }', { p: [inst.id] });
+        const list = await post(finder.url, 'query($p: [String!]) { builds(providerIds: $p, first: 100) { edges { node { id lastRun { id } } } } }', { p: [inst.id] });
         const hit = list.data?.builds?.edges.find((e: any) => e.node.lastRun);
         if (hit) {
           buildId = hit.node.id;
@@ -186,8 +186,8 @@ export async function measureScreenCalls(opts: { providers?: string[] } = {}): P
           // No run upstream yet (the fake Zadig starts with none): run the first build to its end.
           buildId = list.data?.builds?.edges[0]?.node.id;
           if (!buildId) throw new Error(`${inst.id}: no build (${JSON.stringify(list.errors ?? [])})`);
-          const started = await post(finder.url, 'mutation($b: ID!) { runBuild(buildId: $b) { id } }', { b: buildId });
-          runId = started.data?.runBuild?.id;
+          const started = await post(finder.url, 'mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } errors { code message } } }', { b: buildId });
+          runId = started.data?.runBuild?.run?.id;
           if (!runId) throw new Error(`${inst.id}: runBuild failed (${JSON.stringify(started.errors ?? [])})`);
           for (let i = 0; i < 300; i++) {
             const r = await post(finder.url, 'query($id: ID!) { run(id: $id) { state } }', { id: runId });
@@ -198,7 +198,7 @@ export async function measureScreenCalls(opts: { providers?: string[] } = {}): P
       } finally {
         await finder.close();
       }
-      const variables: Record<Screen, Record<string, unknown>> = { BuildsList: { providers: [inst.id], first: 20 }, BuildDetail: { id: buildId }, RunPage: { id: runId } };
+      const variables: Record<Screen, Record<string, unknown>> = { BuildsList: { providerIds: [inst.id], first: 20 }, BuildDetail: { id: buildId }, RunPage: { id: runId } };
       for (const screen of ['BuildsList', 'BuildDetail', 'RunPage'] as const) {
         const server = await gateway();
         try {
