@@ -28,7 +28,7 @@ const LIST = fs.readFileSync(new URL('../schema/operations/01-builds-list.graphq
 
 async function list(providers = null) {
   const t = performance.now();
-  const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LIST, variables: { first: 50, providers } }) });
+  const r = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LIST, variables: { first: 50, providerIds: providers } }) });
   const b = await r.json();
   const ms = performance.now() - t;
   const zadigRows = (b.data?.builds?.edges ?? []).filter((e) => e.node.provider.providerId === 'zadig-demo').length;

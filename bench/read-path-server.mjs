@@ -27,9 +27,9 @@ async function reference() {
     type Query { builds(providerIds: [String!], filter: BuildFilterInput, sort: BuildSort = NAME, order: SortOrder = ASC, first: Int, after: String): BuildConnection! }
     type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
     type Provider { id: ID! providerId: String! kind: String! }
-    type BuildStats { runCount: Int! runningCount: Int! doneCount: Int! errorCount: Int! tagCount: Int! averageDurationMs: Float }
+    type BuildStats { runCount: Int! runningCount: Int! doneCount: Int! errorCount: Int! tagCount: Int! averageDurationMs: Int }
     type StepRun { id: ID! title: String state: String! }
-    type BuildRun { id: ID! buildNo: Int state: RunState! rawState: String! startedAt: String durationMs: Float tagName: String steps: [StepRun!]! }
+    type BuildRun { id: ID! buildNo: Int state: RunState! rawState: String! startedAt: String durationMs: Int tagName: String steps: [StepRun!]! }
     type BuildRunEdge { cursor: String! node: BuildRun! }
     type BuildRunConnection { edges: [BuildRunEdge!]! pageInfo: PageInfo! totalCount: Int }
     type Build { id: ID! key: String! name: String! provider: Provider! stats: BuildStats lastRun: BuildRun runs(first: Int, after: String): BuildRunConnection! }
@@ -41,12 +41,12 @@ async function reference() {
   let stepId = 0;
   const builds = Array.from({ length: BUILDS }, (_v, i) => {
     const runs = Array.from({ length: RUNS }, (_w, r) => ({
-      id: `run-${++runId}`, buildNo: RUNS - r, state: 'DONE', rawState: 'DONE', startedAt: new Date(T0 + runId * 1000).toISOString(), durationMs: 30_000, tagName: null,
+      id: `run-${++runId}`, buildNo: RUNS - r, state: 'DONE', rawState: 'DONE', startedAt: new Date(T0 + runId * 1000).toISOString(), durationMs: 30000, tagName: null,
       steps: Array.from({ length: STEPS }, (_x, s) => ({ id: `step-${++stepId}`, title: `step ${s + 1}`, state: 'DONE' })),
     }));
     return {
       id: `build-${i + 1}`, key: String(i + 1), name: name(i), provider, runs, lastRun: runs[0],
-      stats: { runCount: RUNS, runningCount: 0, doneCount: RUNS, errorCount: 0, tagCount: 0, averageDurationMs: 30_000 },
+      stats: { runCount: RUNS, runningCount: 0, doneCount: RUNS, errorCount: 0, tagCount: 0, averageDurationMs: 30000 },
     };
   });
   const page = (items, first, after) => {

@@ -47,7 +47,7 @@ const gql = async (query, variables) => {
   return b.data;
 };
 const steps = [
-  { stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'https', userId: 'u', password: 'git-pw-123456' } },
+  { stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'HTTPS', userId: 'u', password: 'git-pw-123456' } },
   { stepOrder: 2, stepType: 'USER_TASK', userTask: { cmd: ['env'], imageName: 'busybox', imageTag: '1', envs: [{ key: 'TOKEN', value: 'env-secret-1234' }, { key: 'MODE', value: 'x', secret: false }] } },
   { stepOrder: 3, stepType: 'FTP', ftp: { url: 'ftp.example:21', ftpType: 'FTP', username: 'f', password: 'ftp-pw-123456', sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } },
   { stepOrder: 4, stepType: 'HTTP', http: { url: 'https://hook.example/x?token=url-token-123', httpMode: 'GET', timeout: 5, password: 'http-pw-1234', customHeaders: [{ name: 'Authorization', value: 'Bearer header-token-1234' }] } },

@@ -202,7 +202,7 @@ export interface RunData {
 export interface StepRunData {
   key: string;
   runKey: string;
-  stepKey?: string | null;
+  buildStepKey?: string | null;
   stepType: string;
   stepOrder: number;
   title?: string | null;
@@ -254,11 +254,13 @@ export interface BuildRecordData {
   details?: Record<string, unknown> | null;
 }
 
-export type LogStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
+/** Where a log line came from: the step's stdout or stderr, or buildgate itself. */
+export type LogSource = 'STDOUT' | 'STDERR' | 'SYSTEM';
 export interface LogLineData {
   seq: number;
-  stepKey: string | null;
-  stream: LogStream;
+  /** The step run that wrote it (null: a run-level line). */
+  stepRunKey: string | null;
+  source: LogSource;
   time: Date | null;
   text: string;
   /** A piece of a long line that continues the previous line (absent: false). */

@@ -17,7 +17,14 @@ export interface AuditEntryData extends Omit<AuditRecord, 'args'> { id: number; 
 /** Argument names that name the object a mutation acts on, in order of preference. */
 const TARGET_ARGS = ['id', 'buildId', 'runId', 'apiKeyId', 'providerId'];
 
-export const targetOf = (args: Record<string, unknown>): string | null => {
+/** A mutation's arguments are the fields of its one `input`; a query's are its own. */
+export function argumentsOf(args: Record<string, unknown>): Record<string, unknown> {
+  const input = args.input;
+  return input && typeof input === 'object' && !Array.isArray(input) ? { ...args, ...(input as Record<string, unknown>) } : args;
+}
+
+export const targetOf = (given: Record<string, unknown>): string | null => {
+  const args = argumentsOf(given);
   for (const k of TARGET_ARGS) if (typeof args[k] === 'string') return args[k] as string;
   return null;
 };

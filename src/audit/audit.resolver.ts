@@ -14,7 +14,7 @@ export class AuditEntry {
   @Field({ description: 'Mutation name.' }) operation!: string;
   @Field(() => String, { nullable: true, description: 'ID (or provider) the mutation acted on.' }) targetId!: string | null;
   @Field(() => GraphQLJSONObject, { description: 'Arguments with credentials replaced by "***" and long texts shortened.' }) arguments!: Record<string, unknown>;
-  @Field({ description: 'OK, or the error code the mutation ended with (FORBIDDEN, BAD_USER_INPUT, ...).' }) outcome!: string;
+  @Field({ description: 'OK; the UserErrorCode of a refused input (VALIDATION, NOT_FOUND, ACTION_NOT_ALLOWED, ...); or the error code the mutation was stopped with (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, ...).' }) outcome!: string;
   @Field(() => String, { nullable: true, description: 'x-request-id of the request, to find its log lines.' }) requestId!: string | null;
 
   static from(e: AuditEntryData): AuditEntry {

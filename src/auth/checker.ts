@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
-import { targetOf } from '../audit/audit-log.js';
+import { argumentsOf, targetOf } from '../audit/audit-log.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 import { fromGlobalId } from '../ids.js';
 import type { Context } from '../schema/context.js';
@@ -9,12 +9,6 @@ import { actorOf, isRole, roleRank, type Principal, type Role } from './principa
 /** Arguments holding global IDs or provider instance ids: what a scoped credential may touch. */
 const ID_ARGS = ['id', 'ids', 'buildId', 'runId', 'stepRunId'];
 const PROVIDER_ARGS = ['providerId', 'providerIds'];
-
-/** A mutation's arguments are the fields of its one `input`; a query's are its own. */
-export function argumentsOf(args: Record<string, unknown>): Record<string, unknown> {
-  const input = args.input;
-  return input && typeof input === 'object' && !Array.isArray(input) ? { ...args, ...(input as Record<string, unknown>) } : args;
-}
 
 function providersNamed(given: Record<string, unknown>): string[] {
   const args = argumentsOf(given);
@@ -67,7 +61,7 @@ export const authChecker: AuthChecker<Context> = async ({ args, context, info },
 async function auditMutation(ctx: Context, operation: string, args: Record<string, unknown>, outcome: string): Promise<void> {
   try {
     await ctx.services.audit.record({
-      actor: ctx.principal ? actorOf(ctx.principal) : 'anonymous', operation, targetId: targetOf(argumentsOf(args)),
+      actor: ctx.principal ? actorOf(ctx.principal) : 'anonymous', operation, targetId: targetOf(args),
       args, outcome, requestId: ctx.requestId,
     });
   } catch (e) {

@@ -32,6 +32,12 @@ export const configSchema = z.strictObject({
     /** "Did you mean ..." hints in validation errors; they reveal field names even without introspection. */
     fieldSuggestions: bool(true),
     /**
+     * The URL upstream systems reach this gateway at (Cocktail run callbacks, Quay
+     * notifications: `<publicUrl>/hooks/<providerId>`). Unset: the address it listens on,
+     * unless that is a wildcard (0.0.0.0, ::), when no callback is registered.
+     */
+    publicUrl: z.url().optional(),
+    /**
      * Host names (the Host header, port left out) this gateway answers besides loopback names;
      * `*`: any. Bound to loopback, other names get HTTP 403 (DNS rebinding); bound elsewhere,
      * an empty list answers every name.
@@ -224,6 +230,16 @@ export const configSchema = z.strictObject({
     /** Longest one upstream read may take, retries included: a hung upstream costs a query at most this. */
     deadlineMs: z.coerce.number().int().min(1).default(5000),
     retries: z.coerce.number().int().min(0).default(2),
+    /**
+     * Push from this upstream (docs/providers/): webhooks to `/hooks/<id>` are accepted only
+     * with this secret (Quay: in the notification URL; Cocktail: buildgate signs the callback
+     * URL it registers with it). Unset: no webhook is accepted and runs are polled only.
+     */
+    webhook: z.strictObject({
+      secret: z.string().min(16, 'at least 16 characters'),
+      /** Webhook requests per minute accepted for this provider (beyond: 429). */
+      perMinute: z.coerce.number().int().min(1).default(600),
+    }).optional(),
     /** Circuit breaker: opens when availability failures pass the threshold, fails fast, tries again after resetTimeoutMs. */
     breaker: z.strictObject({
       volumeThreshold: z.coerce.number().int().min(1).default(5),

@@ -29,7 +29,7 @@ export function runQueueName(buildServerHost: string | null | undefined): string
  * beat. Gateways read it (AgentDispatch.alive) to end a run whose agent is gone, whether or not
  * any other agent is left to notice through BullMQ.
  */
-const heartbeatKey = (namespace: string, runId: number) => `${namespace}:run-alive:${runId}`;
+const heartbeatKey = (namespace: string, runRowId: number) => `${namespace}:run-alive:${runRowId}`;
 
 async function beatFor(connection: Redis, key: string, ttlMs: number, onError: (e: Error) => void): Promise<() => Promise<void>> {
   const beat = () => connection.set(key, String(process.pid), 'PX', ttlMs).catch(onError);
@@ -92,23 +92,23 @@ export class AgentDispatch implements RunDispatch {
     return q;
   }
 
-  async add(runId: number, host: string | null): Promise<void> {
+  async add(runRowId: number, host: string | null): Promise<void> {
     // jobId from the run id (BullMQ refuses all-digit ids): queuing the same run twice is a no-op.
     // One attempt: a run is not retried behind the user's back. Should the add still land after
     // the timeout, the agent finds the run ended (ERROR) and skips it.
-    await within(this.queue(host).add('run', { runId }, { jobId: `run-${runId}`, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 }), QUEUE_TIMEOUT_MS, 'queueing the run');
+    await within(this.queue(host).add('run', { runRowId }, { jobId: `run-${runRowId}`, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 }), QUEUE_TIMEOUT_MS, 'queueing the run');
   }
 
-  async remove(runId: number, host: string | null): Promise<boolean> {
-    const job = await within(this.queue(host).getJob(`run-${runId}`), QUEUE_TIMEOUT_MS, 'finding the queued run');
+  async remove(runRowId: number, host: string | null): Promise<boolean> {
+    const job = await within(this.queue(host).getJob(`run-${runRowId}`), QUEUE_TIMEOUT_MS, 'finding the queued run');
     if (!job || !(await job.isWaiting() || await job.isDelayed())) return false;
     await job.remove();
     return true;
   }
 
-  async alive(runIds: number[]): Promise<Array<boolean | null>> {
-    if (!runIds.length) return [];
-    const values = await within(this.connection.mget(runIds.map((id) => heartbeatKey(this.namespace, id))), 2000, 'reading the agents\' heartbeats');
+  async alive(runRowIds: number[]): Promise<Array<boolean | null>> {
+    if (!runRowIds.length) return [];
+    const values = await within(this.connection.mget(runRowIds.map((id) => heartbeatKey(this.namespace, id))), 2000, 'reading the agents\' heartbeats');
     // Up for less than agentStallMs: a missing key may only mean the agents have not beaten since Redis came back.
     const trusted = Date.now() - this.upSince >= this.stallMs;
     return values.map((v) => (v !== null ? true : trusted ? false : null));
@@ -159,11 +159,11 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
   const queues = (opts.buildServerHosts.length ? opts.buildServerHosts : ['default']).map((h) => runQueueName(h === 'default' ? null : h));
   const workers = queues.map((name) => {
     const w = new Worker(name, async (job) => {
-      const runId = Number((job.data as { runId: number }).runId);
+      const runRowId = Number((job.data as { runRowId: number }).runRowId);
       // Beating before the run is claimed: a gateway never sees it RUNNING without a heartbeat.
-      const stop = await beatFor(beats, heartbeatKey(namespace, runId), config.engine.agentStallMs, redisWarn);
+      const stop = await beatFor(beats, heartbeatKey(namespace, runRowId), config.engine.agentStallMs, redisWarn);
       try {
-        await engine.runQueued(runId);
+        await engine.runQueued(runRowId);
       } finally {
         await stop();
       }
@@ -172,7 +172,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
       // A dead agent's lock runs out after agentStallMs; a live agent's stall check then hands its job out once more.
       lockDuration: config.engine.agentStallMs, stalledInterval: config.engine.agentStallMs, maxStalledCount: 1,
     });
-    w.on('failed', (job, err) => logger.error({ err, runId: job?.data?.runId }, 'run failed unexpectedly on this agent'));
+    w.on('failed', (job, err) => logger.error({ err, runRowId: job?.data?.runRowId }, 'run failed unexpectedly on this agent'));
     w.on('error', throttledWarn(logger, `build agent: queue ${name} failing`));
     return w;
   });

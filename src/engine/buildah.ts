@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LogStream } from '../model.js';
+import type { LogSource } from '../model.js';
 import { runProcess, type ProcessResult } from './process.js';
 import type { StepEnvironment } from './steps/types.js';
 
@@ -18,7 +18,7 @@ export interface BuildahCall {
   signal: AbortSignal;
   /** Milliseconds; 0 or undefined = no limit. */
   timeoutMs?: number;
-  onLine?(stream: LogStream, text: string, partial: boolean): void;
+  onLine?(stream: LogSource, text: string, partial: boolean): void;
 }
 
 export interface BuildahResult extends ProcessResult {

@@ -97,39 +97,39 @@ export class CallbackDelivery {
     private readonly settings: CallbackSettings,
     private readonly allowPrivateHosts: readonly string[],
     private readonly logger: Logger,
-    private readonly record: (runId: number, status: string) => Promise<void>,
+    private readonly record: (runRowId: number, status: string) => Promise<void>,
   ) {}
 
   /** Starts delivering; the promise settles when the callback is delivered, given up or stopped. */
-  deliver(runId: number, url: string, body: unknown): Promise<void> {
+  deliver(runRowId: number, url: string, body: unknown): Promise<void> {
     if (this.stopped) return Promise.resolve();
     // one delivery per run at a time: a resume at start must not double one just begun
-    const current = this.running.get(runId);
+    const current = this.running.get(runRowId);
     if (current) return current;
-    const p = this.run(runId, url, body)
-      .catch((e) => this.logger.error({ err: e, runId }, 'run callback failed unexpectedly'))
-      .finally(() => this.running.delete(runId));
-    this.running.set(runId, p);
+    const p = this.run(runRowId, url, body)
+      .catch((e) => this.logger.error({ err: e, runRowId }, 'run callback failed unexpectedly'))
+      .finally(() => this.running.delete(runRowId));
+    this.running.set(runRowId, p);
     return p;
   }
 
-  private async run(runId: number, url: string, body: unknown): Promise<void> {
+  private async run(runRowId: number, url: string, body: unknown): Promise<void> {
     const { attempts } = this.settings;
     for (let n = 1; ; n++) {
-      await this.record(runId, `${PENDING_PREFIX}: attempt ${n} of ${attempts}`);
+      await this.record(runRowId, `${PENDING_PREFIX}: attempt ${n} of ${attempts}`);
       const r = await postOnce(url, body, this.allowPrivateHosts, this.settings.timeoutMs, this.controller.signal);
       if (this.stopped && !r.ok) return; // cut by shutdown: stays PENDING, resumed at the next start
       if (r.ok) {
-        await this.record(runId, `DELIVERED ${r.status} after ${n} attempt(s)`);
+        await this.record(runRowId, `DELIVERED ${r.status} after ${n} attempt(s)`);
         return;
       }
       if (!r.retry || n >= attempts) {
-        this.logger.warn({ runId, why: r.why, attempts: n }, 'run callback failed');
-        await this.record(runId, `FAILED after ${n} attempt(s): ${r.why}`.slice(0, 500));
+        this.logger.warn({ runRowId, why: r.why, attempts: n }, 'run callback failed');
+        await this.record(runRowId, `FAILED after ${n} attempt(s): ${r.why}`.slice(0, 500));
         return;
       }
       const delay = backoff(this.settings, n);
-      await this.record(runId, `${PENDING_PREFIX}: attempt ${n} of ${attempts} failed (${r.why}); next attempt at ${new Date(Date.now() + delay).toISOString()}`.slice(0, 500));
+      await this.record(runRowId, `${PENDING_PREFIX}: attempt ${n} of ${attempts} failed (${r.why}); next attempt at ${new Date(Date.now() + delay).toISOString()}`.slice(0, 500));
       if (!(await this.wait(delay))) return;
     }
   }

@@ -25,13 +25,13 @@ interface Active { controller: AbortController; done: Promise<void>; canceled: b
  * server (`buildServerHost`), and a way to ask whichever agent runs a run to cancel it.
  */
 export interface RunDispatch {
-  add(runId: number, buildServerHost: string | null): Promise<void>;
+  add(runRowId: number, buildServerHost: string | null): Promise<void>;
   /** Takes a run off its queue before an agent picks it up; false when it is no longer waiting. */
-  remove(runId: number, buildServerHost: string | null): Promise<boolean>;
+  remove(runRowId: number, buildServerHost: string | null): Promise<boolean>;
   /** Asks the agents: cancel this run if you run it / delete its workspace if you have it. */
   request(action: 'cancel' | 'removeWorkspace', runKey: string): void;
   /** Per run: does an agent still beat for it (agents.ts)? null: cannot be told yet; throws while Redis is down. */
-  alive(runIds: number[]): Promise<Array<boolean | null>>;
+  alive(runRowIds: number[]): Promise<Array<boolean | null>>;
 }
 const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
 const LOST_AGENT = 'the build agent running it stopped; the run was ended';
@@ -44,7 +44,7 @@ const CANCELED_LOST_AGENT = 'canceled; the build agent running it had stopped';
  */
 export class Engine {
   readonly runs: RunStore;
-  private readonly queue: Array<{ runId: number; steps: BuildStepData[]; build: BuildData }> = [];
+  private readonly queue: Array<{ runRowId: number; steps: BuildStepData[]; build: BuildData }> = [];
   private readonly active = new Map<number, Active>();
   private readonly env: StepEnvironment;
   private readonly supervisor: Supervisor;
@@ -74,7 +74,7 @@ export class Engine {
       defaultStepTimeoutSec: config.defaultStepTimeoutSec,
     };
     this.callbacks = new CallbackDelivery(config.callback, config.allowPrivateHosts, logger,
-      async (runId, status) => { await this.setRun(runId, { callback_status: status }); });
+      async (runRowId, status) => { await this.setRun(runRowId, { callback_status: status }); });
   }
 
   /** Calls the run's callback URL, if it has one, in the background: every terminal state, however reached, comes here. */
@@ -135,12 +135,12 @@ export class Engine {
    * as that line, so gateways and agents noticing the same loss at once end it once; the
    * line is stored before anyone can see the end state. Null when the run had already ended.
    */
-  private async endLost(runId: number, state: 'ERROR' | 'CANCELED', reason: string): Promise<RunData | null> {
+  private async endLost(runRowId: number, state: 'ERROR' | 'CANCELED', reason: string): Promise<RunData | null> {
     const now = Date.now();
-    const seq = await this.runs.endUnlessEnded(runId, state, `[buildgate] ${reason}`, reason, now);
+    const seq = await this.runs.endUnlessEnded(runRowId, state, `[buildgate] ${reason}`, reason, now);
     if (seq === null) return null;
-    this.live.logLines(PROVIDER, String(runId), [{ seq, stepKey: null, stream: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
-    const run = (await this.runs.getRun(String(runId)))!;
+    this.live.logLines(PROVIDER, String(runRowId), [{ seq, stepRunKey: null, source: 'SYSTEM', time: new Date(now), text: `[buildgate] ${reason}` }]);
+    const run = (await this.runs.getRun(String(runRowId)))!;
     this.live.runUpdated(PROVIDER, run);
     this.notify(run, (await this.builds.get(run.buildKey))?.name ?? null);
     return run;
@@ -183,8 +183,8 @@ export class Engine {
    * was canceled meanwhile (skipped), or was RUNNING on an agent that died (BullMQ hands a
    * stalled job out again): that one ends as ERROR, as after a restart.
    */
-  async runQueued(runId: number): Promise<void> {
-    const run = await this.runs.getRun(String(runId));
+  async runQueued(runRowId: number): Promise<void> {
+    const run = await this.runs.getRun(String(runRowId));
     if (!run) return;
     if (run.state === 'RUNNING') {
       await this.failStale(run, LOST_AGENT);
@@ -193,15 +193,15 @@ export class Engine {
     const build = run.state === 'QUEUED' ? await this.builds.get(run.buildKey) : null;
     if (!build) return;
     // Claim it: a cancel that landed first wins.
-    if (!(await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'RUNNING', begin_time: Date.now() }))) return;
+    if (!(await this.runs.updateRunIfState(runRowId, 'QUEUED', { state: 'RUNNING', begin_time: Date.now() }))) return;
     const controller = new AbortController();
     const entry: Active = { controller, canceled: false, done: Promise.resolve() };
-    this.active.set(runId, entry);
-    entry.done = this.execute(runId, build, controller.signal, entry);
+    this.active.set(runRowId, entry);
+    entry.done = this.execute(runRowId, build, controller.signal, entry);
     try {
       await entry.done;
     } finally {
-      this.active.delete(runId);
+      this.active.delete(runRowId);
     }
   }
 
@@ -221,19 +221,19 @@ export class Engine {
     if (!build) throw notFound('Build', buildKey);
     const steps = build.steps ?? [];
     const now = Date.now();
-    const runId = await this.runs.createRun(buildKey, {
+    const runRowId = await this.runs.createRun(buildKey, {
       run_type: 'BUILD', state: 'QUEUED', description: opts.description ?? null, callback_url: opts.callbackUrl ?? null,
       callback_status: null, image_url: null, image_size: null, image_digest: null, trigger: opts.triggeredBy === 'api' ? 'API' : 'MANUAL',
       triggered_by: opts.triggeredBy ?? null, source_revision: null, error_message: null, begin_time: null, end_time: null, created_at: now,
     }, steps, (buildNo) => chooseTag(opts.tagName, build.autotag, build.tagName, buildNo, new Date(now)));
-    const run = (await this.runs.getRun(String(runId)))!;
+    const run = (await this.runs.getRun(String(runRowId)))!;
     this.live.runUpdated(PROVIDER, run);
     if (!this.dispatch) {
-      this.enqueue(runId, build);
+      this.enqueue(runRowId, build);
       return run;
     }
     try {
-      await this.dispatch.add(runId, build.buildServerHost ?? null);
+      await this.dispatch.add(runRowId, build.buildServerHost ?? null);
     } catch (e) {
       await this.failStale(run, `could not queue the run for a build agent: ${(e as Error).message}`);
       throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not queue the run for a build agent: ${(e as Error).message}`, { providerId: PROVIDER });
@@ -241,8 +241,8 @@ export class Engine {
     return run;
   }
 
-  private enqueue(runId: number, build: BuildData) {
-    this.queue.push({ runId, steps: build.steps ?? [], build });
+  private enqueue(runRowId: number, build: BuildData) {
+    this.queue.push({ runRowId, steps: build.steps ?? [], build });
     this.pump();
   }
 
@@ -251,10 +251,10 @@ export class Engine {
       const next = this.queue.shift()!;
       const controller = new AbortController();
       const entry: Active = { controller, canceled: false, done: Promise.resolve() };
-      this.active.set(next.runId, entry);
-      entry.done = this.execute(next.runId, next.build, controller.signal, entry)
-        .catch((e) => this.logger.error({ err: e, runId: next.runId }, 'run failed unexpectedly'))
-        .finally(() => { this.active.delete(next.runId); this.pump(); });
+      this.active.set(next.runRowId, entry);
+      entry.done = this.execute(next.runRowId, next.build, controller.signal, entry)
+        .catch((e) => this.logger.error({ err: e, runRowId: next.runRowId }, 'run failed unexpectedly'))
+        .finally(() => { this.active.delete(next.runRowId); this.pump(); });
     }
   }
 
@@ -268,31 +268,31 @@ export class Engine {
     if (step) this.live.stepUpdated(PROVIDER, runKey, step);
   }
 
-  private async setRun(runId: number, patch: RunPatch): Promise<RunData> {
-    await this.runs.updateRun(runId, patch);
-    const run = (await this.runs.getRun(String(runId)))!;
+  private async setRun(runRowId: number, patch: RunPatch): Promise<RunData> {
+    await this.runs.updateRun(runRowId, patch);
+    const run = (await this.runs.getRun(String(runRowId)))!;
     this.live.runUpdated(PROVIDER, run);
     return run;
   }
 
-  private async execute(runId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
-    const runKey = String(runId);
-    const workspace = path.resolve(this.config.workDir, `run-${runId}`);
+  private async execute(runRowId: number, build: BuildData, signal: AbortSignal, entry: Active): Promise<void> {
+    const runKey = String(runRowId);
+    const workspace = path.resolve(this.config.workDir, `run-${runRowId}`);
     const [, secrets, stepRuns, temp] = await Promise.all([
       fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
-      this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runId),
+      this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runRowId),
     ]);
     try {
-      await this.executeSteps(runId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
+      await this.executeSteps(runRowId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
     } finally {
-      await temp.release().catch((e) => this.logger.warn({ err: e, runId }, 'could not remove a run\'s temp dir'));
+      await temp.release().catch((e) => this.logger.warn({ err: e, runRowId }, 'could not remove a run\'s temp dir'));
     }
   }
 
-  private async executeSteps(runId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
-    const runKey = String(runId);
-    let run = await this.setRun(runId, { state: 'RUNNING', begin_time: Date.now() });
-    const writer = new LogWriter(this.store, runId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
+  private async executeSteps(runRowId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
+    const runKey = String(runRowId);
+    let run = await this.setRun(runRowId, { state: 'RUNNING', begin_time: Date.now() });
+    const writer = new LogWriter(this.store, runRowId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
     let failure: { step: StepRunData; error: string } | null = null;
     let sourceRevision: string | null = null;
@@ -306,13 +306,13 @@ export class Engine {
         await this.setStep(runKey, sid, { state: signal.aborted && entry.canceled ? 'CANCELED' : 'SKIPPED' });
         continue;
       }
-      const def = step.stepKey ? fullSteps.get(step.stepKey) : undefined;
+      const def = step.buildStepKey ? fullSteps.get(step.buildStepKey) : undefined;
       const config = def?.config ?? step.config!;
       await this.setStep(runKey, sid, { state: 'RUNNING', begin_time: Date.now() });
       writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
       let result: StepResult;
       try {
-        result = await this.supervisor.within(runId, () => this.executors[step.stepType as keyof StepExecutors]({
+        result = await this.supervisor.within(runRowId, () => this.executors[step.stepType as keyof StepExecutors]({
           runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
           log: (stream, text, partial) => writer.line(sid, stream, text, partial),
           build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
@@ -352,12 +352,12 @@ export class Engine {
     const end = Date.now();
     if (image && state === 'DONE') {
       await this.runs.addImageTag({
-        build_id: Number(build.key), run_id: runId, tag: image.tag, image_name: build.imageName ?? image.repository,
+        build_id: Number(build.key), run_id: runRowId, tag: image.tag, image_name: build.imageName ?? image.repository,
         image_url: image.url, registry_image_path: image.repository, registry_name: build.registryName ?? null,
         digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
       });
     }
-    run = await this.setRun(runId, {
+    run = await this.setRun(runRowId, {
       state, end_time: end, source_revision: sourceRevision,
       error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,
       ...(image && state === 'DONE' ? { image_url: image.url, image_size: image.size, image_digest: image.digest } : {}),
@@ -367,17 +367,17 @@ export class Engine {
 
   /** Cancels a queued or running run; the running step's process tree is killed. */
   async cancel(runKey: string): Promise<RunData> {
-    const runId = Number(runKey);
+    const runRowId = Number(runKey);
     if (this.dispatch) return this.cancelOnAgent(runKey);
-    const queued = this.queue.findIndex((q) => q.runId === runId);
+    const queued = this.queue.findIndex((q) => q.runRowId === runRowId);
     if (queued >= 0) {
       const [entry] = this.queue.splice(queued, 1);
-      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
-      const run = await this.setRun(runId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
+      await this.runs.updateStepRunsInState(runRowId, 'WAIT', { state: 'CANCELED' });
+      const run = await this.setRun(runRowId, { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' });
       this.notify(run, entry!.build.name);
       return run;
     }
-    const active = this.active.get(runId);
+    const active = this.active.get(runRowId);
     if (active) {
       active.canceled = true;
       active.controller.abort();
@@ -390,15 +390,15 @@ export class Engine {
 
   /** Deletes a finished run with its logs, step runs, workspace and (when asked) its pushed tag while the run owns it; null: no such run. */
   async remove(runKey: string, opts: { removeImageTag?: boolean }): Promise<RunRemovalData | null> {
-    const runId = Number(runKey);
+    const runRowId = Number(runKey);
     const stored = this.dispatch ? await this.runs.getRun(runKey) : null;
-    if (this.active.has(runId) || this.queue.some((q) => q.runId === runId) || (stored && !TERMINAL.has(stored.state))) {
+    if (this.active.has(runRowId) || this.queue.some((q) => q.runRowId === runRowId) || (stored && !TERMINAL.has(stored.state))) {
       throw new BuildgateError(ErrorCode.ACTION_NOT_ALLOWED, 'a queued or running run cannot be removed; cancel it first');
     }
     const run = await this.runs.getRun(runKey);
     if (!run) return null;
-    const imageTagsKept = opts.removeImageTag && run.imageDigest ? await deleteOwnedTags(this.runs, runId, this.config.registry) : [];
-    await this.runs.deleteRun(runId);
+    const imageTagsKept = opts.removeImageTag && run.imageDigest ? await deleteOwnedTags(this.runs, runRowId, this.config.registry) : [];
+    await this.runs.deleteRun(runRowId);
     await this.removeWorkspace(runKey);
     this.dispatch?.request('removeWorkspace', runKey); // it lives on the agent that ran it
     return { imageTagsKept };
@@ -416,25 +416,25 @@ export class Engine {
    * its agent beats for it; a run whose agent is gone is canceled here at once.
    */
   private async cancelOnAgent(runKey: string): Promise<RunData> {
-    const runId = Number(runKey);
-    if (await this.runs.updateRunIfState(runId, 'QUEUED', { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })) {
-      await this.runs.updateStepRunsInState(runId, 'WAIT', { state: 'CANCELED' });
+    const runRowId = Number(runKey);
+    if (await this.runs.updateRunIfState(runRowId, 'QUEUED', { state: 'CANCELED', end_time: Date.now(), error_message: 'canceled before it started' })) {
+      await this.runs.updateStepRunsInState(runRowId, 'WAIT', { state: 'CANCELED' });
       const run = (await this.runs.getRun(runKey))!;
       this.live.runUpdated(PROVIDER, run);
       const build = await this.builds.get(run.buildKey);
       this.notify(run, build?.name ?? null);
-      await this.dispatch!.remove(runId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runId }, 'could not take a canceled run off its queue'));
+      await this.dispatch!.remove(runRowId, build?.buildServerHost ?? null).catch((e) => this.logger.warn({ err: e, runRowId }, 'could not take a canceled run off its queue'));
       return run;
     }
     const agentAlive = async () => {
       try {
-        return (await this.dispatch!.alive([runId]))[0]!;
+        return (await this.dispatch!.alive([runRowId]))[0]!;
       } catch (e) {
         throw new BuildgateError(ErrorCode.UPSTREAM_UNAVAILABLE, `could not reach the build agents: ${(e as Error).message}`, { providerId: PROVIDER });
       }
     };
-    const canceledHere = async () => (await this.endLost(runId, 'CANCELED', CANCELED_LOST_AGENT)) ?? this.runs.getRun(runKey);
-    this.cancelsPending.add(runId);
+    const canceledHere = async () => (await this.endLost(runRowId, 'CANCELED', CANCELED_LOST_AGENT)) ?? this.runs.getRun(runKey);
+    this.cancelsPending.add(runRowId);
     try {
       if ((await agentAlive()) === false) return (await canceledHere())!;
       this.dispatch!.request('cancel', runKey);
@@ -448,7 +448,7 @@ export class Engine {
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
-      this.cancelsPending.delete(runId);
+      this.cancelsPending.delete(runRowId);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { LogLineData, LogStream } from '../model.js';
+import type { LogLineData, LogSource } from '../model.js';
 import type { Store } from '../store/db.js';
 
 export interface LogWriterOptions {
@@ -21,7 +21,7 @@ export interface LogWriterOptions {
   retryDelaysMs?: readonly number[];
 }
 
-interface Pending { stepRunId: number | null; stream: LogStream; time: number; text: string; continued: boolean }
+interface Pending { stepRunRowId: number | null; stream: LogSource; time: number; text: string; continued: boolean }
 /** The unstored end of a line that goes on (partial pieces); kept until the line ends. */
 interface OpenLine { text: string; continued: boolean }
 interface StepBudget { bytes: number; dropped: number; capped: boolean }
@@ -30,7 +30,7 @@ interface StepBudget { bytes: number; dropped: number; capped: boolean }
 const MAX_WRITE_BATCH = 16384;
 
 /** Writes one batch and bumps the run's last_seq in the same transaction. */
-type BatchWriter = (runId: number, firstSeq: number, rows: Pending[]) => Promise<void> | void;
+type BatchWriter = (runRowId: number, firstSeq: number, rows: Pending[]) => Promise<void> | void;
 
 /** Rows per INSERT statement: fewer statement executions per batch (SQLite allows 32766 parameters). */
 const SQLITE_ROWS_PER_INSERT = 256;
@@ -53,43 +53,43 @@ function makeSqliteWriter(store: Store): BatchWriter {
   const one = insertMany(1);
   const bump = db.prepare('update build_runs set last_seq = ? where id = ?');
   const params: unknown[] = new Array(SQLITE_ROWS_PER_INSERT * 7);
-  const tx = db.transaction((runId: number, firstSeq: number, rows: Pending[]) => {
+  const tx = db.transaction((runRowId: number, firstSeq: number, rows: Pending[]) => {
     let i = 0;
     for (; i + SQLITE_ROWS_PER_INSERT <= rows.length; i += SQLITE_ROWS_PER_INSERT) {
       for (let j = 0; j < SQLITE_ROWS_PER_INSERT; j++) {
         const r = rows[i + j]!;
         const k = j * 7;
-        params[k] = runId; params[k + 1] = firstSeq + i + j; params[k + 2] = r.stepRunId;
+        params[k] = runRowId; params[k + 1] = firstSeq + i + j; params[k + 2] = r.stepRunRowId;
         params[k + 3] = r.stream; params[k + 4] = r.time; params[k + 5] = r.text; params[k + 6] = r.continued ? 1 : 0;
       }
       full.run(params);
     }
     for (; i < rows.length; i++) {
       const r = rows[i]!;
-      one.run(runId, firstSeq + i, r.stepRunId, r.stream, r.time, r.text, r.continued ? 1 : 0);
+      one.run(runRowId, firstSeq + i, r.stepRunRowId, r.stream, r.time, r.text, r.continued ? 1 : 0);
     }
-    bump.run(firstSeq + rows.length - 1, runId);
+    bump.run(firstSeq + rows.length - 1, runRowId);
   });
-  return (runId, firstSeq, rows) => tx(runId, firstSeq, rows);
+  return (runRowId, firstSeq, rows) => tx(runRowId, firstSeq, rows);
 }
 
 function postgresWriter(store: Store): BatchWriter {
   const pool = store.pgPool!;
-  return async (runId, firstSeq, rows) => {
+  return async (runRowId, firstSeq, rows) => {
     const client = await pool.connect();
     try {
       await client.query('begin');
       // One statement per batch: arrays unnested server-side. The `continued` array only
       // when a batch holds pieces of long lines: most batches have none (column default 0).
       const pieces = rows.some((r) => r.continued);
-      const params = [runId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text)];
+      const params = [runRowId, rows.map((_r, i) => firstSeq + i), rows.map((r) => r.stepRunRowId), rows.map((r) => r.stream), rows.map((r) => r.time), rows.map((r) => r.text)];
       await client.query(pieces
         ? `insert into log_lines (run_id, seq, step_run_id, stream, time, text, continued)
            select $1, s, st, sm, t, x, c from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::integer[]) as u(s, st, sm, t, x, c)`
         : `insert into log_lines (run_id, seq, step_run_id, stream, time, text)
            select $1, s, st, sm, t, x from unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) as u(s, st, sm, t, x)`,
       pieces ? [...params, rows.map((r) => (r.continued ? 1 : 0))] : params);
-      await client.query('update build_runs set last_seq = $1 where id = $2', [firstSeq + rows.length - 1, runId]);
+      await client.query('update build_runs set last_seq = $1 where id = $2', [firstSeq + rows.length - 1, runRowId]);
       await client.query('commit');
     } catch (e) {
       await client.query('rollback').catch(() => undefined);
@@ -162,7 +162,7 @@ export class LogWriter {
 
   constructor(
     store: Store,
-    private readonly runId: number,
+    private readonly runRowId: number,
     lastSeq: number,
     private readonly opts: LogWriterOptions,
     private readonly onCommitted: (lines: LogLineData[]) => void = () => undefined,
@@ -183,17 +183,17 @@ export class LogWriter {
    * should pause until it resolves (runProcess pauses the child's pipes), so a store slower
    * than the build's output bounds memory instead of buffering without limit.
    */
-  line(stepRunId: number | null, stream: LogStream, text: string, partial = false): Promise<void> | undefined {
-    const budget = this.budgets.get(stepRunId) ?? { bytes: 0, dropped: 0, capped: false };
-    this.budgets.set(stepRunId, budget);
+  line(stepRunRowId: number | null, stream: LogSource, text: string, partial = false): Promise<void> | undefined {
+    const budget = this.budgets.get(stepRunRowId) ?? { bytes: 0, dropped: 0, capped: false };
+    this.budgets.set(stepRunRowId, budget);
     if (budget.capped) { if (!partial) budget.dropped++; return undefined; }
     const bytes = Buffer.byteLength(text);
     budget.bytes += bytes + (partial ? 0 : 1);
     if (budget.bytes > this.opts.maxBytesPerStep && stream !== 'SYSTEM') {
-      this.endOpenLines(stepRunId);
+      this.endOpenLines(stepRunRowId);
       budget.capped = true;
       budget.dropped++;
-      this.push(stepRunId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`, false);
+      this.push(stepRunRowId, 'SYSTEM', `[buildgate] output of this step passed ${this.opts.maxBytesPerStep} bytes; further lines are not stored`, false);
       return undefined;
     }
     // Most lines: no line open anywhere, short enough at 3 bytes per character at most.
@@ -201,13 +201,13 @@ export class LogWriter {
     if (!partial && this.open.size === 0) {
       const masked = this.mask(clean);
       if (masked.length * 3 <= this.opts.maxLineBytes || Buffer.byteLength(masked) <= this.opts.maxLineBytes) {
-        this.push(stepRunId, stream, masked, false);
+        this.push(stepRunRowId, stream, masked, false);
         return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
       }
     }
-    const key = `${stepRunId}|${stream}`;
+    const key = `${stepRunRowId}|${stream}`;
     const open = this.open.get(key);
-    this.cut(stepRunId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
+    this.cut(stepRunRowId, stream, key, (open?.text ?? '') + clean, open?.continued ?? false, partial);
     return this.buffer.length + this.inFlight > this.highWater ? this.flush() : undefined;
   }
 
@@ -216,7 +216,7 @@ export class LogWriter {
    * maxLineBytes. Masking runs over the joined text, and the last `keepBack` characters of
    * a line that goes on wait for the next piece: a secret is never split by a cut unmasked.
    */
-  private cut(stepRunId: number | null, stream: LogStream, key: string, text: string, continued: boolean, partial: boolean) {
+  private cut(stepRunRowId: number | null, stream: LogSource, key: string, text: string, continued: boolean, partial: boolean) {
     const masked = this.mask(text);
     const max = this.opts.maxLineBytes;
     const limit = masked.length - (partial ? this.keepBack : 0);
@@ -225,7 +225,7 @@ export class LogWriter {
       const end = cutIndex(masked, pos, max);
       // The rest fits in one piece (stored at the line's end), or would store characters kept back.
       if (end >= masked.length || end > limit) break;
-      this.push(stepRunId, stream, masked.slice(pos, end), continued);
+      this.push(stepRunRowId, stream, masked.slice(pos, end), continued);
       continued = true;
       pos = end;
     }
@@ -233,25 +233,25 @@ export class LogWriter {
     if (partial) { this.open.set(key, { text: rest, continued }); return; }
     this.open.delete(key);
     // An empty end of a line whose pieces are stored adds nothing; an empty line is a line.
-    if (rest || !continued) this.push(stepRunId, stream, rest, continued);
+    if (rest || !continued) this.push(stepRunRowId, stream, rest, continued);
   }
 
   /** Stores what waits of lines that never got their end (their producer stopped). */
-  private endOpenLines(stepRunId?: number | null) {
+  private endOpenLines(stepRunRowId?: number | null) {
     for (const [key, o] of this.open) {
-      const [sid, stream] = key.split('|') as [string, LogStream];
+      const [sid, stream] = key.split('|') as [string, LogSource];
       const id = sid === 'null' ? null : Number(sid);
-      if (stepRunId !== undefined && id !== stepRunId) continue;
+      if (stepRunRowId !== undefined && id !== stepRunRowId) continue;
       this.open.delete(key);
       if (o.text || !o.continued) this.push(id, stream, o.text, o.continued);
     }
   }
 
   /** Ends a step's budget: notes how many lines were dropped. */
-  stepEnded(stepRunId: number): void {
-    this.endOpenLines(stepRunId);
-    const b = this.budgets.get(stepRunId);
-    if (b?.dropped) this.push(stepRunId, 'SYSTEM', `[buildgate] ${b.dropped} lines of this step were not stored (output limit)`, false);
+  stepEnded(stepRunRowId: number): void {
+    this.endOpenLines(stepRunRowId);
+    const b = this.budgets.get(stepRunRowId);
+    if (b?.dropped) this.push(stepRunRowId, 'SYSTEM', `[buildgate] ${b.dropped} lines of this step were not stored (output limit)`, false);
   }
 
   private mask(text: string): string {
@@ -260,8 +260,8 @@ export class LogWriter {
     return out;
   }
 
-  private push(stepRunId: number | null, stream: LogStream, text: string, continued: boolean) {
-    this.buffer.push({ stepRunId, stream, time: Date.now(), text, continued });
+  private push(stepRunRowId: number | null, stream: LogSource, text: string, continued: boolean) {
+    this.buffer.push({ stepRunRowId, stream, time: Date.now(), text, continued });
     if (this.buffer.length >= this.maxBatch) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => { this.timer = null; void this.flush(); }, this.flushMs);
   }
@@ -289,7 +289,7 @@ export class LogWriter {
         this.lostLines += rows.length;
         // Unless the store refused the note itself: then it stops here.
         if (!(rows.length === 1 && rows[0] === this.lossNote)) {
-          this.lossNote = { stepRunId: null, stream: 'SYSTEM', time: Date.now(), continued: false,
+          this.lossNote = { stepRunRowId: null, stream: 'SYSTEM', time: Date.now(), continued: false,
             text: `[buildgate] ${rows.length} log lines could not be stored: ${(e as Error).message}` };
           this.buffer.unshift(this.lossNote);
         }
@@ -299,7 +299,7 @@ export class LogWriter {
       }
       this.nextSeq = first + rows.length;
       this.onCommitted(rows.map((r, i) => ({
-        seq: first + i, stepKey: r.stepRunId === null ? null : String(r.stepRunId), stream: r.stream, time: new Date(r.time), text: r.text, continued: r.continued,
+        seq: first + i, stepRunKey: r.stepRunRowId === null ? null : String(r.stepRunRowId), source: r.stream, time: new Date(r.time), text: r.text, continued: r.continued,
       })));
     }
   }
@@ -307,7 +307,7 @@ export class LogWriter {
   private async writeRetrying(first: number, rows: Pending[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.write(this.runId, first, rows);
+        await this.write(this.runRowId, first, rows);
         return;
       } catch (e) {
         const wait = this.retryDelaysMs[attempt];

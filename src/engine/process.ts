@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { LogStream } from '../model.js';
+import type { LogSource } from '../model.js';
 import { killGroupIfSame, processStart, Supervisor } from './supervisor.js';
 
 export interface ProcessOptions {
@@ -16,7 +16,7 @@ export interface ProcessOptions {
    * A returned promise means "slow down": both pipes are paused until it settles
    * (backpressure from log storage).
    */
-  onLine(stream: LogStream, text: string, partial: boolean, redraw: boolean): void | Promise<void>;
+  onLine(stream: LogSource, text: string, partial: boolean, redraw: boolean): void | Promise<void>;
   stdin?: string;
 }
 

@@ -11,14 +11,14 @@ export interface RegistrySettings { host: string; insecure: boolean; username?: 
  * outside buildgate). Otherwise the tag stays and comes back with the reason. Registries
  * have no conditional delete: a push between the digest check and the delete still loses.
  */
-export async function deleteOwnedTags(runs: RunStore, runId: number, registry: RegistrySettings): Promise<ImageTagKeptData[]> {
+export async function deleteOwnedTags(runs: RunStore, runRowId: number, registry: RegistrySettings): Promise<ImageTagKeptData[]> {
   const kept: ImageTagKeptData[] = [];
-  const tags = await runs.imageTagsOfRun(runId);
+  const tags = await runs.imageTagsOfRun(runRowId);
   for (const t of tags) {
     const host = hostOf(t.image_url) || registry.host;
     const repository = t.registry_image_path ?? '';
     const image = `${host}/${repository}:${t.tag}`;
-    const newer = (await runs.laterPushesOfTag(t, runId)).find((o) => (hostOf(o.image_url) || registry.host) === host);
+    const newer = (await runs.laterPushesOfTag(t, runRowId)).find((o) => (hostOf(o.image_url) || registry.host) === host);
     if (newer) {
       kept.push({ image, reason: 'NEWER_RUN', ownerRunKey: newer.run_id === null ? null : String(newer.run_id), detail: `run ${newer.run_id ?? '(removed)'} pushed it again` });
       continue;

@@ -68,15 +68,15 @@ export function killGroupIfSame(pgid: number, start: string): boolean {
   }
 }
 
-interface StepScope { supervisor: Supervisor; runId: number }
+interface StepScope { supervisor: Supervisor; runRowId: number }
 const scope = new AsyncLocalStorage<StepScope>();
 
 export class Supervisor {
   constructor(private readonly store: Store, private readonly logger: Logger) {}
 
   /** Runs a step so that the processes it spawns (runProcess) are recorded as the run's. */
-  within<T>(runId: number, fn: () => Promise<T>): Promise<T> {
-    return scope.run({ supervisor: this, runId }, fn);
+  within<T>(runRowId: number, fn: () => Promise<T>): Promise<T> {
+    return scope.run({ supervisor: this, runRowId }, fn);
   }
 
   /**
@@ -88,7 +88,7 @@ export class Supervisor {
     const s = scope.getStore();
     const start = processStart(pgid);
     if (!s || start === null) return async () => undefined;
-    const id = addRunResource(s.supervisor.store, { ...self, run_id: s.runId, pgid, pg_start: start, path: null });
+    const id = addRunResource(s.supervisor.store, { ...self, run_id: s.runRowId, pgid, pg_start: start, path: null });
     id.catch((e: Error) => s.supervisor.logger.warn({ err: e, pgid }, 'could not record a step process group'));
     return async () => {
       const n = await id.catch(() => null);
@@ -97,10 +97,10 @@ export class Supervisor {
   }
 
   /** A fresh temp dir for one run under `root` (outside the workspace), recorded until released. */
-  async tempDir(root: string, runId: number): Promise<{ path: string; release(): Promise<void> }> {
+  async tempDir(root: string, runRowId: number): Promise<{ path: string; release(): Promise<void> }> {
     await mkdir(root, { recursive: true });
-    const dir = await mkdtemp(path.join(root, `run-${runId}-`));
-    const id = await addRunResource(this.store, { ...self, run_id: runId, pgid: null, pg_start: null, path: dir });
+    const dir = await mkdtemp(path.join(root, `run-${runRowId}-`));
+    const id = await addRunResource(this.store, { ...self, run_id: runRowId, pgid: null, pg_start: null, path: dir });
     return {
       path: dir,
       release: async () => {

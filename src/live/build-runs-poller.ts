@@ -24,6 +24,8 @@ class BuildRunsPoller {
   private timer: NodeJS.Timeout | null = null;
   private known: Map<string, string> | null = null;
   private stopped = false;
+  private ticking = false;
+  private again = false;
 
   constructor(private readonly provider: Provider, private readonly read: () => Promise<RunData[]>, private readonly hub: LiveChannels) {
     this.schedule(0);
@@ -35,8 +37,18 @@ class BuildRunsPoller {
     this.timer.unref?.();
   }
 
+  /** Read now (a webhook said a run changed) instead of at the next interval. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) { this.again = true; return; }
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   private async tick() {
     this.ticks++;
+    this.ticking = true;
+    this.again = false;
     try {
       const runs = await readFresh(this.read); // the upstream now, not the cache; refreshes it for queries
       if (this.stopped) return;
@@ -48,8 +60,10 @@ class BuildRunsPoller {
       this.known = now;
     } catch (e) {
       this.hub.reportError(e as Error);
+    } finally {
+      this.ticking = false;
     }
-    this.schedule(this.hub.settings.listPollMs);
+    this.schedule(this.again ? 0 : this.hub.settings.listPollMs);
   }
 
   stop() {
@@ -103,6 +117,12 @@ export class BuildRunsPollers {
         if (this.map.get(id) === poller) this.map.delete(id);
       }
     };
+  }
+
+  /** A webhook said a run of the build changed: the build's and the provider's pollers read now. */
+  wake(providerId: string, buildKey: string): void {
+    this.map.get(`${providerId}:${buildKey}`)?.wake();
+    this.map.get(providerId)?.wake();
   }
 
   /** Running pollers and their ticks (tests and metrics). */

@@ -8,6 +8,8 @@ export interface BuildChangePayload { kind: 'CREATED' | 'UPDATED' | 'DELETED'; p
 export interface RunEvent { providerId: string; run: RunData }
 export interface StepEvent { providerId: string; runKey: string; step: StepRunData }
 export interface LogEvent { providerId: string; runKey: string; lines: LogLineData[] }
+/** An upstream pushed news of a build's run (a webhook): its pollers on every replica read it now. */
+export interface PushEvent { providerId: string; buildKey: string; runKey: string | null }
 
 /** Per-object topics take the object's scoped key (`<providerId>:<key>`) as their id. */
 export type Topics = {
@@ -19,6 +21,8 @@ export type Topics = {
   BUILD_RUNS: [string, RunEvent];
   /** A gateway asks the build agents to cancel a native run, or to delete its workspace (id: the provider id). */
   AGENT_REQUEST: [string, { action: 'cancel' | 'removeWorkspace'; runKey: string }];
+  /** Webhook news for the pollers (id: the provider id). */
+  PUSH: [string, PushEvent];
 };
 type KeyedTopic = Exclude<keyof Topics, 'BUILDS_CHANGED'>;
 
@@ -149,6 +153,10 @@ export class LiveChannels {
   }
   stepUpdated(providerId: string, runKey: string, step: StepRunData): void {
     this.pubSub.publish('STEP_UPDATED', scoped(providerId, runKey), { providerId, runKey, step });
+  }
+  /** Wakes the pollers of the run (or of the build's watched runs) on every replica. */
+  pushed(e: PushEvent): void {
+    this.pubSub.publish('PUSH', e.providerId, e);
   }
   logLines(providerId: string, runKey: string, lines: LogLineData[]): void {
     if (lines.length) this.pubSub.publish('RUN_LOG', scoped(providerId, runKey), { providerId, runKey, lines });

@@ -14,7 +14,7 @@ export interface FeedHandle {
 }
 
 type Fn<T> = (v: T) => void;
-export interface LogReadArgs { stepKey: string | null; afterSeq: number; limit: number }
+export interface LogReadArgs { stepRunKey: string | null; afterSeq: number; limit: number }
 export type LogPageData = Awaited<ReturnType<NonNullable<Provider['getLogs']>>>;
 
 /**
@@ -34,7 +34,7 @@ class RunFeed {
   private listeners = 0;
   private readonly reads = new Map<string, Promise<LogPageData>>();
 
-  constructor(hub: LiveChannels, private readonly provider: Provider, private readonly runKey: string, onError: (e: Error) => void) {
+  constructor(hub: LiveChannels, readonly provider: Provider, readonly runKey: string, onError: (e: Error) => void) {
     const id = `${provider.id}:${runKey}`;
     const each = <T>(set: Set<Fn<T>>, v: T) => {
       for (const f of set) {
@@ -71,7 +71,7 @@ class RunFeed {
    * was published before it listened and committed after the read.
    */
   readLog(args: LogReadArgs): Promise<LogPageData> {
-    const key = `${this.listeners}|${args.stepKey ?? ''}|${args.afterSeq}|${args.limit}`;
+    const key = `${this.listeners}|${args.stepRunKey ?? ''}|${args.afterSeq}|${args.limit}`;
     let read = this.reads.get(key);
     if (!read) {
       read = this.provider.getLogs!(this.runKey, args);
@@ -142,6 +142,17 @@ export class Feeds {
       subscribers += f.refs;
     }
     return { feeds: this.map.size, pollers, subscribers };
+  }
+
+  /**
+   * A webhook said a run of `buildKey` changed: its poller (runKey given), or those of the
+   * build's watched runs, read the upstream now instead of at the next interval.
+   */
+  wake(providerId: string, buildKey: string, runKey: string | null): void {
+    for (const f of this.map.values()) {
+      if (f.provider.id !== providerId || !f.poller) continue;
+      if (runKey !== null ? f.runKey === runKey : (f.poller.buildKey ?? buildKey) === buildKey) f.poller.wake();
+    }
   }
 
   /** The poller of a watched upstream run, if any. */

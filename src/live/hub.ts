@@ -2,7 +2,7 @@ import { BuildRunsPollers } from './build-runs-poller.js';
 import { LiveChannels, type LiveHubOptions } from './channels.js';
 import { Feeds } from './feeds.js';
 
-export { DEFAULT_LIVE_SETTINGS, redisNamespace, scoped, type BuildChangePayload, type LiveHubOptions, type LiveSettings, type LogEvent, type RunEvent, type StepEvent, type Topics } from './channels.js';
+export { DEFAULT_LIVE_SETTINGS, redisNamespace, scoped, type BuildChangePayload, type LiveHubOptions, type LiveSettings, type LogEvent, type PushEvent, type RunEvent, type StepEvent, type Topics } from './channels.js';
 
 /**
  * The live hub: the live channels (channels.ts) plus what subscriptions share on this
@@ -14,6 +14,7 @@ export class LiveHub extends LiveChannels {
   readonly feeds: Feeds;
   /** Shared pollers of upstream builds' run lists. */
   readonly buildPollers: BuildRunsPollers;
+  private readonly pushListeners: Array<() => void> = [];
 
   constructor(opts: LiveHubOptions = {}) {
     super(opts);
@@ -21,8 +22,23 @@ export class LiveHub extends LiveChannels {
     this.buildPollers = new BuildRunsPollers(this);
   }
 
+  /**
+   * Wakes this gateway's pollers when any replica receives a webhook of one of these
+   * providers: the poller of the named run, or those of the build's watched runs, and the
+   * build's and provider's run-list pollers read the upstream at once.
+   */
+  async followPush(providerIds: readonly string[]): Promise<void> {
+    const ls = providerIds.map((id) => this.listen('PUSH', id, (e) => {
+      this.feeds.wake(e.providerId, e.buildKey, e.runKey);
+      this.buildPollers.wake(e.providerId, e.buildKey);
+    }));
+    this.pushListeners.push(...ls.map((l) => l.off));
+    await Promise.all(ls.map((l) => l.ready));
+  }
+
   /** Stops pollers and the transport. */
   override async close(): Promise<void> {
+    for (const off of this.pushListeners.splice(0)) off();
     this.feeds.closeAll();
     this.buildPollers.closeAll();
     await super.close();

@@ -13,7 +13,7 @@ export interface SocketLike { readonly bufferedAmount: number }
 export interface LogFollowerArgs {
   provider: Provider;
   runKey: string;
-  stepKey: string | null;
+  stepRunKey: string | null;
   afterSeq: number;
   socket?: SocketLike | null;
 }
@@ -83,8 +83,8 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
 
   private onLines(lines: LogLineData[]): void {
     if (this.finished || this.behind) return;
-    const key = this.args.stepKey;
-    const batch = key ? lines.filter((l) => l.stepKey === key) : lines;
+    const key = this.args.stepRunKey;
+    const batch = key ? lines.filter((l) => l.stepRunKey === key) : lines;
     if (!batch.length || batch[batch.length - 1]!.seq <= this.lastSeq) return;
     this.live.push(batch); // shared with the other subscribers: never mutated
     this.liveCount += batch.length;
@@ -132,7 +132,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
       const b = this.live[0]!;
       // A whole batch that follows on directly goes out as the very array every subscriber
       // got, so identical subscriptions can share one execution (live/shared-execution.ts).
-      if (out.length === 0 && b.length <= max && (this.args.stepKey ? b[0]!.seq > cursor : b[0]!.seq === cursor + 1)) {
+      if (out.length === 0 && b.length <= max && (this.args.stepRunKey ? b[0]!.seq > cursor : b[0]!.seq === cursor + 1)) {
         this.live.shift();
         this.liveCount -= b.length;
         return b;
@@ -141,7 +141,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
       for (; i < b.length && out.length < max; i++) {
         const l = b[i]!;
         if (l.seq <= cursor) continue;
-        if (!this.args.stepKey && l.seq !== cursor + 1 && !this.gapRetried) {
+        if (!this.args.stepRunKey && l.seq !== cursor + 1 && !this.gapRetried) {
           if (out.length) break;
           this.gapRetried = true;
           return 'gap';
@@ -207,7 +207,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
       }
       // replay / final: read from storage after the last delivered line
       this.reread = false;
-      const page = await this.handle!.readLog({ stepKey: this.args.stepKey, afterSeq: this.lastSeq, limit: this.hub.settings.pageLines });
+      const page = await this.handle!.readLog({ stepRunKey: this.args.stepRunKey, afterSeq: this.lastSeq, limit: this.hub.settings.pageLines });
       if (this.finished) return DONE;
       if (this.firstRead && page.lines.length === 0 && page.lastSeq < this.lastSeq) this.lastSeq = page.lastSeq; // afterSeq past the end: live only
       this.firstRead = false;

@@ -23,6 +23,8 @@ const RAN_STEP: ReadonlySet<StepState> = new Set(['DONE', 'ERROR']);
 export class Poller {
   /** Ticks so far (tests and metrics). */
   ticks = 0;
+  /** The run's build, once read (webhooks that name only the build wake the pollers of its runs). */
+  buildKey: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private started = false;
@@ -94,6 +96,7 @@ export class Poller {
       ]);
       if (this.stopped) return null;
       if (!run) { this.stop(); return null; }
+      this.buildKey = run.buildKey;
       if (steps instanceof Error) throw steps;
       if (withSteps) {
         for (const s of steps) {

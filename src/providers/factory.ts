@@ -2,6 +2,7 @@ import type Keyv from 'keyv';
 import type { Logger } from 'pino';
 import type { Provider } from './types.js';
 import type { BreakerOptions } from './upstream/client.js';
+import type { CallbackSettings } from '../engine/callback.js';
 
 /** What the config file says about one upstream provider instance (validated generically). */
 export interface ProviderInstanceConfig {
@@ -21,6 +22,8 @@ export interface ProviderInstanceConfig {
   retries: number;
   /** Circuit breaker of this instance (defaults in UpstreamClient). */
   breaker?: BreakerOptions;
+  /** Push: the secret webhooks of this instance must carry (absent: polling only). */
+  webhook?: { secret: string; perMinute?: number };
 }
 
 /** Shared services handed to every provider. */
@@ -30,6 +33,10 @@ export interface ProviderDeps {
   logger: Logger;
   /** Private hosts that URLs found in upstream answers (e.g. Quay logs_url) may point to (SSRF guard). */
   allowPrivateHosts?: readonly string[];
+  /** Where upstreams reach this gateway (no trailing slash); null: nowhere known, so no callback is registered. */
+  publicUrl?: string | null;
+  /** How users' callbacks forwarded by buildgate are tried (`engine.callback`). */
+  callback?: CallbackSettings;
 }
 
 export type ProviderFactory = (instance: ProviderInstanceConfig, deps: ProviderDeps) => Provider;

@@ -43,6 +43,8 @@ export interface Provider {
   readonly capabilities: ReadonlySet<Capability>;
   health(): ProviderHealthData;
   close?(): Promise<void>;
+  /** Webhooks from this upstream (configured with a secret); absent: its runs are polled only. */
+  readonly push?: ProviderPush | null;
   /** Operations only this kind of build system has (see ProviderExtensions); reached through `ProviderRegistry.extension`. */
   readonly extensions?: ProviderExtensions;
 
@@ -63,7 +65,7 @@ export interface Provider {
 
   listStepRuns?(runKey: string): Promise<StepRunData[]>;
   getStepRun?(key: string): Promise<StepRunData | null>;
-  getLogs?(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }>;
+  getLogs?(runKey: string, args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }>;
 
   listImageTags?(buildKey: string, args: ImageTagListArgs): Promise<Page<ImageTagData>>;
   getImageTag?(key: string): Promise<ImageTagData | null>;
@@ -127,3 +129,35 @@ export interface ZadigBuildModules {
 /** Per-key results of a batch read. */
 export type Batch<T> = Array<T | Error>;
 export type ImageTagListArgs = PageArgs & { sort: ImageTagSort; order: SortOrder };
+
+/** A webhook request to `/hooks/<providerId>/<path>` as received (body: at most the size limit, not yet parsed). */
+export interface PushRequest {
+  /** What follows `/hooks/<providerId>`, '' or starting with '/'. */
+  path: string;
+  query: Record<string, string>;
+  /** Authorization header, if any. */
+  authorization: string | null;
+  body: Buffer;
+}
+
+/**
+ * What a notification says changed. It only wakes pollers: they read the run from the
+ * upstream's API, so a forged or replayed notification changes nothing it reports.
+ */
+export interface PushNotice {
+  buildKey: string;
+  /** null: some run of the build (the notification does not say which). */
+  runKey: string | null;
+  /** The upstream's event name, for logs. */
+  event: string;
+}
+
+/** How one upstream pushes: authentication, the notice a request carries, and work after the wake. */
+export interface ProviderPush {
+  /** Constant-time; false: 401 and nothing else happens. */
+  authenticate(req: PushRequest): boolean;
+  /** Throws BAD_USER_INPUT for a body that is not a notification of this system (400), NOT_FOUND for an object not configured here (404). */
+  notice(req: PushRequest): PushNotice;
+  /** After the wake, in the background (e.g. Cocktail: the user's callback once the run has ended). */
+  settle?(notice: PushNotice): Promise<void>;
+}

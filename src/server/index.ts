@@ -32,6 +32,7 @@ import { apolloHttp } from './apollo-http.js';
 import { startWsTransport } from './ws-transport.js';
 import { hostGuard } from './host-guard.js';
 import { fromGlobalId } from '../ids.js';
+import { HOOKS_PATH, hooksHandler, publicUrlOf } from './hooks.js';
 
 export interface RunningServer {
   url: string;
@@ -92,8 +93,12 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
-  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema);
+  const listening = httpServer.address() as import('node:net').AddressInfo;
+  const publicUrl = publicUrlOf(config.server.publicUrl, config.server.host, listening.port);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema, publicUrl);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
+  // Webhooks received by any replica wake the pollers of this one.
+  await live.followPush(registry.all().filter((p) => p.push).map((p) => p.id));
   const security = new Security(config, store, logger);
   await security.rateLimits.ready();
   const services: Services = { config, registry, live, logger, audit: security.audit, store };
@@ -181,6 +186,8 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     const visible = visibleProviders(viewer, registry.all().map((p) => p.id));
     res.json({ status: 'ready', providers: registry.all().filter((p) => visible.includes(p.id)).map((p) => ({ id: p.id, status: p.health().status })) });
   });
+  // Upstream webhooks carry their own credential (the provider's webhook secret), not a user's.
+  app.use(HOOKS_PATH, ...hooksHandler(registry, live, logger, new Map(config.providers.map((p) => [p.id, p.webhook?.perMinute ?? 600]))));
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));
   // Malformed JSON / oversized bodies: a GraphQL-shaped 4xx, never a 500 or an HTML page.

@@ -22,7 +22,7 @@ export function logDownload(registry: ProviderRegistry): RequestHandler {
     try {
       const raw = String(req.params.file ?? '').replace(/\.txt$/, '');
       const gid = fromGlobalId(raw, 'BuildRun');
-      const stepKey = typeof req.query.step === 'string' ? fromGlobalId(req.query.step, 'StepRun').key : null;
+      const stepRunKey = typeof req.query.step === 'string' ? fromGlobalId(req.query.step, 'StepRun').key : null;
       const getLogs = registry.method(gid.providerId, 'getLogs', 'LOGS');
       const getRun = registry.method(gid.providerId, 'getRun', 'RUN_GET');
       if (!(await getRun(gid.key))) { fail(404, ErrorCode.NOT_FOUND, `BuildRun ${raw} does not exist`); return; }
@@ -30,7 +30,7 @@ export function logDownload(registry: ProviderRegistry): RequestHandler {
       let after = 0;
       let first = true;
       for (;;) {
-        const page = await getLogs(gid.key, { stepKey, afterSeq: after, limit: PAGE });
+        const page = await getLogs(gid.key, { stepRunKey, afterSeq: after, limit: PAGE });
         if (page.lines.length) {
           // Pieces of a long line (continued) join the line they continue: each line ends with \n once whole.
           let chunk = '';

@@ -15,6 +15,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         '*.password', '*.token', '*.secret', '*.authorization', 'connectionParams', '*.connectionParams',
         'variables.*.password', 'variables.input.buildServerClientKey', 'variables.input.buildServerClientCert',
         // API keys and JWTs, wherever a log call might carry them.
+        '*.webhook.secret', 'webhook.secret',
         'authorization', 'headers.authorization', '*.headers.authorization', 'password', 'token', 'secret', 'apiKey', '*.apiKey', 'credential', '*.credential',
       ],
       censor: '***',

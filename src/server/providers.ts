@@ -22,8 +22,8 @@ export interface CreatedProviders {
 }
 
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string): Promise<CreatedProviders> {
-  const upstream = await createUpstreams(config, logger);
+export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string, publicUrl: string | null = null): Promise<CreatedProviders> {
+  const upstream = await createUpstreams(config, logger, publicUrl);
   const native = new NativeProvider(store, {
     maxSteps: config.limits.maxSteps,
     secrets,
@@ -47,7 +47,7 @@ export async function createProviders(config: Config, store: Store, secrets: Sec
  * `demo.upstreams` the fake servers are started first and one instance of each kind is
  * added after the configured ones. Any failure undoes what was started.
  */
-async function createUpstreams(config: Config, logger: Logger): Promise<{ providers: Provider[]; close(): Promise<void> }> {
+async function createUpstreams(config: Config, logger: Logger, publicUrl: string | null): Promise<{ providers: Provider[]; close(): Promise<void> }> {
   const instances: ProviderInstanceConfig[] = [...config.providers];
   let demo: DemoUpstreams | null = null;
   if (config.demo.upstreams) {
@@ -63,7 +63,13 @@ async function createUpstreams(config: Config, logger: Logger): Promise<{ provid
   };
   try {
     instances.forEach((instance, i) => {
-      providers.push(createUpstreamProvider(instance, { cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }), allowPrivateHosts: config.engine.allowPrivateHosts }, i));
+      providers.push(createUpstreamProvider(instance, {
+        cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }), allowPrivateHosts: config.engine.allowPrivateHosts,
+        publicUrl, callback: config.engine.callback,
+      }, i));
+      if (instance.webhook && instance.kind === 'COCKTAIL' && !publicUrl) {
+        logger.warn({ providerId: instance.id }, 'webhook secret set but no address Cocktail can call back (set server.publicUrl): runs are polled only');
+      }
     });
   } catch (e) {
     await Promise.allSettled(providers.map((p) => p.close?.()));

@@ -1,7 +1,7 @@
 import { type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { BuildRunTable, Database, ImageTagTable, PreparedRead, StepRunTable, Store } from './db.js';
 import type {
-  BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogStream, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
+  BuildRecordData, BuildStepData, ImageTagData, ImageTagSort, LogLineData, LogSource, Page, PageArgs, RunData, RunState, RunType, SortOrder, StepConfig, StepRunData, StepState,
 } from '../model.js';
 import { CALLBACK_URL_CONTEXT, sealCallbackUrl, type SecretBox } from './crypto.js';
 import { splitStepSecrets } from './step-secrets.js';
@@ -22,7 +22,7 @@ function toRun(r: Selectable<BuildRunTable>, box: SecretBox): RunData {
 
 export function toStepRun(s: Selectable<StepRunTable>): StepRunData {
   return lazy({
-    key: String(s.id), runKey: String(s.run_id), stepKey: s.build_step_id === null ? null : String(s.build_step_id),
+    key: String(s.id), runKey: String(s.run_id), buildStepKey: s.build_step_id === null ? null : String(s.build_step_id),
     stepType: s.step_type, stepOrder: s.step_order, title: s.title, state: s.state as StepState, rawState: s.state,
     beginTime: date(s.begin_time), endTime: date(s.end_time), errorMessage: s.error_message, useFlag: s.use_flag === 1,
   }, 'config', () => JSON.parse(s.config) as StepConfig);
@@ -205,13 +205,13 @@ export class RunStore {
     });
   }
 
-  async updateRun(runId: number, patch: RunPatch): Promise<void> {
-    await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).execute();
+  async updateRun(runRowId: number, patch: RunPatch): Promise<void> {
+    await this.db.updateTable('build_runs').set(patch).where('id', '=', runRowId).execute();
   }
 
   /** Moves a run from `from` to the patch's state only if it is still in `from`; false when another writer won. */
-  async updateRunIfState(runId: number, from: RunState, patch: RunPatch): Promise<boolean> {
-    const res = await this.db.updateTable('build_runs').set(patch).where('id', '=', runId).where('state', '=', from).executeTakeFirst();
+  async updateRunIfState(runRowId: number, from: RunState, patch: RunPatch): Promise<boolean> {
+    const res = await this.db.updateTable('build_runs').set(patch).where('id', '=', runRowId).where('state', '=', from).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -225,30 +225,30 @@ export class RunStore {
    * at once, one wins) and the line is stored before the end state can be read. Returns the
    * line's seq, or null when the run had already ended.
    */
-  async endUnlessEnded(runId: number, state: 'ERROR' | 'CANCELED', line: string, reason: string, now: number): Promise<number | null> {
+  async endUnlessEnded(runRowId: number, state: 'ERROR' | 'CANCELED', line: string, reason: string, now: number): Promise<number | null> {
     return this.db.transaction().execute(async (trx) => {
       const claimed = await trx.updateTable('build_runs').set((eb) => ({ state, end_time: now, error_message: reason, last_seq: eb('last_seq', '+', 1) }))
-        .where('id', '=', runId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
+        .where('id', '=', runRowId).where('state', 'in', ['QUEUED', 'RUNNING']).returning('last_seq').executeTakeFirst();
       if (!claimed) return null;
       const seq = Number(claimed.last_seq);
-      await trx.insertInto('log_lines').values({ run_id: runId, seq, step_run_id: null, stream: 'SYSTEM', time: now, text: line, continued: 0 }).execute();
-      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runId).where('state', '=', 'RUNNING').execute();
-      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runId).where('state', '=', 'WAIT').execute();
+      await trx.insertInto('log_lines').values({ run_id: runRowId, seq, step_run_id: null, stream: 'SYSTEM', time: now, text: line, continued: 0 }).execute();
+      await trx.updateTable('step_runs').set({ state, end_time: now, error_message: reason }).where('run_id', '=', runRowId).where('state', '=', 'RUNNING').execute();
+      await trx.updateTable('step_runs').set({ state: state === 'CANCELED' ? 'CANCELED' : 'SKIPPED' }).where('run_id', '=', runRowId).where('state', '=', 'WAIT').execute();
       return seq;
     });
   }
 
   /** Sets every step run of a run that is in state `from`. */
-  async updateStepRunsInState(runId: number, from: StepState, patch: StepRunPatch): Promise<void> {
-    await this.db.updateTable('step_runs').set(patch).where('run_id', '=', runId).where('state', '=', from).execute();
+  async updateStepRunsInState(runRowId: number, from: StepState, patch: StepRunPatch): Promise<void> {
+    await this.db.updateTable('step_runs').set(patch).where('run_id', '=', runRowId).where('state', '=', from).execute();
   }
 
   async addImageTag(tag: Omit<Insertable<ImageTagTable>, 'id'>): Promise<void> {
     await this.db.insertInto('image_tags').values(tag).execute();
   }
 
-  async imageTagsOfRun(runId: number): Promise<Array<Selectable<ImageTagTable>>> {
-    return this.db.selectFrom('image_tags').selectAll().where('run_id', '=', runId).execute();
+  async imageTagsOfRun(runRowId: number): Promise<Array<Selectable<ImageTagTable>>> {
+    return this.db.selectFrom('image_tags').selectAll().where('run_id', '=', runRowId).execute();
   }
 
   /** Records of the same tag pushed after `tag` (same repository path) by other runs, newest first. */
@@ -259,12 +259,12 @@ export class RunStore {
   }
 
   /** Deletes a run with its log lines, step runs and image tag records. */
-  async deleteRun(runId: number): Promise<void> {
+  async deleteRun(runRowId: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('log_lines').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('step_runs').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('image_tags').where('run_id', '=', runId).execute();
-      await trx.deleteFrom('build_runs').where('id', '=', runId).execute();
+      await trx.deleteFrom('log_lines').where('run_id', '=', runRowId).execute();
+      await trx.deleteFrom('step_runs').where('run_id', '=', runRowId).execute();
+      await trx.deleteFrom('image_tags').where('run_id', '=', runRowId).execute();
+      await trx.deleteFrom('build_runs').where('id', '=', runRowId).execute();
     });
   }
 
@@ -302,19 +302,19 @@ export class RunStore {
   }
 
   /** Lines after `afterSeq` in order, or the last `limit` lines (`tail`). */
-  async getLogs(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }) {
-    const runId = id(runKey);
-    let q = this.db.selectFrom('log_lines').where('run_id', '=', runId);
-    if (args.stepKey) q = q.where('step_run_id', '=', id(args.stepKey));
+  async getLogs(runKey: string, args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }) {
+    const runRowId = id(runKey);
+    let q = this.db.selectFrom('log_lines').where('run_id', '=', runRowId);
+    if (args.stepRunKey) q = q.where('step_run_id', '=', id(args.stepRunKey));
     if (args.afterSeq) q = q.where('seq', '>', args.afterSeq);
     const rows = args.tail
       ? (await q.selectAll().orderBy('seq', 'desc').limit(args.limit + 1).execute()).reverse()
       : await q.selectAll().orderBy('seq', 'asc').limit(args.limit + 1).execute();
-    const run = await this.db.selectFrom('build_runs').select('last_seq').where('id', '=', runId).executeTakeFirst();
+    const run = await this.db.selectFrom('build_runs').select('last_seq').where('id', '=', runRowId).executeTakeFirst();
     const hasMore = rows.length > args.limit;
     const page = args.tail ? rows.slice(hasMore ? 1 : 0) : rows.slice(0, args.limit);
     const lines: LogLineData[] = page.map((l) => ({
-      seq: Number(l.seq), stepKey: l.step_run_id === null ? null : String(l.step_run_id), stream: l.stream as LogStream,
+      seq: Number(l.seq), stepRunKey: l.step_run_id === null ? null : String(l.step_run_id), source: l.stream as LogSource,
       time: new Date(Number(l.time)), text: l.text, continued: Number(l.continued) === 1,
     }));
     return { lines, lastSeq: Number(run?.last_seq ?? 0), hasMore: args.tail ? false : hasMore };

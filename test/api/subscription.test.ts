@@ -10,7 +10,7 @@ describe('buildsChanged over a real graphql-ws client on the same port and path'
 
   it('delivers CREATED, UPDATED and DELETED with the build', async () => {
     const client = gw.ws();
-    const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providers: ['native'] }, 3);
+    const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providerIds: ['native'] }, 3);
     await sub.ready;
     const input = { name: 'live', steps: [{ stepOrder: 1, stepType: 'SHELL' as const, shell: { command: 'true' } }] };
     const created = (await gw.gql(CreateBuildDocument, { build: input })).data!.createBuild.build!;
@@ -26,7 +26,7 @@ describe('buildsChanged over a real graphql-ws client on the same port and path'
 
   it('filters by provider', async () => {
     const client = gw.ws();
-    const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providers: ['someone-else'] }, 1, 1500);
+    const sub = collect<BuildsChangedSubscription>(client, print(BuildsChangedDocument), { providerIds: ['someone-else'] }, 1, 1500);
     await sub.ready;
     await gw.gql(CreateBuildDocument, { build: { name: 'x', steps: [{ stepOrder: 1, stepType: 'SHELL', shell: { command: 'true' } }] } });
     await expect(sub.events).rejects.toThrow(/timed out with 0\/1/);

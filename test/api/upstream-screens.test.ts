@@ -19,7 +19,8 @@ const EXPECTED: Record<string, Record<ScreenRow['screen'], string[]>> = {
   // newest builds once for the runs page and for linking tags to runs.
   'quay-demo': {
     BuildsList: ['GET /api/v1/repository/demo/api', 'GET /api/v1/repository/demo/api/build/?limit=1', 'GET /api/v1/repository/demo/web', 'GET /api/v1/repository/demo/web/build/?limit=1'],
-    BuildDetail: ['GET /api/v1/repository/demo/api', 'GET /api/v1/repository/demo/api/build/?limit=100', 'GET /api/v1/repository/demo/api/tag/?limit=100&onlyActiveTags=true&page=1'],
+    // + the phase log of each finished run of the page (its end time; the demo repository has one).
+    BuildDetail: ['GET /api/v1/repository/demo/api', 'GET /api/v1/repository/demo/api/build/<uuid>/logs?start=0', 'GET /api/v1/repository/demo/api/build/?limit=100', 'GET /api/v1/repository/demo/api/tag/?limit=100&onlyActiveTags=true&page=1'],
     RunPage: ['GET /api/v1/repository/demo/api', 'GET /api/v1/repository/demo/api/build/<uuid>', 'GET /api/v1/repository/demo/api/build/<uuid>/logs?start=0'],
   },
   // The run page reads its (finished) task once: the log read uses the one the request holds.

@@ -24,6 +24,8 @@ async function q(query: string, variables?: Record<string, unknown>): Promise<Re
 async function ok(query: string, variables?: Record<string, unknown>): Promise<any> {
   const r = await q(query, variables);
   expect(r.errors).toBeUndefined();
+  // A mutation's refused input is data: its payload errors must be empty too.
+  for (const v of Object.values((r.data ?? {}) as Record<string, any>)) if (v && Array.isArray(v.errors)) expect(v.errors).toEqual([]);
   return r.data;
 }
 async function until<T>(fn: () => Promise<T>, pred: (v: T) => boolean, ms = 15000): Promise<T> {
@@ -115,7 +117,7 @@ describe('every upstream provider through the schema', () => {
       const runId = (await ok('mutation($b: ID!) { runBuild(input: { buildId: $b }) { run { id } } }', { b: buildId })).runBuild.run.id;
       // Cocktail allows CANCEL only once the run's INIT step is done.
       await until(() => runState(runId), (r) => r.possibleActions.includes('CANCEL'));
-      const c = await ok('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id runType state } } }', { id: runId });
+      const c = await ok('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id runType state } errors { code message details } } }', { id: runId });
       if (kind === 'COCKTAIL') expect(c.cancelRun.run.runType).toBe('CANCEL'); // Cocktail cancels with a run of its own
       else expect(c.cancelRun.run.id).toBe(runId);
       expect((await until(() => runState(runId), (r) => r.state === 'CANCELED')).state).toBe('CANCELED');
@@ -127,10 +129,10 @@ describe('every upstream provider through the schema', () => {
     const quay = await buildIdOf('quay-demo', 'demo/api');
     const zadig = await buildIdOf('zadig-demo', 'web-build');
     const cases: Array<[string, Record<string, unknown>, string, string]> = [
-      ['mutation($id: ID!) { updateBuild(input: { buildId: $id, build: {name: "x", steps: []} }) { build { id } } }', { id: quay }, 'quay-demo', 'updateBuild'],
-      ['mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', { id: quay }, 'quay-demo', 'deleteBuild'],
-      ['mutation($id: ID!) { runBuild(input: { buildId: $id, tagName: "v1" }) { run { id } } }', { id: zadig }, 'zadig-demo', 'image tag'],
-      [`mutation { createZadigBuildFromTemplate(input: { providerId: "cocktail-demo", projectKey: "demo", build: { name: "x", templateName: "t", targetServices: [] } }) { build { id } } }`, {}, 'cocktail-demo', 'createZadigBuildFromTemplate'],
+      ['mutation($id: ID!) { updateBuild(input: { buildId: $id, build: {name: "x", steps: []} }) { build { id } errors { code message details } } }', { id: quay }, 'quay-demo', 'updateBuild'],
+      ['mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId errors { code message details } } }', { id: quay }, 'quay-demo', 'deleteBuild'],
+      ['mutation($id: ID!) { runBuild(input: { buildId: $id, tagName: "v1" }) { run { id } errors { code message details } } }', { id: zadig }, 'zadig-demo', 'image tag'],
+      [`mutation { createZadigBuildFromTemplate(input: { providerId: "cocktail-demo", projectKey: "demo", build: { name: "x", templateName: "t", targetServices: [] } }) { build { id } errors { code message details } } }`, {}, 'cocktail-demo', 'createZadigBuildFromTemplate'],
     ];
     // Statistics and image tags are optional per provider: null, not an error, so mixed lists and build details stay whole.
     const stats = await q('query($id: ID!) { build(id: $id) { stats { runCount } } }', { id: quay });
@@ -141,9 +143,11 @@ describe('every upstream provider through the schema', () => {
     expect((tags.data as any).build.imageTags).toBeNull();
     for (const [query, vars, providerId, operation] of cases) {
       const r = await q(query, vars);
-      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', providerId });
-      expect(String(r.errors![0]!.extensions!.operation)).toContain(operation);
-      expect(r.errors![0]!.message).toContain(providerId);
+      expect(r.errors).toBeUndefined();
+      const [e] = (Object.values(r.data as object)[0] as { errors: Array<{ code: string; message: string; details: Record<string, unknown> }> }).errors;
+      expect(e).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', details: { providerId } });
+      expect(String(e!.details.operation)).toContain(operation);
+      expect(e!.message).toContain(providerId);
     }
   });
 
@@ -198,10 +202,10 @@ describe('Zadig build modules (typed Zadig input)', () => {
     expect(d.requestQuayBuild.run.state).toBe('QUEUED');
     const post = demo.fakes.quay.fake.requests.filter((r) => r.method === 'POST').at(-1)!;
     expect(post.body).toMatchObject({ archive_url: 'https://archives.example/app.tar.gz', dockerfile_path: '/sub/Dockerfile', context: '/sub', docker_tags: ['v9', 'stable'], pull_robot: 'org+puller' });
-    const bad = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id, archiveUrl: "ftp://x/y.tgz" }) { run { id } } }', { id: quay });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'archiveUrl' });
-    const other = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id }) { run { id } } }', { id: await buildIdOf('codearts-demo', 'api-maven') });
-    expect(other.errors![0]!.extensions).toMatchObject({ code: 'UNSUPPORTED_BY_PROVIDER', providerId: 'codearts-demo' });
+    const bad = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id, archiveUrl: "ftp://x/y.tgz" }) { run { id } errors { code path } } }', { id: quay });
+    expect((bad.data as any).requestQuayBuild).toEqual({ run: null, errors: [{ code: 'VALIDATION', path: ['input', 'archiveUrl'] }] });
+    const other = await q('mutation($id: ID!) { requestQuayBuild(input: { buildId: $id }) { run { id } errors { code details } } }', { id: await buildIdOf('codearts-demo', 'api-maven') });
+    expect((other.data as any).requestQuayBuild.errors).toEqual([{ code: 'UNSUPPORTED_BY_PROVIDER', details: { providerId: 'codearts-demo', operation: 'requestQuayBuild' } }]);
   });
 
   it('creates and updates a module with Zadig snake_case bodies and publishes buildsChanged', async () => {
@@ -236,13 +240,17 @@ describe('Zadig build modules (typed Zadig input)', () => {
     expect(reqs.some((r) => r.method === 'PUT' && r.path === '/openapi/build/tpl-build/template')).toBe(true);
   });
 
-  it('refuses bad input with BAD_USER_INPUT naming the field', async () => {
-    const r = await q(CREATE, { input: { ...input('x'), services: [] } });
-    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.services' });
-    const r2 = await q(CREATE, { input: { ...input('x'), services: [{ serviceName: '', serviceModule: 'm' }] } });
-    expect(r2.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.services[0].serviceName' });
-    const r3 = await q(CREATE.replace('projectKey: "demo"', 'projectKey: "nope"'), { input: input('x') });
-    expect(r3.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'projectKey' });
+  it('refuses bad input with a VALIDATION user error naming the field as the client wrote it', async () => {
+    const errorsOf = async (query: string, variables: Record<string, unknown>) => {
+      const r = await q(query.replace('{ build { id key', '{ errors { code path message } build { id key'), variables);
+      expect(r.errors).toBeUndefined();
+      return (Object.values(r.data as object)[0] as { errors: Array<{ code: string; path: string[]; message: string }> }).errors;
+    };
+    expect(await errorsOf(CREATE, { input: { ...input('x'), services: [] } })).toEqual([expect.objectContaining({ code: 'VALIDATION', path: ['input', 'build', 'services'] })]);
+    const [e2] = await errorsOf(CREATE, { input: { ...input('x'), services: [{ serviceName: '', serviceModule: 'm' }] } });
+    expect(e2).toMatchObject({ code: 'VALIDATION', path: ['input', 'build', 'services', '0', 'serviceName'] });
+    expect(e2!.message).toMatch(/^input\.build\.services\[0\]\.serviceName: /);
+    expect(await errorsOf(CREATE.replace('projectKey: "demo"', 'projectKey: "nope"'), { input: input('x') })).toEqual([expect.objectContaining({ code: 'VALIDATION', path: ['input', 'projectKey'] })]);
   });
 });
 

@@ -61,8 +61,9 @@ describe('build agents taking runs from BullMQ queues (engine.runOn: agents)', (
     expect(fs.existsSync(path.join(dir, `run-${runKey}`))).toBe(true);
     expect(fs.existsSync(path.join(gw.server.services.config.engine.workDir, `run-${runKey}`))).toBe(false);
     // removeRun deletes its records here and its workspace on the agent.
-    const rm = await gw.gql<{ removeRun: string }, { id: string }>('mutation($id: ID!) { removeRun(input: { runId: $id }) { removedRunId } }', { id: runId });
+    const rm = await gw.gql<{ removeRun: { removedRunId: string | null } }, { id: string }>('mutation($id: ID!) { removeRun(input: { runId: $id }) { removedRunId } }', { id: runId });
     expect(rm.errors).toBeUndefined();
+    expect(rm.data!.removeRun.removedRunId).toBe(runId);
     await waitUntil(async () => fs.existsSync(path.join(dir, `run-${runKey}`)), (exists) => !exists, 10000);
   });
 

@@ -58,7 +58,7 @@ describe('crash recovery', () => {
 
     s = await serve(dir);
     try {
-      const all: Array<{ seq: number; stream: string; text: string }> = [];
+      const all: Array<{ seq: number; source: string; text: string }> = [];
       let cursor = 0;
       let state = '';
       let error = '';
@@ -77,7 +77,7 @@ describe('crash recovery', () => {
       for (const a of acked) expect(bySeq.get(a.seq)).toBe(a.text);
       expect(all[all.length - 1]!.text).toMatch(/stopped while this run was running/);
       // The shell's own lines are consecutive: none lost in the middle of what was stored.
-      const nums = all.filter((l) => l.stream === 'STDOUT').map((l) => Number(l.text.split(' ')[1]));
+      const nums = all.filter((l) => l.source === 'STDOUT').map((l) => Number(l.text.split(' ')[1]));
       expect(nums).toEqual(nums.map((_n, i) => i + 1));
     } finally {
       s.proc.kill('SIGTERM');

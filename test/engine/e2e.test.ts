@@ -135,12 +135,14 @@ describe('native engine end to end', () => {
     const tags = async (sort: string, order: string) => ((await gw.gql(TAGS, { id: buildId, sort, order })).data as any).build.imageTags.edges.map((e: any) => e.node);
     expect((await tags('TAG', 'ASC')).map((t: any) => t.tag)).toEqual(['a-first', 'b00001']);
     expect((await tags('TAG', 'DESC')).map((t: any) => t.tag)).toEqual(['b00001', 'a-first']);
-    expect((await tags('END_TIME', 'DESC')).map((t: any) => t.tag)).toEqual(['a-first', 'b00001']);
-    const bySize = await tags('IMAGE_SIZE', 'ASC');
+    expect((await tags('PUSHED_AT', 'DESC')).map((t: any) => t.tag)).toEqual(['a-first', 'b00001']);
+    const bySize = await tags('SIZE', 'ASC');
     expect(bySize[0].size).toBeLessThanOrEqual(bySize[1].size);
 
     // removeRun with removeImageTag deletes the record and the pushed tag, and only that one.
-    expect((await gw.gql(REMOVE, { id: run.id })).errors).toBeUndefined();
+    const removed = await gw.gql(REMOVE, { id: run.id });
+    expect(removed.errors).toBeUndefined();
+    expect((removed.data as any).removeRun.removedRunId).toBe(run.id);
     expect(await client.manifest('e2e/app', 'b00001')).toBeNull();
     expect(await client.manifest('e2e/app', 'a-first')).not.toBeNull();
     const after = (await gw.gql(BuildDetailDocument, { id: buildId })).data!.build!;

@@ -8,6 +8,8 @@ import { empty, FakeServer, json } from './common.js';
  * for `stepMs`, then DONE (or ERROR when the tag ends in "-fail"). A cancel is a new run
  * (runType CANCEL) pointing at the canceled one with `refBuildRunSeq` (upstreams.md §4).
  * Paths not in the seeds (list builds, list runs, cancel) are the ones upstreams.md infers.
+ * A run's `callbackUrl` is POSTed once when the run ends (upstreams.md §4: "Cocktail calls it
+ * when the run ends"; the body's shape is not published — the fake sends the run as GET shows it).
  */
 
 export const COCKTAIL_DEMO_TOKEN = 'cocktail-demo-token-7f3a9c';
@@ -28,13 +30,59 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const local = (ms: number) => { const d = new Date(ms); return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`; };
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString().replace('Z', '+00:00'));
 const SECRET_FIELDS = ['password'];
+/** A callback POST the fake made, and how the receiver answered (or the network error). */
+export interface SentCallback { url: string; buildRunSeq: number; runState: string; at: number; status: number | null; error?: string }
 
 export class FakeCocktailState {
   builds = new Map<number, BuildRow>();
   runs = new Map<number, RunRow>();
+  /** Every callback POST made, in order. */
+  callbacks: SentCallback[] = [];
   private nextBuild = 1;
   private nextRun = 1;
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private closed = false;
   constructor(readonly stepMs: number) {}
+
+  /** When the run ends: after its enabled steps, or half a step after a cancel. */
+  endAt(run: RunRow): number {
+    const half = Math.round(this.stepMs / 2);
+    if (run.cancelAt !== undefined) return run.cancelAt + half;
+    if (run.runType === 'CANCEL') return run.t0 + half;
+    return run.t0 + half + this.stepDefs(run).filter((d) => d.useFlag).length * this.stepMs;
+  }
+
+  /** (Re)arms the run's callback for its end; runs that ended before now call nobody. */
+  scheduleCallback(run: RunRow): void {
+    const old = this.timers.get(run.buildRunSeq);
+    if (old) clearTimeout(old);
+    if (!run.callbackUrl || this.closed) return;
+    const wait = this.endAt(run) - Date.now();
+    if (wait < -1000) return;
+    const timer = setTimeout(() => { this.timers.delete(run.buildRunSeq); void this.callBack(run); }, Math.max(0, wait));
+    timer.unref();
+    this.timers.set(run.buildRunSeq, timer);
+  }
+
+  private async callBack(run: RunRow): Promise<void> {
+    if (this.closed || !run.callbackUrl) return;
+    const v = this.view(run);
+    const rec: SentCallback = { url: run.callbackUrl, buildRunSeq: run.buildRunSeq, runState: v.runState, at: Date.now(), status: null };
+    this.callbacks.push(rec);
+    try {
+      const res = await fetch(run.callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(v), signal: AbortSignal.timeout(10_000) });
+      rec.status = res.status;
+      await res.arrayBuffer();
+    } catch (e) {
+      rec.error = String(e);
+    }
+  }
+
+  stop(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
 
   addBuild(body: Record<string, any>, created = Date.now()): BuildRow {
     const seq = this.nextBuild++;
@@ -66,6 +114,7 @@ export class FakeCocktailState {
       refBuildRunSeq: o.refBuildRunSeq,
     };
     this.runs.set(seq, run);
+    this.scheduleCallback(run);
     return run;
   }
 
@@ -243,6 +292,7 @@ export async function startFakeCocktail(opts: { token?: string; stepMs?: number;
       return json({ status: 400, code: 'BUILD_RUN_CANCEL_NOT_ALLOWED', message: 'The build run can not be canceled in its state' }, 400);
     }
     run.cancelAt = Date.now();
+    state.scheduleCallback(run);
     const c = state.addRun(run.buildSeq, { runType: 'CANCEL', refBuildRunSeq: run.buildRunSeq, buildNo: run.buildNo, tagName: run.tagName, t0: run.cancelAt });
     return [state.view(c)];
   });
@@ -261,6 +311,7 @@ export async function startFakeCocktail(opts: { token?: string; stepMs?: number;
       registryName: b.registryName, imageName: b.imageName, externalRegistrySeq: 0, tags }];
   });
 
-  const { url, close } = await fake.start();
-  return { url, close, fake, state, token };
+  const started = await fake.start();
+  const close = async () => { state.stop(); await started.close(); };
+  return { url: started.url, close, fake, state, token };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { FakeServer, gzipJson, json, type RouteRequest } from './common.js';
+import { empty, FakeServer, gzipJson, json, type RouteRequest } from './common.js';
 
 /**
  * A fake Quay speaking the build API of seed 004 as upstreams.md §1 describes it:
@@ -7,7 +7,10 @@ import { FakeServer, gzipJson, json, type RouteRequest } from './common.js';
  * waiting -> build-scheduled -> unpacking -> pulling -> building -> pushing -> complete
  * (`phaseMs` each; a tag ending in "-fail" ends in `error` after building), logs by `start`
  * index with phase/command/error entries, archived logs as a gzip JSON `logs_url`, cancel as
- * DELETE -> 201 "Okay", and Quay's ApiException error bodies.
+ * DELETE -> 201 "Okay", and Quay's ApiException error bodies. Repository notifications
+ * (endpoints/api/repositorynotification.py, method "webhook") are POSTed as Quay's webhook
+ * method does (notifications/notificationmethod.py: the event data as JSON) when a build is
+ * queued, starts building, succeeds, fails or is cancelled — on timers at those instants.
  */
 
 export const QUAY_DEMO_TOKEN = 'quay-demo-token-5d1e0b';
@@ -20,6 +23,11 @@ interface BuildRow {
   triggerMetadata: Record<string, unknown> | null; fail: boolean; cancelledAt?: number; archived?: boolean;
 }
 interface Entry { message: string; type?: string; data?: { datetime: string } }
+export const QUAY_BUILD_EVENTS = ['build_queued', 'build_start', 'build_success', 'build_failure', 'build_cancelled'] as const;
+export type QuayBuildEvent = (typeof QUAY_BUILD_EVENTS)[number];
+interface Notification { uuid: string; repo: string; event: string; method: string; config: { url?: string }; event_config: Record<string, unknown>; title: string | null; number_of_failures: number }
+/** A notification POST the fake made: where, for what, and how the receiver answered (or the network error). */
+export interface SentNotification { event: QuayBuildEvent; url: string; buildId: string; at: number; status: number | null; error?: string }
 
 const quayError = (status: number, type: string, detail: string) =>
   json({ detail, error_message: detail, error_type: type, title: type, type: `https://quay.local/api/v1/error/${type}`, status }, status);
@@ -33,6 +41,13 @@ export class FakeQuayState {
   /** Repositories the token may not read: Quay answers 403 for them, as for one it will not admit exists. */
   forbidden = new Set<string>();
   builds: BuildRow[] = [];
+  notifications: Notification[] = [];
+  /** Every notification POST made, in order. */
+  sent: SentNotification[] = [];
+  /** Host the fake serves on (docker_url and homepage of notifications). */
+  host = 'quay.local';
+  private readonly timers = new Map<string, Set<NodeJS.Timeout>>();
+  private closed = false;
   constructor(readonly phaseMs: number) {}
 
   addBuild(repo: string, o: Partial<BuildRow> = {}): BuildRow {
@@ -42,7 +57,67 @@ export class FakeQuayState {
       manualUser: 'alice', trigger: null, triggerMetadata: null, fail: tags.some((t) => t.endsWith('-fail')), ...o, tags,
     };
     this.builds.push(row);
+    this.scheduleEvents(row);
     return row;
+  }
+
+  /** Cancels a build now: its later events are dropped and build_cancelled is sent. */
+  cancel(b: BuildRow, at = Date.now()): void {
+    b.cancelledAt = at;
+    for (const t of this.timers.get(b.uuid) ?? []) clearTimeout(t);
+    this.timers.delete(b.uuid);
+    void this.notify(b, 'build_cancelled');
+  }
+
+  /** Events at the instants the build's phases change (queued at t0, start at `building`, then its end); past ones are not sent. */
+  private scheduleEvents(b: BuildRow): void {
+    const at: Array<[QuayBuildEvent, number]> = [['build_queued', b.t0], ['build_start', b.t0 + 4 * this.phaseMs],
+      b.fail ? ['build_failure', b.t0 + 5 * this.phaseMs] : ['build_success', b.t0 + 6 * this.phaseMs]];
+    const now = Date.now();
+    for (const [event, t] of at) {
+      if (t < now - 1000 || b.cancelledAt !== undefined) continue;
+      const timer = setTimeout(() => { this.timers.get(b.uuid)?.delete(timer); void this.notify(b, event); }, Math.max(0, t - now));
+      timer.unref();
+      if (!this.timers.has(b.uuid)) this.timers.set(b.uuid, new Set());
+      this.timers.get(b.uuid)!.add(timer);
+    }
+  }
+
+  /** The event data Quay's webhook method POSTs (build_repository_event_data + the build event's fields). */
+  eventData(b: BuildRow, event: QuayBuildEvent) {
+    const [namespace, name] = b.repo.split('/');
+    return {
+      repository: b.repo, namespace, name, docker_url: `${this.host}/${b.repo}`, homepage: `http://${this.host}/repository/${b.repo}/build/${b.uuid}`,
+      build_id: b.uuid, build_name: b.uuid.slice(0, 7), docker_tags: b.tags,
+      ...(b.trigger ? { trigger_id: b.trigger.id, trigger_kind: b.trigger.service, trigger_metadata: b.triggerMetadata ?? {} } : {}),
+      ...(event === 'build_queued' ? { is_manual: !b.trigger } : {}),
+      ...(event === 'build_success' ? { image_id: b.uuid.replace(/-/g, '').slice(0, 12) } : {}),
+      ...(event === 'build_failure' ? { error_message: "The command '/bin/sh -c make' returned a non-zero code: 2" } : {}),
+    };
+  }
+
+  private async notify(b: BuildRow, event: QuayBuildEvent): Promise<void> {
+    if (this.closed) return;
+    const targets = this.notifications.filter((n) => n.repo === b.repo && n.event === event && n.method === 'webhook' && n.config.url);
+    await Promise.all(targets.map(async (n) => {
+      const rec: SentNotification = { event, url: n.config.url!, buildId: b.uuid, at: Date.now(), status: null };
+      this.sent.push(rec);
+      try {
+        const res = await fetch(n.config.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.eventData(b, event)), signal: AbortSignal.timeout(10_000) });
+        rec.status = res.status;
+        if (res.status >= 300) n.number_of_failures++;
+        await res.arrayBuffer();
+      } catch (e) {
+        rec.error = String(e);
+        n.number_of_failures++;
+      }
+    }));
+  }
+
+  stop(): void {
+    this.closed = true;
+    for (const ts of this.timers.values()) for (const t of ts) clearTimeout(t);
+    this.timers.clear();
   }
 
   /** Phase at `now`, and when each reached phase began. */
@@ -184,8 +259,34 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     const b = buildOf(r);
     if (!b) return quayError(404, 'not_found', 'Not Found');
     if (NOT_CANCELLABLE.has(state.timeline(b).phase)) return quayError(400, 'invalid_request', 'Build is currently running or has finished');
-    b.cancelledAt = Date.now();
+    state.cancel(b);
     return json('Okay', 201);
+  });
+  // Repository notifications (createRepoNotification / listRepoNotifications / deleteRepoNotification).
+  // Real Quay refuses webhook URLs on localhost/127.0.0.1; the fake takes them, the gateway under test is there.
+  fake.post(`${base}/notification/`, (r) => {
+    const no = refused(r);
+    if (no) return no;
+    const body = (r.body ?? {}) as Record<string, any>;
+    for (const k of ['event', 'method', 'config', 'eventConfig']) if (body[k] === undefined) return quayError(400, 'invalid_request', `'${k}' is a required property`);
+    if (!(QUAY_BUILD_EVENTS as readonly string[]).includes(body.event) && body.event !== 'repo_push') return quayError(400, 'invalid_request', `Unable to find event: ${body.event}`);
+    if (body.method !== 'webhook') return quayError(400, 'invalid_request', `Unable to find method: ${body.method}`);
+    if (!/^https?:\/\//.test(String(body.config?.url ?? ''))) return quayError(400, 'invalid_request', body.config?.url ? 'Invalid webhook URL' : 'Missing webhook URL');
+    const n: Notification = { uuid: randomUUID(), repo: repoOf(r), event: body.event, method: body.method, config: { ...body.config }, event_config: body.eventConfig, title: body.title ?? null, number_of_failures: 0 };
+    state.notifications.push(n);
+    const { repo: _repo, ...view } = n;
+    return json(view, 201);
+  });
+  fake.get(`${base}/notification/`, (r) => {
+    const no = refused(r);
+    if (no) return no;
+    return { notifications: state.notifications.filter((n) => n.repo === repoOf(r)).map(({ repo: _repo, ...view }) => view) };
+  });
+  fake.delete(`${base}/notification/:uuid`, (r) => {
+    const i = state.notifications.findIndex((n) => n.uuid === r.params.uuid && n.repo === repoOf(r));
+    if (i < 0) return quayError(400, 'invalid_request', `No repository notification found for: ${r.params.ns}, ${r.params.name}, ${r.params.uuid}`);
+    state.notifications.splice(i, 1);
+    return empty(204);
   });
   // Tag history (endpoints/api/tag.py ListRepositoryTags): what complete builds pushed, newest first; a
   // tag pushed again ends its older entry (end_ts). limit ≤ 100, page from 1, has_additional.
@@ -206,7 +307,9 @@ export async function startFakeQuay(opts: { token?: string; phaseMs?: number; se
     return gzipJson({ start: 0, total: all.length, logs: all });
   });
 
-  const { url, close } = await fake.start();
-  baseUrl = url;
-  return { url, close, fake, state, token };
+  const started = await fake.start();
+  baseUrl = started.url;
+  state.host = new URL(started.url).host;
+  const close = async () => { state.stop(); await started.close(); };
+  return { url: started.url, close, fake, state, token };
 }

@@ -33,7 +33,7 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
     await waitUntil(async () => live.buildPollers.stats(), (s) => s.pollers === 1 && s.ticks >= 2, 5000);
     expect(live.buildPollers.stats().pollers).toBe(1);
 
-    const listPath = '/api/v1/repository/demo/web/build/';
+    const listPath = /^\/api\/v1\/repository\/demo\/web\/build\/$/;
     const calls0 = up.fake.count('GET', listPath);
     const ticks0 = live.buildPollers.stats().ticks;
     const started = up.state.addBuild('demo/web', { tags: ['list'] });

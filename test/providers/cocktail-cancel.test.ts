@@ -35,9 +35,11 @@ it('live and queried states agree after a cancel, and canceling twice returns th
   const runs = followAll<RunUpdatedSubscription>(gw.ws(), print(RunUpdatedDocument), { runId });
   const steps = followAll<StepUpdatedSubscription>(gw.ws(), print(StepUpdatedDocument), { runId });
   await waitUntil(async () => ((await gw.gql(RUN, { id: runId })) as Res).data.run!.possibleActions, (a) => a.includes('CANCEL'), 5000);
-  const first = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { runType } } }', { id: runId })) as Res;
+  const first = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { runType } errors { code message } } }', { id: runId })) as Res;
+  expect(first.data.cancelRun.errors).toEqual([]);
   expect(first.data.cancelRun.run.runType).toBe('CANCEL');
-  const again = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } } }', { id: runId })) as Res;
+  const again = (await gw.gql('mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { id state } errors { code message } } }', { id: runId })) as Res;
+  expect(again.data.cancelRun.errors).toEqual([]);
   expect(again.errors).toBeUndefined();
   expect(again.data.cancelRun.run.id).toBe(runId);
 

@@ -114,20 +114,20 @@ test('step runs: INIT + steps, SKIPPED for useFlag=false, CANCELED for a cancele
   expect((await p.listStepRuns(failed.key)).map((s) => s.state)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'ERROR']);
 });
 
-test('logs: per-step lines, stable seq across restarts, afterSeq, stepKey, tail', async () => {
+test('logs: per-step lines, stable seq across restarts, afterSeq, stepRunKey, tail', async () => {
   const p = provider();
   const run = (await p.latestRun('1'))!;
   const all = await p.getLogs(run.key, { limit: 1000 });
   expect(all.lines.length).toBe(15); // INIT + 4 steps, 3 lines each
   expect(all.lines.map((l) => l.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
-  expect(all.lines[3]).toMatchObject({ seq: 4, text: '>>> code repository task', stream: 'STDOUT', stepKey: `${run.key}:1` });
+  expect(all.lines[3]).toMatchObject({ seq: 4, text: '>>> code repository task', source: 'STDOUT', stepRunKey: `${run.key}:1` });
   expect(all).toMatchObject({ lastSeq: 15, hasMore: false });
   const restarted = provider();
   expect((await restarted.getLogs(run.key, { limit: 1000 })).lines).toEqual(all.lines);
   const page = await p.getLogs(run.key, { afterSeq: 4, limit: 3 });
   expect(page.lines.map((l) => l.seq)).toEqual([5, 6, 7]);
   expect(page).toMatchObject({ lastSeq: 7, hasMore: true });
-  const step = await p.getLogs(run.key, { stepKey: `${run.key}:4`, limit: 10 });
+  const step = await p.getLogs(run.key, { stepRunKey: `${run.key}:4`, limit: 10 });
   expect(step.lines.map((l) => l.seq)).toEqual([13, 14, 15]);
   expect((await p.getLogs(run.key, { limit: 2, tail: true })).lines.map((l) => l.seq)).toEqual([14, 15]);
   const none = await p.getLogs(run.key, { afterSeq: 15, limit: 10 });
@@ -211,7 +211,8 @@ describe('faults', () => {
     ['timeout', { kind: 'timeout', times: 5 }, ErrorCode.UPSTREAM_TIMEOUT],
     ['reset', { kind: 'reset', times: 5 }, ErrorCode.UPSTREAM_UNAVAILABLE],
     ['malformed', { kind: 'malformed' }, ErrorCode.UPSTREAM_BAD_RESPONSE],
-    ['wrongType', { kind: 'wrongType', mutate: (b) => { b[0].buildSeq = 'one'; } }, ErrorCode.UPSTREAM_BAD_RESPONSE],
+    // The list itself unreadable (a row that is: 'never silently' below).
+    ['wrongType', { kind: 'wrongType', mutate: () => ({ builds: 'not a list' }) }, ErrorCode.UPSTREAM_BAD_RESPONSE],
   ];
   test.each(cases)('%s', async (_name, fault, code) => {
     const p = provider({ timeoutMs: 300 });
@@ -222,7 +223,7 @@ describe('faults', () => {
     expect(e.extensions.providerId).toBe('cocktail-t');
     expect(e.message + JSON.stringify(e.extensions)).not.toContain(up.token);
     if (code === ErrorCode.UPSTREAM_RATE_LIMITED) expect(e.extensions.retryAfterSec).toBe(30);
-    if (_name === 'wrongType') expect(e.message).toContain('0.buildSeq');
+    if (_name === 'wrongType') expect(e.message).toMatch(/array/i);
     // and the provider still works afterwards
     up.fake.clearFaults();
     expect((await p.listBuilds({ offset: 0, limit: 5 })).totalCount).toBe(2);
@@ -272,4 +273,38 @@ test('a run just started is QUEUED with the upstream possibleActions', async () 
   const r: RunData = await p.runBuild('2', {});
   expect(r.possibleActions).toEqual(['VIEW', 'BUILD', 'REMOVE']);
   expect(r.tagName).toMatch(/^v\d{5}$/);
+});
+
+test('a run started elsewhere is found although the build\'s run list is cached without it', async () => {
+  const p = provider({ cacheTtlMs: 60_000 });
+  expect((await p.listRuns('1', { offset: 0, limit: 50 })).items.length).toBeGreaterThan(0); // cached now
+  const other = up.state.addRun(1, { tagName: 'elsewhere' });
+  const run = await p.getRun(`1:${other.buildRunSeq}`);
+  expect(run).toMatchObject({ key: `1:${other.buildRunSeq}`, tagName: 'elsewhere' });
+  expect(await p.getRun('1:999999')).toBeNull();
+});
+
+describe('never silently', () => {
+  test('a build list row that cannot be read is an error naming it; the other rows stay; totalCount = rows + errors', async () => {
+    const p = provider();
+    up.fake.fault({ kind: 'wrongType', path: /^\/v1\/build$/, mutate: (b) => { b[1].buildName = 7; } });
+    const page = await p.listBuilds({ offset: 0, limit: 10 });
+    expect(page.items.map((b) => b.key)).toEqual(['1']);
+    expect(page.errors?.map((e) => [(e as UpstreamError).code, (e as UpstreamError).extensions.id])).toEqual([['UPSTREAM_BAD_RESPONSE', '2']]);
+    expect(page.errors![0]!.message).toContain('buildName');
+    expect(page.totalCount).toBe(page.items.length + page.errors!.length);
+  });
+
+  test('filtering by last run state, a build whose runs cannot be read is an error naming it, not a build left out', async () => {
+    const p = provider();
+    up.fake.fault({ path: /^\/v1\/build\/2\/runs$/, status: 404, body: { status: 404, code: 'BUILD_NOT_FOUND', message: 'Build not found' } });
+    const page = await p.listBuilds({ offset: 0, limit: 10, filter: { lastRunStates: ['DONE', 'ERROR', 'CANCELED', 'RUNNING', 'QUEUED'] } });
+    expect(page.items.map((b) => b.key)).toEqual(['1']);
+    expect(page.errors?.map((e) => [(e as UpstreamError).code, (e as UpstreamError).extensions.id])).toEqual([['UPSTREAM_NOT_FOUND', '2']]);
+    expect(page.totalCount).toBe(2);
+    up.fake.fault({ path: /^\/v1\/build\/1\/runs$/, status: 503, times: 5 });
+    const failing = await p.listBuilds({ offset: 0, limit: 10, filter: { lastRunStates: ['DONE'] } });
+    expect(failing.errors?.map((e) => (e as UpstreamError).extensions.id)).toEqual(['1']);
+    expect(failing.totalCount).toBe(failing.items.length + 1);
+  });
 });

@@ -91,7 +91,7 @@ test('run: build number as string -> QUEUED -> RUNNING -> DONE; steps, record, r
   expect((await p.getLogs(run.key, { limit: 2, tail: true })).lines.map((l) => l.seq)).toEqual([6, 7]);
   const page = await p.getLogs(run.key, { afterSeq: 2, limit: 2 });
   expect(page).toMatchObject({ lastSeq: 4, hasMore: true });
-  expect((await caught(p.getLogs(run.key, { stepKey: `${run.key}/1`, limit: 5 }))).code).toBe('UNSUPPORTED_BY_PROVIDER');
+  expect((await caught(p.getLogs(run.key, { stepRunKey: `${run.key}/1`, limit: 5 }))).code).toBe('UNSUPPORTED_BY_PROVIDER');
 
   const steps = await p.listStepRuns(run.key);
   expect(steps.map((s) => [s.key, s.title, s.state, s.rawState])).toEqual([

@@ -56,7 +56,7 @@ test('runs: list with limit, get, phases mapped, RFC 2822 started parsed', async
   expect(page1.items.map((r) => [r.tagName, r.state, r.rawState])).toEqual([['1.2', 'DONE', 'complete'], ['1.1', 'CANCELED', 'cancelled']]);
   // The newest maxRuns (100) are read for any page: fewer than that, so the total is known.
   expect(page1).toMatchObject({ totalCount: 4, hasMore: true });
-  expect(up.fake.requests.at(-1)!.query).toEqual({ limit: '100' });
+  expect(up.fake.requests.filter((r) => r.path.endsWith('/build/')).at(-1)!.query).toEqual({ limit: '100' });
   const page2 = await p.listRuns('demo/web', { offset: 2, limit: 5 });
   expect(page2.items.map((r) => r.state)).toEqual(['ERROR', 'DONE']);
   expect(page2.hasMore).toBe(false);
@@ -87,13 +87,13 @@ test('phases as step runs, and logs by index', async () => {
   expect(await p.getStepRun(`${failed!.key}/building`)).toMatchObject({ state: 'ERROR' });
 
   const logs = await p.getLogs(failed!.key, { limit: 100 });
-  expect(logs.lines[0]).toMatchObject({ seq: 1, stream: 'SYSTEM', text: 'build-scheduled' });
-  expect(logs.lines.find((l) => l.stream === 'STDERR')!.stepKey).toBe(`${failed!.key}/building`);
+  expect(logs.lines[0]).toMatchObject({ seq: 1, source: 'SYSTEM', text: 'build-scheduled' });
+  expect(logs.lines.find((l) => l.source === 'STDERR')!.stepRunKey).toBe(`${failed!.key}/building`);
   expect(logs.lines[0]!.time).toBeInstanceOf(Date);
   const after = await p.getLogs(failed!.key, { afterSeq: 3, limit: 2 });
   expect(after.lines.map((l) => l.seq)).toEqual([4, 5]);
   expect(after).toMatchObject({ lastSeq: 5, hasMore: true });
-  const building = await p.getLogs(failed!.key, { stepKey: `${failed!.key}/building`, limit: 100 });
+  const building = await p.getLogs(failed!.key, { stepRunKey: `${failed!.key}/building`, limit: 100 });
   expect(building.lines.map((l) => l.text)).toContain('Step 2/2 : RUN make');
   expect((await p.getLogs(failed!.key, { limit: 1, tail: true })).lines[0]!.text).toBe('error');
 });
@@ -135,6 +135,24 @@ test('a finished run has its end time and failure from its phase log', async () 
     expect(full.endTime!.getTime()).toBeGreaterThan(full.beginTime!.getTime());
   }
   expect((await p.getRun(failed!.key))!.errorMessage).toContain('non-zero code');
+});
+
+test('run list rows carry the end time and failure from phases, as the run page does', async () => {
+  const p = provider();
+  const rows = (await p.listRuns('demo/web', { offset: 0, limit: 4 })).items;
+  expect(rows).toHaveLength(4);
+  for (const row of rows) {
+    const page = (await p.getRun(row.key))!;
+    expect(row.endTime).toBeInstanceOf(Date);
+    expect(row.endTime!.getTime()).toBe(page.endTime!.getTime());
+    expect(row.errorMessage ?? null).toBe(page.errorMessage ?? null);
+  }
+  expect(rows[2]!.errorMessage).toContain('non-zero code');
+  // A running build has no end yet.
+  const running = await p.runBuild('demo/web', {});
+  const [first] = (await p.listRuns('demo/web', { offset: 0, limit: 1 })).items;
+  expect(first!.key).toBe(running.key);
+  expect(first!.endTime).toBeNull();
 });
 
 test('request a build: body mapping, progression through phases, cancel', async () => {

@@ -128,7 +128,7 @@ describe('runs', () => {
     const live = await p.getLogs(run.key, { limit: 100 });
     expect(z.fake.count('GET', '/openapi/logs/sse/v4/workflow/build-demo/1/build/')).toBeGreaterThan(0);
     expect(live.lines.length).toBeGreaterThan(0);
-    expect(live.lines[0]).toMatchObject({ seq: 1, text: '[api-build] preparing workspace', stepKey: 'demo/api-build/build-demo/1/build' });
+    expect(live.lines[0]).toMatchObject({ seq: 1, text: '[api-build] preparing workspace', stepRunKey: 'demo/api-build/build-demo/1/build' });
 
     const done = await waitFor(p, run.key, (r) => r.state === 'DONE');
     expect(done).toMatchObject({ state: 'DONE', rawState: 'passed', tagName: '20241125-1', imageUrl: 'registry.example.com/demo/api:20241125-1', sourceRevision: 'a1b2c3d4e5f6' });
@@ -143,7 +143,7 @@ describe('runs', () => {
     expect(after).toMatchObject({ lastSeq: 1_000_001, hasMore: true });
     const tail = await p.getLogs(run.key, { limit: 1, tail: true });
     expect(tail.lines.map((l) => l.text)).toEqual(['deploy done']);
-    const oneStep = await p.getLogs(run.key, { stepKey: 'demo/api-build/build-demo/1/deploy-api', limit: 100 });
+    const oneStep = await p.getLogs(run.key, { stepRunKey: 'demo/api-build/build-demo/1/deploy-api', limit: 100 });
     expect(oneStep.lines.map((l) => l.seq)).toEqual([1_000_001, 1_000_002]);
 
     const steps = await p.listStepRuns(run.key);
@@ -186,6 +186,51 @@ describe('runs', () => {
     expect((await p.latestRun('demo/api-build'))!.key).toBe(api.key);
     // The same task under another module's key is not a run of that module.
     expect(await p.getRun(api.key.replace('api-build', 'worker-build'))).toBeNull();
+  });
+
+  test('never silently: a build module row that cannot be read is an error naming it; rows + errors = the page', async () => {
+    const p = make();
+    z.fake.fault({ kind: 'wrongType', path: /^\/openapi\/build$/, times: Infinity, mutate: (b) => { if (b.builds?.[1]) b.builds[1].target_services = 'x'; } });
+    const page = await p.listBuilds({ offset: 0, limit: 10 });
+    expect(page.items.map((b) => b.key)).toEqual(['demo/api-build', 'demo/worker-build', 'demo/broken-build']);
+    expect(page.errors?.map((e) => [(e as UpstreamError).code, (e as UpstreamError).extensions.id])).toEqual([['UPSTREAM_BAD_RESPONSE', 'demo/web-build']]);
+    expect(page.totalCount).toBe(page.items.length + page.errors!.length);
+    const named = await p.listBuilds({ offset: 0, limit: 10, sort: 'NAME' });
+    expect(named.errors).toHaveLength(1);
+    expect(named.totalCount).toBe(named.items.length + 1);
+    // Asked for by key, the unreadable module is that error, not "no such module".
+    expect((await caught(p.getBuild('demo/web-build'))).extensions.id).toBe('demo/web-build');
+    expect(await p.getBuild('demo/none')).toBeNull();
+  });
+
+  test('never silently: a listed task whose build job cannot be read is an error naming it, not a run left out', async () => {
+    const p = make();
+    const first = await p.runBuild('demo/api-build', {});
+    const second = await p.runBuild('demo/api-build', {});
+    const broken = Number(first.key.split('/').at(-1));
+    z.fake.fault({ kind: 'wrongType', path: /^\/openapi\/workflows\/custom\/task$/, times: Infinity, mutate: (b) => {
+      if (b.task_id !== broken) return;
+      for (const st of b.stages ?? []) for (const j of st.jobs ?? []) if (j.type === 'zadig-build') j.spec = 'not a spec';
+    } });
+    const e = (await caught(p.listRuns('demo/api-build', { offset: 0, limit: 10 }))) as UpstreamError;
+    expect(e.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(e.extensions.id).toBe(String(broken));
+    expect(e.message).toContain(`task ${broken}`);
+    expect((await caught(p.getRun(first.key))).extensions.id).toBe(String(broken));
+    z.fake.clearFaults();
+    expect((await p.listRuns('demo/api-build', { offset: 0, limit: 10 })).items.map((r) => r.key)).toEqual([second.key, first.key]);
+  });
+
+  test('never silently: a task the workflow lists but Zadig will not show is an error naming it', async () => {
+    const p = make();
+    const run = await p.runBuild('demo/api-build', {});
+    const id = run.key.split('/').at(-1)!;
+    z.fake.fault({ path: /^\/openapi\/workflows\/custom\/task$/, status: 500, body: { code: 500, message: 'Internal Error', description: 'mongo: no documents in result' }, times: 1 });
+    const e = (await caught(p.listRuns('demo/api-build', { offset: 0, limit: 10 }))) as UpstreamError;
+    expect(e.code).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(e.extensions.id).toBe(id);
+    // Asked for by key, a task Zadig does not know is simply not found.
+    expect(await p.getRun(run.key.replace(/\d+$/, '9999'))).toBeNull();
   });
 
   test('image tags sort by TAG with numbers as numbers ("-2" before "-10")', async () => {

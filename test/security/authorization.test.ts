@@ -85,7 +85,7 @@ describe('authorization: roles and provider scopes, checked before anything runs
     expect((await post(gw.url, { query: q }, admin)).json.data.auditLog.totalCount).toBeGreaterThan(0);
     const r = await post(gw.url, { query: `{ build(id: "${buildId}") { name } }` }, scopedOp);
     expect(r.json.errors[0].extensions.code).toBe('FORBIDDEN');
-    expect(r.json.data).toBeNull();
+    expect(r.json.data).toEqual({ build: null }); // a nullable lookup: null with the error, not the whole answer
     expect((await post(gw.url, { query: '{ providers { providerId } }' }, scopedOp)).json.errors).toBeUndefined();
   });
 
@@ -149,11 +149,11 @@ describe('authorization: roles and provider scopes, checked before anything runs
   });
 
   it('an unscoped admin manages API keys over GraphQL: shown once, works at once, revoked at once', async () => {
-    const created = await post(gw.url, { query: 'mutation($i: ApiKeyInput!) { createApiKey(input: $i) { key apiKey { id role name providers revokedAt } } }', variables: { i: { role: 'OPERATOR', name: 'ci' } } }, admin);
+    const created = await post(gw.url, { query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id role name providerIds revokedAt } } }', variables: { i: { role: 'OPERATOR', name: 'ci' } } }, admin);
     expect(created.json.errors).toBeUndefined();
     const { key, apiKey } = created.json.data.createApiKey;
     expect(key).toMatch(new RegExp(`^bgk_${apiKey.id}_[A-Za-z0-9_-]{43}$`));
-    expect(apiKey).toMatchObject({ role: 'OPERATOR', name: 'ci', providers: null, revokedAt: null });
+    expect(apiKey).toMatchObject({ role: 'OPERATOR', name: 'ci', providerIds: null, revokedAt: null });
     // Listed without the key; the audit entry does not carry it either.
     const listed = await post(gw.url, { query: '{ apiKeys { id role name createdAt revokedAt } auditLog(first: 5) { edges { node { operation arguments } } } }' }, admin);
     expect(listed.json.data.apiKeys.map((k: { id: string }) => k.id)).toContain(apiKey.id);
@@ -173,8 +173,10 @@ describe('authorization: roles and provider scopes, checked before anything runs
     expect(after.status).toBe(401);
     expect(after.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     // Unknown id, bad scope: stable codes; a scoped admin may not manage keys at all.
-    expect((await post(gw.url, { query: 'mutation { revokeApiKey(input: { apiKeyId: "nope" }) { apiKey { id } } }' }, admin)).json.errors[0].extensions.code).toBe('NOT_FOUND');
-    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: VIEWER, providerIds: ["Not A Provider"] }) { key } }' }, admin)).json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect((await post(gw.url, { query: 'mutation { revokeApiKey(input: { apiKeyId: "nope" }) { apiKey { id } errors { code path } } }' }, admin)).json.data.revokeApiKey)
+      .toEqual({ apiKey: null, errors: [{ code: 'NOT_FOUND', path: ['input', 'apiKeyId'] }] });
+    expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: VIEWER, providerIds: ["Not A Provider"] }) { key errors { code path } } }' }, admin)).json.data.createApiKey)
+      .toEqual({ key: null, errors: [{ code: 'VALIDATION', path: ['input', 'providerIds'] }] });
     const scopedAdmin = (await createKey(gw, 'admin', ['native'])).auth;
     const before = await storeCounts(gw);
     expect((await post(gw.url, { query: 'mutation { createApiKey(input: { role: ADMIN }) { key } }' }, scopedAdmin)).json.errors[0].extensions.code).toBe('FORBIDDEN');
@@ -187,7 +189,7 @@ describe('authorization: roles and provider scopes, checked before anything runs
     const c = await post(gw.url, { query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: input } }, admin);
     expect(c.json.errors).toBeUndefined();
     await post(gw.url, { query: 'mutation($id: ID!) { deleteBuild(input: { buildId: $id }) { deletedBuildId } }', variables: { id: buildId } }, viewer);
-    const log = await post(gw.url, { query: '{ auditLog(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { actor operation targetId arguments outcome time requestId } } } }' }, admin);
+    const log = await post(gw.url, { query: '{ auditLog(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { actor operation targetId arguments outcome requestedAt requestId } } } }' }, admin);
     const [denied, created] = log.json.data.auditLog.edges.map((e: any) => e.node);
     expect(denied).toMatchObject({ operation: 'deleteBuild', targetId: buildId, outcome: 'FORBIDDEN' });
     expect(denied.actor).toMatch(/^apiKey:[0-9a-f]{12}$/);

@@ -50,7 +50,13 @@ describe('stored step secrets do not follow a changed host', () => {
     expect(r.errors).toBeUndefined();
     return { id: r.data.createBuild.build.id as string, stepIds: r.data.createBuild.build.steps.map((s: { id: string }) => s.id) as string[] };
   };
-  const update = (id: string, steps: object[]) => gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: { name: 'fwd', steps } });
+  /** The refused input's user errors (empty: updated). */
+  const update = async (id: string, steps: object[]): Promise<Array<{ code: string; message: string; path: string[] }>> => {
+    const r = await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } errors { code message path } } }', { id, i: { name: 'fwd', steps } });
+    expect(r.errors).toBeUndefined();
+    return r.data.updateBuild.errors;
+  };
+  const at = (i: number, config: string, field: string) => ['input', 'build', 'steps', String(i), config, ...field.replace(/\[(\d+)\]/g, '.$1').split('.')];
   const stored = async (id: string): Promise<StepConfig[]> => {
     const key = Buffer.from(id, 'base64url').toString().split('|')[3]!;
     const native = gw.server.services.registry.get('native') as unknown as { builds: { get(k: string): Promise<{ steps: Array<{ config: StepConfig }> }> } };
@@ -64,10 +70,10 @@ describe('stored step secrets do not follow a changed host', () => {
   it('HTTP: a new host with the password or secret header omitted is refused, nothing changes, and nothing reaches the new host', async () => {
     const { id, stepIds } = await create([httpStep(a.url, { password: PW, key: KEY })]);
     for (const [omit, field] of [[{ key: KEY }, 'password'], [{ password: PW, key: null }, 'customHeaders[0].value']] as const) {
-      const r = await update(id, [{ ...httpStep(b.url, omit), stepId: stepIds[0] }]);
-      expect(r.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
-      expect(r.errors![0].extensions.field).toBe(`steps[0].config.${field}`);
-      expect(r.errors![0].message).toContain('when changing the host');
+      const errors = await update(id, [{ ...httpStep(b.url, omit), stepId: stepIds[0] }]);
+      expect(errors.map((e) => e.code)).toEqual(['VALIDATION']);
+      expect(errors[0]!.path).toEqual(at(0, 'http', field));
+      expect(errors[0]!.message).toContain('when changing the host');
     }
     expect((await stored(id))[0]).toMatchObject({ url: `${a.url}/hook`, password: PW });
     await runToEnd(id);
@@ -75,7 +81,7 @@ describe('stored step secrets do not follow a changed host', () => {
     expect(a.seen.at(-1)).toEqual({ authorization: `Basic ${b64(`u:${PW}`)}`, apiKey: KEY });
 
     // Re-entered, they go to the new host.
-    expect((await update(id, [{ ...httpStep(b.url, { password: 'FWD-NEW-PW', key: 'FWD-NEW-KEY' }), stepId: stepIds[0] }])).errors).toBeUndefined();
+    expect(await update(id, [{ ...httpStep(b.url, { password: 'FWD-NEW-PW', key: 'FWD-NEW-KEY' }), stepId: stepIds[0] }])).toEqual([]);
     await runToEnd(id);
     expect(b.seen).toEqual([{ authorization: `Basic ${b64('u:FWD-NEW-PW')}`, apiKey: 'FWD-NEW-KEY' }]);
   });
@@ -84,7 +90,7 @@ describe('stored step secrets do not follow a changed host', () => {
     const { id, stepIds } = await create([httpStep(a.url, { password: PW, key: KEY })]);
     const same = httpStep(a.url, {});
     same.http.url = `${a.url}/other?page=2`;
-    expect((await update(id, [{ ...same, stepId: stepIds[0] }])).errors).toBeUndefined();
+    expect(await update(id, [{ ...same, stepId: stepIds[0] }])).toEqual([]);
     const before = a.seen.length;
     await runToEnd(id);
     expect(a.seen.slice(before)).toEqual([{ authorization: `Basic ${b64(`u:${PW}`)}`, apiKey: KEY }]);
@@ -92,24 +98,24 @@ describe('stored step secrets do not follow a changed host', () => {
 
   it('FTP, CODE_DOWN, CREATE_IMAGE: another host, port or scheme with the password omitted is refused; the same target keeps it', async () => {
     const ftp = (url: string, ftpType = 'FTP', password?: string) => ({ stepOrder: 1, stepType: 'FTP', useFlag: false, ftp: { url, ftpType, username: 'f', password, sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } });
-    const git = (repositoryUrl: string, protocolType = 'https', password?: string) => ({ stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl, branchName: 'main', commonType: 'PRIVATE', protocolType, userId: 'g', password } });
+    const git = (repositoryUrl: string, protocolType = 'HTTPS', password?: string) => ({ stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl, branchName: 'main', commonType: 'PRIVATE', protocolType, userId: 'g', password } });
     const image = (registryUrl: string | undefined, password?: string) => ({ stepOrder: 3, stepType: 'CREATE_IMAGE', useFlag: false, createImage: { dockerFileType: 'CONTENTS', dockerFile: 'FROM scratch', registryName: 'dev', imageName: 'app', registryUrl, loginId: 'r', password } });
-    const { id, stepIds } = await create([ftp('ftp.example:21', 'FTP', 'FWD-FTP'), git('git.example/app.git', 'https', 'FWD-GIT'), image(undefined, 'FWD-REG')]);
+    const { id, stepIds } = await create([ftp('ftp.example:21', 'FTP', 'FWD-FTP'), git('git.example/app.git', 'HTTPS', 'FWD-GIT'), image(undefined, 'FWD-REG')]);
     const withIds = (steps: object[]) => steps.map((s, i) => ({ ...s, stepId: stepIds[i] }));
 
     const moves: Array<[object[], number]> = [
       [[ftp('ftp.example:2121'), git('git.example/app.git'), image(undefined)], 0],
       [[ftp('ftp.example:21', 'SFTP'), git('git.example/app.git'), image(undefined)], 0],
-      [[ftp('ftp.example:21'), git('git.example/app.git', 'http'), image(undefined)], 1],
+      [[ftp('ftp.example:21'), git('git.example/app.git', 'HTTP'), image(undefined)], 1],
       [[ftp('ftp.example:21'), git('https://other.example/app.git'), image(undefined)], 1],
       [[ftp('ftp.example:21'), git('git.example/app.git'), image('evil.example:5000')], 2],
     ];
     for (const [steps, i] of moves) {
-      const r = await update(id, withIds(steps));
-      expect(r.errors?.map((e) => [e.extensions.code, e.extensions.field])).toEqual([['BAD_USER_INPUT', `steps[${i}].config.password`]]);
+      const errors = await update(id, withIds(steps));
+      expect(errors.map((e) => [e.code, e.path])).toEqual([['VALIDATION', at(i, ['ftp', 'codeDown', 'createImage'][i]!, 'password')]]);
     }
     // The same targets, written differently where the engine reads them alike: kept.
-    expect((await update(id, withIds([ftp('FTP.example:21'), git('https://git.example/app.git'), image('')]))).errors).toBeUndefined();
+    expect(await update(id, withIds([ftp('FTP.example:21'), git('https://git.example/app.git'), image('')]))).toEqual([]);
     expect((await stored(id)).map((c) => (c as { password?: string }).password)).toEqual(['FWD-FTP', 'FWD-GIT', 'FWD-REG']);
   });
 });

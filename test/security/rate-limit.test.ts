@@ -6,7 +6,7 @@ import type { TestGateway } from '../support/gateway.js';
 import { createKey, post, strictGateway, wsConnect } from './helpers.js';
 
 const REDIS_URL = process.env.BUILDGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MUTATION = { query: 'mutation { deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5" }) { deletedBuildId } }' }; // a build that does not exist
+const MUTATION = { query: 'mutation { deleteBuild(input: { buildId: "YmcxfG5hdGl2ZXxCdWlsZHw5OTk5" }) { deletedBuildId errors { code } } }' }; // a build that does not exist
 
 describe.each(['memory', 'redis'] as const)('rate limits per credential (%s)', (backend) => {
   let gw: TestGateway;
@@ -19,7 +19,7 @@ describe.each(['memory', 'redis'] as const)('rate limits per credential (%s)', (
     const a = await createKey(gw, 'admin');
     for (let i = 0; i < 3; i++) {
       const r = await post(gw.url, MUTATION, a.auth);
-      expect([i, r.status, r.json.errors[0].extensions.code]).toEqual([i, 200, 'NOT_FOUND']);
+      expect([i, r.status, r.json.data.deleteBuild.errors[0].code]).toEqual([i, 200, 'NOT_FOUND']);
     }
     const limited = await post(gw.url, MUTATION, a.auth);
     expect(limited.status).toBe(429);

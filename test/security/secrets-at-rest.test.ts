@@ -36,7 +36,7 @@ function buildInput(hookUrl: string) {
     steps: [
       // Prints the derived forms: base64 of the FTP password, Basic-auth base64 of the HTTP user:password.
       { stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: `printf '%s%s' ${split(S.ftp)} | base64; printf 'u:%s%s' ${split(S.httpPw)} | base64` } },
-      { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'https', userId: 'g', password: S.git } },
+      { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'HTTPS', userId: 'g', password: S.git } },
       { stepOrder: 3, stepType: 'FTP', useFlag: false, ftp: { url: 'ftp.example:21', ftpType: 'FTP', username: 'f', password: S.ftp, sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } },
       { stepOrder: 4, stepType: 'CREATE_IMAGE', useFlag: false, createImage: { dockerFileType: 'CONTENTS', dockerFile: 'FROM scratch', registryName: 'dev', imageName: 'app', loginId: 'r', password: S.registry } },
       { stepOrder: 5, stepType: 'USER_TASK', useFlag: false, userTask: { cmd: ['true'], imageName: 'busybox', imageTag: '1', envs: [{ key: 'TOKEN', value: S.env }] } },

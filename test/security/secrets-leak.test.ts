@@ -26,7 +26,7 @@ const build = (name: string, regPassword: string) => ({
   steps: [
     // The script prints configured secrets: the stored log must show *** instead.
     { stepOrder: 1, stepType: 'SHELL', shell: { shellType: 'SCRIPT', command: `printf '${half(S.git)}\\n${half(S.ftp)}\\n${half(S.registry)}\\n${half(S.httpHeader)}\\n' ${rest(S.git)} ${rest(S.ftp)} ${rest(S.registry)} ${rest(S.httpHeader)}; printf '${half(S.httpPw)}' ${rest(S.httpPw)} >&2` } },
-    { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'https', userId: 'u', password: S.git } },
+    { stepOrder: 2, stepType: 'CODE_DOWN', useFlag: false, codeDown: { repositoryUrl: 'https://git.example/x.git', branchName: 'main', commonType: 'PRIVATE', protocolType: 'HTTPS', userId: 'u', password: S.git } },
     { stepOrder: 3, stepType: 'FTP', useFlag: false, ftp: { url: 'ftp.example:21', ftpType: 'FTP', username: 'u', password: S.ftp, sourceFiles: 'out', remoteDirectory: '/', ftpExecType: 'DIR_FTP_UPLOAD' } },
     { stepOrder: 4, stepType: 'CREATE_IMAGE', useFlag: false, createImage: { dockerFileType: 'CONTENTS', dockerFile: 'FROM scratch', registryName: 'dev', imageName: 'app', loginId: 'r', password: regPassword } },
     // Fails on the SSRF guard: an error path that knows the credentials.
@@ -84,8 +84,8 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     expect(created.errors).toBeUndefined();
     const id = created.data.createBuild.build.id as string;
     // Credentials in a repositoryUrl are refused when the build is saved (git would keep them in .git/config), not echoed.
-    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
-    expect(withCreds.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
+    const withCreds = await gql('mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } errors { code message path details } } }', { i: { name: 'leak-url', steps: [{ stepOrder: 1, stepType: 'CODE_DOWN', codeDown: { repositoryUrl: `https://ci:${S.gitUrlPw}@git.example/x.git`, branchName: 'main' } }] } });
+    expect(withCreds.data.createBuild.errors).toEqual([expect.objectContaining({ code: 'VALIDATION', path: ['input', 'build', 'steps', '0', 'codeDown', 'repositoryUrl'] })]);
     const stepIds = created.data.createBuild.build.steps.map((s: { id: string }) => s.id);
 
     // The callback URL as a variable: the debug log of the operation shows variables (scrubbed).
@@ -104,8 +104,12 @@ describe('secrets never leave: responses, subscription events and debug logs of 
     // Update keeping secrets (omitted), then with a new one; read everything back.
     const keep = build('leak-2', S.registry).steps.map((s, i) => ({ ...s, stepId: stepIds[i] }));
     for (const st of keep) for (const cfg of Object.values(st)) if (cfg && typeof cfg === 'object' && 'password' in cfg) delete (cfg as { password?: string }).password;
-    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: { ...build('leak-2', S.registry), buildServerClientKey: undefined, steps: keep } })).errors).toBeUndefined();
-    expect((await gql('mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } } }', { id, i: build('leak-3', S.updated) })).errors).toBeUndefined();
+    const UPDATE = 'mutation($id: ID!, $i: BuildInput!) { updateBuild(input: { buildId: $id, build: $i }) { build { id } errors { code message } } }';
+    for (const i of [{ ...build('leak-2', S.registry), buildServerClientKey: undefined, steps: keep }, build('leak-3', S.updated)]) {
+      const u = await gql(UPDATE, { id, i });
+      expect(u.errors).toBeUndefined();
+      expect(u.data.updateBuild.errors).toEqual([]);
+    }
     const read = await gql(`query($id: ID!) { build(id: $id) { name hasBuildServerClientKey steps { config { __typename ... on HttpStepConfig { url hasPassword customHeaders { name value secret } } ... on CreateImageStepConfig { hasPassword } ... on FtpStepConfig { hasPassword } ... on UserTaskStepConfig { envs { key value secret hasValue } } ... on CodeDownStepConfig { repositoryUrl } } } } node(id: $id) { id } }`, { id }, viewerKey);
     const configs = read.data.build.steps.map((st: { config: object }) => st.config);
     expect(configs).toContainEqual({ __typename: 'UserTaskStepConfig', envs: [{ key: 'DEPLOY_KEY', value: null, secret: true, hasValue: true }, { key: 'MODE', value: 'fast', secret: false, hasValue: true }] });

@@ -105,9 +105,9 @@ describe('write-only env values and URL credentials', () => {
 
   it('a repositoryUrl with credentials, or one that does not parse, is refused when saved without quoting it', async () => {
     for (const repo of [`https://ci:${GIT_PW}@git.example/app.git`, `https://ci:${GIT_PW}@[bad/app.git`]) {
-      const r = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } } }', variables: { i: { name: 'creds', steps: [codeDown(repo)] } } }) });
+      const r = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ query: 'mutation($i: BuildInput!) { createBuild(input: { build: $i }) { build { id } errors { code message path details } } }', variables: { i: { name: 'creds', steps: [codeDown(repo)] } } }) });
       const body = await r.text();
-      expect(JSON.parse(body).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps[0].config.repositoryUrl' });
+      expect(JSON.parse(body).data.createBuild.errors).toEqual([expect.objectContaining({ code: 'VALIDATION', path: ['input', 'build', 'steps', '0', 'codeDown', 'repositoryUrl'] })]);
       expect(body).not.toContain(GIT_PW);
     }
   });

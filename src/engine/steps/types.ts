@@ -1,4 +1,4 @@
-import type { LogStream, StepConfig, StepType } from '../../model.js';
+import type { LogSource, StepConfig, StepType } from '../../model.js';
 
 /** Engine settings a step may need (a slice of the validated config's `engine` section). */
 export interface StepEnvironment {
@@ -34,7 +34,7 @@ export interface StepContext {
    * A returned promise asks the producer to pause until it settles (log storage is behind);
    * pass it on as runProcess's onLine result.
    */
-  log(stream: LogStream, text: string, partial?: boolean): void | Promise<void>;
+  log(stream: LogSource, text: string, partial?: boolean): void | Promise<void>;
   /** Image tag chosen for this run (given, or autotag). */
   tagName: string | null;
   /** Build-level image settings, used by CREATE_IMAGE when its config leaves them out. */

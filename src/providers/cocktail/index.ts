@@ -1,4 +1,5 @@
-import { actionNotAllowed, ErrorCode, notFound } from '../../errors.js';
+import { z } from 'zod';
+import { actionNotAllowed, ErrorCode, notFound, UpstreamError } from '../../errors.js';
 import { validateBuildInput } from '../build-rules.js';
 import type { ProviderFactory, ProviderInstanceConfig, ProviderDeps } from '../factory.js';
 import type {
@@ -13,6 +14,19 @@ import {
 } from './map.js';
 import { parseCocktailOptions, type CocktailOptions } from './options.js';
 import { buildWire, imagesWire, listOf, oneOf, runLogWire, runWire, type BuildWire, type RunWire } from './wire.js';
+import { assertCallbackAllowed, CallbackDelivery, runSummary, type CallbackSettings } from '../../engine/callback.js';
+import type { ProviderPush, PushNotice } from '../types.js';
+import { CocktailCallbacks } from './push.js';
+import type { CancelState } from './map.js';
+
+/** Forwarding of users' callbacks when the config gives no `engine.callback` (its defaults). */
+const DEFAULT_CALLBACK: CallbackSettings = { attempts: 10, initialDelayMs: 2000, maxDelayMs: 300_000, timeoutMs: 10_000 };
+/** Runs whose user callback was forwarded, remembered so a repeated Cocktail callback is not forwarded again. */
+const FORWARDED_MAX = 10_000;
+const TERMINAL = new Set(['DONE', 'ERROR', 'CANCELED']);
+/** Reads again after a callback while a run's cancel is pending: how often, how many times. */
+const SETTLE_RETRY_MS = 2000;
+const SETTLE_RETRIES = 5;
 
 export const COCKTAIL_CAPABILITIES: readonly Capability[] = [
   'BUILD_LIST', 'BUILD_GET', 'BUILD_CREATE', 'BUILD_DELETE', 'BUILD_STATS',
@@ -38,6 +52,17 @@ export class CocktailProvider implements Provider {
   private readonly cacheTtlMs: number;
   /** Stats of the rows of the latest build list: the list carries them, so a list page asking `stats` costs no call per build. */
   private listedStats: { at: number; byKey: Map<string, BuildStatsData> } | null = null;
+  /** Push: our signed callback URL registered with every run, when a webhook secret and a public URL are configured. */
+  private readonly callbacks: CocktailCallbacks | null;
+  readonly push: ProviderPush | null;
+  private readonly delivery: CallbackDelivery;
+  private readonly allowPrivateHosts: readonly string[];
+  private readonly forwarded = new Set<string>();
+  /** Where the forwarding of each run's user callback stands (`callbackStatus` in the run's details). */
+  private readonly callbackStatus = new Map<string, string>();
+  private readonly settleRetries = new Set<NodeJS.Timeout>();
+  private readonly logger: ProviderDeps['logger'];
+  private closing = false;
 
   constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
     this.id = instance.id;
@@ -46,41 +71,123 @@ export class CocktailProvider implements Provider {
     this.cacheTtlMs = instance.cacheTtlMs;
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    this.client = clientForInstance(instance, deps, { headers });
+    this.client = clientForInstance(instance, deps, { headers, secrets: instance.webhook ? [instance.webhook.secret] : [] });
+    this.callbacks = instance.webhook && deps.publicUrl ? new CocktailCallbacks(this.id, instance.webhook.secret, deps.publicUrl) : null;
+    this.push = this.callbacks?.push((n) => this.settle(n)) ?? null;
+    this.allowPrivateHosts = deps.allowPrivateHosts ?? [];
+    this.logger = deps.logger;
+    this.delivery = new CallbackDelivery(deps.callback ?? DEFAULT_CALLBACK, this.allowPrivateHosts, deps.logger, async (runSeq, status) => {
+      this.callbackStatus.set(String(runSeq), status);
+    });
   }
 
   health(): ProviderHealthData {
     return this.client.health();
   }
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.settleRetries) clearTimeout(t);
+    this.settleRetries.clear();
+    await this.delivery.stop();
+    await this.client.close();
+  }
+
+  /** A run as shown: our registered callback URL stands for the user's own one. */
+  private runData(r: RunWire, cancel?: CancelState): RunData {
+    const run = toRunData(r, cancel);
+    if (!this.callbacks) return run;
+    const status = this.callbackStatus.get(String(r.buildRunSeq));
+    return { ...run, callbackUrl: this.callbacks.shown(r.callbackUrl), details: { ...run.details, ...(status ? { callbackStatus: status } : {}) } };
+  }
+
+  /**
+   * After Cocktail called back for a build: the build's runs are read from the API (never
+   * from the callback's body) and each ended run registered with a user callback has it
+   * POSTed once, with the run summary native runs send (retried with backoff, at least once).
+   */
+  private async settle(n: PushNotice, attempt = 0): Promise<void> {
+    const buildSeq = parseBuildKey(n.buildKey);
+    // Queries after the callback read Cocktail again (the build list carries run counters too).
+    await this.client.invalidate('/v1/build');
+    this.listedStats = null;
+    const runs = await this.runsRaw(buildSeq, true);
+    if (!runs || !this.callbacks) return;
+    const cancels = cancelStates(runs);
+    let cancelPending = false;
+    for (const r of runs) {
+      const target = r.callbackUrl ? this.callbacks.parse(r.callbackUrl) : null;
+      const run = toRunData(r, cancels.get(r.buildRunSeq));
+      if (!target?.forward || target.buildSeq !== buildSeq || this.forwarded.has(run.key)) continue;
+      if (!TERMINAL.has(run.state)) {
+        if (r.runState === 'DONE' || r.runState === 'ERROR') cancelPending = true;
+        continue;
+      }
+      if (this.forwarded.size >= FORWARDED_MAX) this.forwarded.delete(this.forwarded.values().next().value!);
+      this.forwarded.add(run.key);
+      void this.delivery.deliver(r.buildRunSeq, target.forward, { ...runSummary(run, r.buildName ?? null), buildRunSeq: r.buildRunSeq, buildSeq: r.buildSeq });
+    }
+    // Cocktail ended a run whose cancel is still pending (it is CANCELED only once its CANCEL run is
+    // DONE, and Cocktail calls back once): read again shortly rather than never forward its callback.
+    if (cancelPending && attempt < SETTLE_RETRIES && !this.closing) {
+      const t = setTimeout(() => {
+        this.settleRetries.delete(t);
+        this.settle(n, attempt + 1).catch((e: unknown) => this.logger.warn({ err: e, buildKey: n.buildKey }, 'forwarding run callbacks failed'));
+      }, SETTLE_RETRY_MS);
+      t.unref();
+      this.settleRetries.add(t);
+    }
   }
 
   // ---- builds -------------------------------------------------------------------------
 
-  private buildsRaw(): Promise<BuildWire[]> {
-    return this.client.get('/v1/build', { searchParams: { accountSeq: this.options.accountSeq }, schema: listOf(buildWire) });
+  /** The build list, each row read on its own: a row that cannot be read is an error naming it, not the end of the whole list. */
+  private async buildsRaw(): Promise<Array<BuildWire | UpstreamError>> {
+    const rows = await this.client.get('/v1/build', { searchParams: { accountSeq: this.options.accountSeq }, schema: z.array(z.unknown()) });
+    return rows.map((row, i) => {
+      const r = buildWire.safeParse(row);
+      if (r.success) return r.data;
+      const seq = (row as { buildSeq?: unknown } | null)?.buildSeq;
+      const id = typeof seq === 'number' || typeof seq === 'string' ? String(seq) : null;
+      const issue = r.error.issues[0]!;
+      return new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id,
+        `build ${id ?? `#${i + 1}`} of the build list cannot be read: ${issue.path.join('.') || '(row)'}: ${issue.message}`, id ? { id } : {});
+    });
   }
   private buildRaw(buildSeq: number, fresh = false): Promise<BuildWire | null> {
     return nullIfNotFound(this.client.get<BuildWire>(`/v1/build/${buildSeq}`, { schema: oneOf(buildWire), cache: !fresh }));
   }
 
+  /**
+   * Unpaged upstream: filtered, sorted and paged here. Rows that cannot be read — a malformed
+   * list row, or (filtering by last run state) a build whose runs cannot be read — are errors
+   * naming them (every page carries them), and totalCount counts them: rows + errors.
+   */
   async listBuilds(args: PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder }): Promise<Page<BuildData>> {
-    let builds = await this.buildsRaw();
+    const rows = await this.buildsRaw();
+    let builds = rows.filter((b): b is BuildWire => !(b instanceof UpstreamError));
+    const errors: UpstreamError[] = rows.filter((b): b is UpstreamError => b instanceof UpstreamError);
     if (this.cacheTtlMs > 0) this.listedStats = { at: Date.now(), byKey: new Map(builds.map((b) => [String(b.buildSeq), toBuildStats(b)])) };
     const needle = args.filter?.nameContains?.toLowerCase();
     if (needle) builds = builds.filter((b) => b.buildName.toLowerCase().includes(needle));
     const states = args.filter?.lastRunStates;
     if (states?.length) {
-      const latest = await Promise.all(builds.map((b) => this.latestRun(String(b.buildSeq))));
-      builds = builds.filter((_b, i) => latest[i] && states.includes(latest[i]!.state));
+      const latest = await Promise.all(builds.map(async (b) => {
+        const runs = await this.runsData(b.buildSeq).catch((e: unknown) => e as Error);
+        if (runs instanceof UpstreamError) return new UpstreamError(runs.code, this.id, `the runs of build ${b.buildSeq} cannot be read: ${runs.message.replace(/^\[[^\]]*\] /, '')}`, { id: String(b.buildSeq) });
+        if (runs instanceof Error) throw runs;
+        if (runs === null) return new UpstreamError(ErrorCode.UPSTREAM_NOT_FOUND, this.id, `build ${b.buildSeq} is listed but its runs are not found`, { id: String(b.buildSeq) });
+        return runs.find((r) => r.runType === 'BUILD') ?? null;
+      }));
+      errors.push(...latest.filter((l): l is UpstreamError => l instanceof UpstreamError));
+      builds = builds.filter((_b, i) => { const l = latest[i]; return l && !(l instanceof UpstreamError) && states.includes(l.state); });
     }
     const data = builds.map(toBuildData);
     const stats = new Map(builds.map((b) => [String(b.buildSeq), toBuildStats(b).latestExecTime]));
     const dir = args.order === 'DESC' ? -1 : 1;
     if (args.sort === 'LAST_RUN_TIME') data.sort((a, b) => dir * byTime(stats.get(a.key), stats.get(b.key)));
     else if (args.sort === 'NAME') data.sort((a, b) => dir * a.name.localeCompare(b.name));
-    return page(data, args);
+    const paged = page(data, args);
+    return errors.length ? { ...paged, totalCount: data.length + errors.length, errors } : paged;
   }
 
   async getBuild(key: string): Promise<BuildData | null> {
@@ -124,7 +231,7 @@ export class CocktailProvider implements Provider {
     const runs = await this.runsRaw(buildSeq, fresh);
     if (!runs) return null;
     const cancels = cancelStates(runs);
-    return runs.map((r) => toRunData(r, cancels.get(r.buildRunSeq)));
+    return runs.map((r) => this.runData(r, cancels.get(r.buildRunSeq)));
   }
 
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
@@ -135,7 +242,10 @@ export class CocktailProvider implements Provider {
 
   private async findRun(ref: RunRef, fresh = false): Promise<RunData | null> {
     const runs = await this.runsData(ref.buildSeq, fresh);
-    return runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
+    const run = runs?.find((r) => r.key === runKeyOf(ref)) ?? null;
+    // A run missing from a cached list may be newer than the list (started elsewhere): ask Cocktail once more.
+    if (!run && runs && !fresh) return this.findRun(ref, true);
+    return run;
   }
 
   // async: a malformed key must reject (BAD_USER_INPUT), not throw inside a DataLoader batch.
@@ -148,15 +258,22 @@ export class CocktailProvider implements Provider {
     return runs?.find((r) => r.runType === 'BUILD') ?? null;
   }
 
+  /**
+   * With push configured, the run is registered with buildgate's own signed callback URL,
+   * which carries the user's (checked by the SSRF guard now, as for native runs): buildgate
+   * hears of the end at once and POSTs the user's callback itself.
+   */
   async runBuild(buildKey: string, opts: RunBuildOptions): Promise<RunData> {
     const buildSeq = parseBuildKey(buildKey);
+    if (this.callbacks && opts.callbackUrl) await assertCallbackAllowed(opts.callbackUrl, this.allowPrivateHosts);
+    const callbackUrl = this.callbacks ? this.callbacks.urlFor(buildSeq, opts.callbackUrl ?? null) : opts.callbackUrl ?? undefined;
     const run = await this.client.post<RunWire>(`/v1/build/run/${buildSeq}`, {
-      searchParams: { tagName: opts.tagName ?? undefined, description: opts.description ?? undefined, callbackUrl: opts.callbackUrl ?? undefined },
+      searchParams: { tagName: opts.tagName ?? undefined, description: opts.description ?? undefined, callbackUrl },
       schema: oneOf(runWire),
     });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(run);
+    return this.runData(run);
   }
 
   /**
@@ -174,7 +291,7 @@ export class CocktailProvider implements Provider {
     const cancel = await this.client.post<RunWire>(path, { schema: oneOf(runWire) });
     await this.client.invalidate('/v1/build');
     this.listedStats = null;
-    return toRunData(cancel);
+    return this.runData(cancel);
   }
 
   // ---- steps and logs -----------------------------------------------------------------
@@ -203,13 +320,13 @@ export class CocktailProvider implements Provider {
 
   async getLogs(
     runKey: string,
-    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+    args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     const log = await this.runLog(ref);
     if (!log) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, log.buildStepRuns);
-    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    if (args.stepRunKey) lines = lines.filter((l) => l.stepRunKey === args.stepRunKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     return {

@@ -181,7 +181,7 @@ export function toStepRuns(ref: RunRef, steps: StepRunWire[], runCanceled: boole
       key: `${runKeyOf(ref)}:${i}`,
       runKey: runKeyOf(ref),
       // buildStepSeq is not unique in the seed samples, so it can't name the BuildStep reliably.
-      stepKey: null,
+      stepRunKey: null,
       stepType: s.stepType,
       stepOrder: s.stepOrder,
       title: (s.buildStepConfig?.stepTitle as string | undefined) ?? null,
@@ -206,7 +206,7 @@ export function toLogLines(ref: RunRef, steps: StepRunWire[]): LogLineData[] {
     if (!s.log) return;
     const lines = s.log.split(/\r?\n/);
     if (lines[lines.length - 1] === '') lines.pop();
-    for (const text of lines) out.push({ seq: ++seq, stepKey: `${runKeyOf(ref)}:${i}`, stream: 'STDOUT', time: null, text });
+    for (const text of lines) out.push({ seq: ++seq, stepRunKey: `${runKeyOf(ref)}:${i}`, source: 'STDOUT', time: null, text });
   });
   return out;
 }

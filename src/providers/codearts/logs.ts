@@ -29,7 +29,7 @@ export class CodeArtsLogReader {
     }
     const st = await p;
     const after = Math.max(0, args.afterSeq ?? 0);
-    const all: LogLineData[] = st.lines.slice(after).map((text, i) => ({ seq: after + i + 1, stepKey: null, stream: 'STDOUT', time: null, text }));
+    const all: LogLineData[] = st.lines.slice(after).map((text, i) => ({ seq: after + i + 1, stepRunKey: null, source: 'STDOUT', time: null, text }));
     const lines = args.tail ? all.slice(-args.limit) : all.slice(0, args.limit);
     // Nothing after `after`: resume after the last line there is, not after a seq that does not exist.
     return { lines, lastSeq: lines.at(-1)?.seq ?? Math.min(after, st.lines.length), hasMore: !args.tail && all.length > lines.length };

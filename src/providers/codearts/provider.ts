@@ -126,8 +126,8 @@ export class CodeArtsProvider implements Provider {
     return ref ? ((await this.listStepRuns(m.runKey(ref)))[ref.index - 1] ?? null) : null;
   }
 
-  async getLogs(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }) {
-    if (args.stepKey) throw unsupported(this.id, 'logs of a single build step (the real-time log covers the whole build)');
+  async getLogs(runKey: string, args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }) {
+    if (args.stepRunKey) throw unsupported(this.id, 'logs of a single build step (the real-time log covers the whole build)');
     const ref = m.parseRunKey(runKey);
     if (!ref) throw notFound('BuildRun', runKey);
     return this.logs.read(ref, args);

@@ -121,7 +121,7 @@ export class NativeProvider implements Provider {
     return this.runs.getStepRun(key);
   }
 
-  getLogs(runKey: string, args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
+  getLogs(runKey: string, args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     return this.runs.getLogs(runKey, args);
   }
 

@@ -15,6 +15,8 @@ import {
   type BuildView, type LogEntry, type TagView,
 } from './wire.js';
 import { allPages } from '../upstream/paging.js';
+import type { ProviderPush } from '../types.js';
+import { quayPush } from './push.js';
 
 /** A Quay build request (seed 004 requestRepoBuild); unset fields come from the repository's options. */
 export type QuayBuildRequest = RepositoryBuildRequest;
@@ -24,6 +26,10 @@ export const QUAY_CAPABILITIES: readonly Capability[] = [
   'STEP_RUNS', 'LOGS', 'LOGS_LIVE', 'IMAGE_TAGS', 'BUILD_RECORD',
 ];
 
+/** Archived build logs kept in memory per provider (a run list page reads one per archived row). */
+const ARCHIVES_KEPT = 100;
+/** Finished builds whose end time is remembered per provider. */
+const ENDS_KEPT = 5000;
 /** Quay's tag API pages by at most 100. */
 const TAG_PAGE_MAX = 100;
 /** Run part of the key of a tag no listed build is known to have pushed. */
@@ -44,13 +50,27 @@ export class QuayProvider implements Provider {
   readonly client: UpstreamClient;
   private readonly options: QuayOptions;
   private readonly registryHost: string;
+  readonly push: ProviderPush | null;
+  /** Archived logs read lately (a download, which the GET cache does not keep): kept for cacheTtlMs, at most ARCHIVES_KEPT. */
+  private readonly archives = new Map<string, { at: number; entries: LogEntry[] }>();
+  private readonly cacheTtlMs: number;
+  /** End time and failure of finished builds, by run key and terminal phase. */
+  private readonly ends = new Map<string, { endTime: Date; errorMessage: string | null }>();
 
   constructor(instance: ProviderInstanceConfig, deps: ProviderDeps) {
     this.id = instance.id;
+    this.cacheTtlMs = instance.cacheTtlMs;
     this.baseUrl = instance.baseUrl;
     this.options = parseQuayOptions(instance.id, instance.options);
     this.registryHost = new URL(instance.baseUrl).host;
-    this.client = clientForInstance(instance, deps, { headers: { authorization: `Bearer ${this.options.token}` }, describeError: describeQuayError, classifyError: classifyQuayError });
+    this.client = clientForInstance(instance, deps, {
+      headers: { authorization: `Bearer ${this.options.token}` }, secrets: instance.webhook ? [instance.webhook.secret] : [],
+      describeError: describeQuayError, classifyError: classifyQuayError,
+    });
+    // A notification also drops the repository's cached builds: a query after it reads Quay again.
+    this.push = instance.webhook
+      ? quayPush(instance.webhook.secret, (repo) => this.configured(repo) !== null, (n) => this.client.invalidate(`${this.repoPath(n.buildKey)}/build/`))
+      : null;
   }
 
   health(): ProviderHealthData {
@@ -128,12 +148,15 @@ export class QuayProvider implements Provider {
    * Quay pages only by `limit` (newest first) and `since`: the newest `maxRuns` are read and
    * sliced. Always that one URL, so the build screen's runs page and its image tags (which link
    * tags to runs from the same list) are one upstream call, not two; the total is known when
-   * the repository has fewer builds than that.
+   * the repository has fewer builds than that. Finished rows get their end time and failure
+   * from their phase log, as on the run page (one log read per finished row, cached while
+   * fresh; a finished log does not change).
    */
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
     if (!this.configured(buildKey)) throw notFound('Build', buildKey);
     const all = await this.builds(buildKey, this.options.maxRuns);
-    const items = all.slice(args.offset, args.offset + args.limit).map((b) => toRunData(buildKey, b));
+    const rows = all.slice(args.offset, args.offset + args.limit);
+    const items = await Promise.all(rows.map((b) => this.withEnd({ repo: buildKey, uuid: b.id }, b)));
     return { items, totalCount: all.length < this.options.maxRuns ? all.length : null, hasMore: all.length > args.offset + items.length };
   }
 
@@ -148,8 +171,18 @@ export class QuayProvider implements Provider {
   private async withEnd(ref: RunRef, b: BuildView): Promise<RunData> {
     const run = toRunData(ref.repo, b);
     if (run.state !== 'DONE' && run.state !== 'ERROR' && run.state !== 'CANCELED') return run;
+    // A finished build's end never changes: pollers reading lists past the cache read each log once.
+    const key = `${run.key}|${b.phase}`;
+    const known = this.ends.get(key);
+    if (known) return { ...run, ...known };
     const entries = await nullIfNotFound(this.logEntries(ref));
-    return entries ? withPhaseEnd(run, b, entries) : run;
+    if (!entries) return run;
+    const ended = withPhaseEnd(run, b, entries);
+    if (ended.endTime) {
+      if (this.ends.size >= ENDS_KEPT) this.ends.delete(this.ends.keys().next().value!);
+      this.ends.set(key, { endTime: ended.endTime, errorMessage: ended.errorMessage ?? null });
+    }
+    return ended;
   }
 
   private async view(ref: RunRef, fresh = false): Promise<BuildView | null> {
@@ -220,7 +253,19 @@ export class QuayProvider implements Provider {
       searchParams: { start: 0 }, schema: logsWire,
     });
     if (typeof page.logs_url !== 'string') return (page as { logs: LogEntry[] }).logs;
-    const raw = await this.client.get<Buffer>(page.logs_url, { responseType: 'buffer' });
+    const kept = this.archives.get(ref.uuid);
+    if (kept && Date.now() - kept.at < this.cacheTtlMs) return kept.entries;
+    const entries = await this.readArchive(page.logs_url);
+    if (this.cacheTtlMs > 0) {
+      this.archives.delete(ref.uuid);
+      if (this.archives.size >= ARCHIVES_KEPT) this.archives.delete(this.archives.keys().next().value!);
+      this.archives.set(ref.uuid, { at: Date.now(), entries });
+    }
+    return entries;
+  }
+
+  private async readArchive(logsUrl: string): Promise<LogEntry[]> {
+    const raw = await this.client.get<Buffer>(logsUrl, { responseType: 'buffer' });
     let archived: unknown;
     try {
       const buf = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
@@ -251,14 +296,14 @@ export class QuayProvider implements Provider {
    */
   async getLogs(
     runKey: string,
-    args: { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
+    args: { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean },
   ): Promise<{ lines: LogLineData[]; lastSeq: number; hasMore: boolean }> {
     const ref = parseRunKey(runKey);
     if (!this.configured(ref.repo)) throw notFound('BuildRun', runKey);
     const entries = await nullIfNotFound(this.logEntries(ref));
     if (!entries) throw notFound('BuildRun', runKey);
     let lines = toLogLines(ref, entries);
-    if (args.stepKey) lines = lines.filter((l) => l.stepKey === args.stepKey);
+    if (args.stepRunKey) lines = lines.filter((l) => l.stepRunKey === args.stepRunKey);
     const after = lines.filter((l) => l.seq > (args.afterSeq ?? 0));
     const out = args.tail ? after.slice(-args.limit) : after.slice(0, args.limit);
     // Nothing after afterSeq: resume after the last line there is, not after a seq that does not exist.

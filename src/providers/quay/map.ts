@@ -86,7 +86,7 @@ export function toRunData(repo: string, b: BuildView): RunData {
   };
 }
 
-const streamOf = (e: LogEntry): LogLineData['stream'] =>
+const sourceOf = (e: LogEntry): LogLineData['source'] =>
   e.type === 'phase' ? 'SYSTEM' : e.type === 'error' ? 'STDERR' : 'STDOUT';
 
 /**
@@ -97,7 +97,7 @@ export function toLogLines(ref: RunRef, entries: LogEntry[]): LogLineData[] {
   let step: string = 'waiting';
   return entries.map((e, i) => {
     if (e.type === 'phase' && (STEP_PHASES as readonly string[]).includes(e.message)) step = e.message;
-    return { seq: i + 1, stepKey: `${runKeyOf(ref)}/${step}`, stream: streamOf(e), time: parseLogTime(e.data?.datetime), text: e.message };
+    return { seq: i + 1, stepRunKey: `${runKeyOf(ref)}/${step}`, source: sourceOf(e), time: parseLogTime(e.data?.datetime), text: e.message };
   });
 }
 
@@ -126,7 +126,7 @@ export function toStepRuns(ref: RunRef, b: BuildView, entries: LogEntry[] | null
     return {
       key: `${runKeyOf(ref)}/${phase}`,
       runKey: runKeyOf(ref),
-      stepKey: null,
+      stepRunKey: null,
       stepType: 'PHASE',
       stepOrder: i + 1,
       title: phase,

@@ -78,3 +78,15 @@ export function describeQuayError(_status: number, body: unknown): string | unde
   const msg = [b.error_message, b.detail, b.message].find((v) => typeof v === 'string' && v) as string | undefined;
   return msg && typeof b.error_type === 'string' ? `${msg} (${b.error_type})` : msg;
 }
+
+/**
+ * A build notification as Quay's webhook method POSTs it (notifications/__init__.py
+ * build_repository_event_data + the build events of notificationevent.py): the event data
+ * alone — the event's name is not in it.
+ */
+export const buildNotificationWire = z.looseObject({
+  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be "namespace/name"'),
+  build_id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a build uuid'),
+  docker_tags: z.array(z.string()).nullish(),
+  error_message: str,
+});

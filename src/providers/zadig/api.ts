@@ -11,8 +11,19 @@ export class ZadigApi {
     private readonly auth: { token: string; timeoutMs: number; sseTailLines: number; sseIdleMs: number },
   ) {}
 
-  async listBuilds(projectKey: string, pageNum: number, pageSize: number) {
-    return this.client.get('/openapi/build', { searchParams: { projectKey, pageNum, pageSize }, schema: w.buildList }) as Promise<ReturnType<typeof w.buildList.parse>>;
+  /** A page of build modules; a row that cannot be read is an UpstreamError naming it (its name, else its place). */
+  async listBuilds(projectKey: string, pageNum: number, pageSize: number): Promise<{ total: number; builds: Array<w.ZadigBuildListItem | UpstreamError> }> {
+    const r = (await this.client.get('/openapi/build', { searchParams: { projectKey, pageNum, pageSize }, schema: w.buildList })) as ReturnType<typeof w.buildList.parse>;
+    const builds = (r.builds ?? []).map((row, i) => {
+      const ok = w.buildListItem.safeParse(row);
+      if (ok.success) return ok.data;
+      const name = (row as { name?: unknown } | null)?.name;
+      const id = typeof name === 'string' && name ? `${projectKey}/${name}` : null;
+      const issue = ok.error.issues[0]!;
+      return new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.client.providerId,
+        `build module ${id ?? `#${(pageNum - 1) * pageSize + i + 1} of project ${projectKey}`} cannot be read: ${issue.path.join('.') || '(row)'}: ${issue.message}`, id ? { id } : {});
+    });
+    return { total: r.total, builds };
   }
   async buildDetail(projectKey: string, name: string, svc: w.ZadigTargetService) {
     return this.client.get(`/openapi/build/${encodeURIComponent(name)}/detail`, {

@@ -10,16 +10,16 @@ import type { ZadigTask } from './wire.js';
  * from the start of a job's log: the archived text once the job ended, the SSE stream
  * (asked for a tail covering the whole log) while it runs. Caveat: parallel jobs in one
  * stage grow side by side, so a reader that already saw a line of a later job must ask
- * per job (stepKey) to catch up on the earlier one.
+ * per job (stepRunKey) to catch up on the earlier one.
  */
 export const JOB_SEQ_SPAN = 1_000_000;
 
-export interface LogArgs { stepKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }
+export interface LogArgs { stepRunKey?: string | null; afterSeq?: number | null; limit: number; tail?: boolean }
 
 export async function collectLogs(api: ZadigApi, task: ZadigTask, ref: RunRef, args: LogArgs) {
   const after = args.afterSeq ?? 0;
   const jobs = taskJobs(task).map((job, index) => ({ job, index, key: jobKey({ ...ref, jobName: job.name }) }));
-  const wanted = args.stepKey ? jobs.filter((j) => j.key === args.stepKey) : jobs;
+  const wanted = args.stepRunKey ? jobs.filter((j) => j.key === args.stepRunKey) : jobs;
   let lastExisting = 0;
   const lines: LogLineData[] = [];
   for (const { job, index, key } of wanted) {
@@ -32,7 +32,7 @@ export async function collectLogs(api: ZadigApi, task: ZadigTask, ref: RunRef, a
       : splitLines(await api.jobLogText(ref.workflowKey, ref.taskId, job.name));
     text.forEach((t, i) => {
       const seq = index * JOB_SEQ_SPAN + i + 1;
-      if (seq > after) lines.push({ seq, stepKey: key, stream: 'STDOUT', time: null, text: t });
+      if (seq > after) lines.push({ seq, stepRunKey: key, source: 'STDOUT', time: null, text: t });
       else lastExisting = seq;
     });
   }

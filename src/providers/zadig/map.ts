@@ -101,7 +101,16 @@ export function buildFromDetail(d: ZadigBuildDetail): BuildData {
 
 export const taskJobs = (t: ZadigTask): ZadigJob[] => (t.stages ?? []).flatMap((s) => s.jobs ?? []);
 
-/** The zadig-build jobs of a task with their parsed spec (a spec that is not an object is skipped). */
+/**
+ * The zadig-build job of a task whose spec cannot be read (not a zadig-build spec), if any:
+ * whether the task built a module cannot be told, so the task is an error naming it, not a
+ * run silently left out (see ZadigProvider.readableTask).
+ */
+export function unreadableBuildJob(t: ZadigTask): string | null {
+  return taskJobs(t).find((j) => j.type === 'zadig-build' && !buildJobSpec.safeParse(j.spec ?? {}).success)?.name ?? null;
+}
+
+/** The zadig-build jobs of a task with their parsed spec (tasks with an unreadable one are refused first: unreadableBuildJob). */
 export function buildJobs(t: ZadigTask) {
   return taskJobs(t)
     .filter((j) => j.type === 'zadig-build')

@@ -1,5 +1,5 @@
 import { readsFresh } from '../../cache/index.js';
-import { actionNotAllowed, badInput, notFound, unsupported } from '../../errors.js';
+import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamError } from '../../errors.js';
 import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, Page, PageArgs, Provider,
   ProviderExtensions, ProviderHealthData, RunBuildOptions, RunData, SortOrder, StepRunData,
@@ -61,17 +61,23 @@ export class ZadigProvider implements Provider {
       const p = projects[0]!.projectKey;
       const page = await pageWindow(args.offset, args.limit, BUILD_PAGE_MAX, async (i, size) => {
         const r = await this.api.listBuilds(p, i + 1, size);
-        return { items: r.builds ?? [], total: r.total };
+        return { items: r.builds, total: r.total };
       });
-      return { ...page, items: page.items.map(m.buildFromListItem) };
+      // Unreadable rows keep their place in the page as errors naming them: rows + errors = the page, totalCount = Zadig's total.
+      const errors = page.items.filter((b): b is UpstreamError => b instanceof UpstreamError);
+      const items = page.items.filter((b): b is ZadigBuildListItem => !(b instanceof UpstreamError)).map(m.buildFromListItem);
+      return { ...page, items, ...(errors.length ? { errors } : {}) };
     }
     // Several projects, a name filter or a sort: Zadig can do none of these, so gather and page here.
-    let all = (await Promise.all(projects.map((p) => this.allBuilds(p.projectKey)))).flat().map(m.buildFromListItem);
+    const rows = (await Promise.all(projects.map((p) => this.allRows(p.projectKey)))).flat();
+    const errors = rows.filter((b): b is UpstreamError => b instanceof UpstreamError);
+    let all = rows.filter((b): b is ZadigBuildListItem => !(b instanceof UpstreamError)).map(m.buildFromListItem);
     const needle = args.filter?.nameContains?.toLowerCase();
     if (needle) all = all.filter((b) => b.name.toLowerCase().includes(needle));
     if (args.sort === 'NAME') all.sort((a, b) => a.name.localeCompare(b.name) * (args.order === 'DESC' ? -1 : 1));
     const items = all.slice(args.offset, args.offset + args.limit);
-    return { items, totalCount: all.length, hasMore: args.offset + items.length < all.length };
+    // Rows that cannot be read cannot be filtered or sorted: every page names them, and totalCount counts them.
+    return { items, totalCount: all.length + errors.length, hasMore: args.offset + items.length < all.length, ...(errors.length ? { errors } : {}) };
   }
 
   async getBuild(key: string): Promise<BuildData | null> {
@@ -138,8 +144,8 @@ export class ZadigProvider implements Provider {
       // Read in small batches, newest first, and stop as soon as enough runs are found.
       const batch = Math.max(DETAIL_BATCH, want);
       for (let i = 0; i < summaries.length && out.length < want; i += batch) {
-        const details = await Promise.all(summaries.slice(i, i + batch).map((s) => this.api.getTask(t.workflowKey, s.task_id)));
-        for (const d of details) if (d && d.project_key === ref.projectKey && m.builtModule(d, services)) out.push(d);
+        const details = await Promise.all(summaries.slice(i, i + batch).map(async (s) => this.readableTask(t.workflowKey, s.task_id, await this.api.getTask(t.workflowKey, s.task_id))));
+        for (const d of details) if (d.project_key === ref.projectKey && m.builtModule(d, services)) out.push(d);
       }
       const end = summaries.length < size || seen >= r.total;
       if (out.length >= want) return { tasks: out, complete: false };
@@ -257,17 +263,25 @@ export class ZadigProvider implements Provider {
     const o = p.builds[ref.buildName];
     return { workflowKey: o?.workflowKey ?? p.workflowKey, jobName: o?.jobName ?? p.jobName, registry: p.registry };
   }
-  private async allBuilds(projectKey: string): Promise<ZadigBuildListItem[]> {
+  private async allRows(projectKey: string): Promise<Array<ZadigBuildListItem | UpstreamError>> {
     return allPages(BUILD_PAGE_MAX, async (i, size) => {
       const r = await this.api.listBuilds(projectKey, i + 1, size);
-      return { items: r.builds ?? [], total: r.total };
+      return { items: r.builds, total: r.total };
     });
   }
-  /** Zadig has no "get one module" call without its service names, so find it in the list. */
+  /**
+   * Zadig has no "get one module" call without its service names, so find it in the list; a
+   * row of that name that cannot be read is its error, not "no such module".
+   */
   private async findBuild(key: string): Promise<ZadigBuildListItem | null> {
     const ref = m.parseBuildKey(key);
     if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
-    return (await this.allBuilds(ref.projectKey)).find((b) => b.name === ref.buildName) ?? null;
+    const rows = await this.allRows(ref.projectKey);
+    const found = rows.find((b): b is ZadigBuildListItem => !(b instanceof UpstreamError) && b.name === ref.buildName);
+    if (found) return found;
+    const unreadable = rows.find((b): b is UpstreamError => b instanceof UpstreamError && b.extensions.id === key);
+    if (unreadable) throw unreadable;
+    return null;
   }
   private async mustGet(projectKey: string, name: string): Promise<BuildData> {
     const key = m.buildKey({ projectKey, buildName: name });
@@ -275,10 +289,27 @@ export class ZadigProvider implements Provider {
     if (!b) throw notFound('Build', key);
     return b;
   }
+  /**
+   * A task the workflow lists, as its detail reads: one Zadig lists but will not show, or whose
+   * build job cannot be read, is an error naming it (which modules it built cannot be told,
+   * so leaving it out would drop a run silently).
+   */
+  private readableTask(workflowKey: string, taskId: number, task: ZadigTask | null): ZadigTask {
+    if (!task) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id, `task ${taskId} of workflow ${workflowKey} is listed but cannot be read`, { id: String(taskId) });
+    }
+    const job = m.unreadableBuildJob(task);
+    if (job !== null) {
+      throw new UpstreamError(ErrorCode.UPSTREAM_BAD_RESPONSE, this.id, `task ${taskId} of workflow ${workflowKey}: job ${job} has no readable zadig-build spec, so the modules it built are unknown`, { id: String(taskId) });
+    }
+    return task;
+  }
+
   private async task(key: string, fresh = false): Promise<{ task: ZadigTask; ref: m.RunRef } | null> {
     const ref = m.parseRunKey(key);
     if (!ref || !this.opts.projects.some((p) => p.projectKey === ref.projectKey)) return null;
-    const task = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
+    const read = await this.api.getTask(ref.workflowKey, ref.taskId, fresh);
+    const task = read && this.readableTask(ref.workflowKey, ref.taskId, read);
     if (!task || task.project_key !== ref.projectKey) return null;
     // A task of the workflow that built another module is not a run of this one.
     const item = await this.findBuild(m.buildKey(ref));

@@ -19,7 +19,8 @@ export const buildListItem = z.object({
 });
 export type ZadigBuildListItem = z.infer<typeof buildListItem>;
 
-export const buildList = z.object({ total: z.number(), builds: z.array(buildListItem).nullish() });
+/** Rows are read one by one (ZadigApi.listBuilds): one that cannot be read is an error naming it, not the end of the list. */
+export const buildList = z.object({ total: z.number(), builds: z.array(z.unknown()).nullish() });
 
 const credentialParam = z.looseObject({
   key: z.string(),

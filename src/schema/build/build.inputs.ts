@@ -183,7 +183,7 @@ function defined<T extends object>(o: T): T {
  * GraphQL input → provider input. Checks the one-of rule for step configs; the build
  * rules themselves are checked by the provider (src/providers/build-rules.ts).
  */
-export function toBuildInputData(input: BuildInput, stepKey: (stepId: string) => string): BuildInputData {
+export function toBuildInputData(input: BuildInput, buildStepKey: (stepId: string) => string): BuildInputData {
   const steps = input.steps.map((s, i) => {
     const expected = CONFIG_FIELD[s.stepType as keyof typeof CONFIG_FIELD];
     const given = Object.values(CONFIG_FIELD).filter((f) => s[f] != null);
@@ -198,7 +198,7 @@ export function toBuildInputData(input: BuildInput, stepKey: (stepId: string) =>
       delete raw.volumeMounts;
     }
     const config = { ...raw, stepType: s.stepType } as unknown as StepConfig;
-    return { key: s.stepId ? stepKey(s.stepId) : null, stepOrder: s.stepOrder, useFlag: s.useFlag, config };
+    return { key: s.stepId ? buildStepKey(s.stepId) : null, stepOrder: s.stepOrder, useFlag: s.useFlag, config };
   });
   const { steps: _s, autotag, ...rest } = input;
   return {

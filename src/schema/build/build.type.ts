@@ -21,7 +21,7 @@ export class BuildStep extends Node {
   @Field({ description: 'The step runs (Cocktail useFlag); disabled steps are SKIPPED.' }) useFlag!: boolean;
   @Field(() => StepConfigUnion, { description: 'Typed configuration; secrets show as has… flags.' }) config!: typeof StepConfigUnion;
 
-  /** The global ID key is `<buildKey>#<stepKey>` so `node(id)` can find the build. */
+  /** The global ID key is `<buildKey>#<buildStepKey>` so `node(id)` can find the build. */
   static from(providerId: string, buildKey: string, s: BuildStepData): BuildStep {
     return Object.assign(new BuildStep(), {
       id: toGlobalId(providerId, 'BuildStep', `${buildKey}#${s.key}`), key: s.key, stepType: s.stepType, stepOrder: s.stepOrder,

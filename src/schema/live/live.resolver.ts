@@ -47,14 +47,14 @@ async function openRunLog(ctx: Context, args: RunLogArgs) {
   const { provider, runKey } = runProvider(ctx, args.runId, 'LOGS');
   const afterSeq = args.afterSeq ?? 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw badInput('afterSeq must be a non-negative integer', 'afterSeq');
-  let stepKey: string | null = null;
+  let stepRunKey: string | null = null;
   if (args.stepRunId) {
     const s = fromGlobalId(args.stepRunId, 'StepRun');
     const step = s.providerId === provider.id && provider.getStepRun ? await provider.getStepRun(s.key) : null;
     if (!step || step.runKey !== runKey) throw new BuildgateError(ErrorCode.NOT_FOUND, `StepRun ${JSON.stringify(args.stepRunId)} is not a step of run ${JSON.stringify(args.runId)}`, { id: args.stepRunId });
-    stepKey = s.key;
+    stepRunKey = s.key;
   }
-  const stream = await LogFollower.open(ctx.services.live, { provider, runKey, stepKey, afterSeq, socket: socketOf(ctx) }).catch((e) => { throw asRunError(e, args.runId); });
+  const stream = await LogFollower.open(ctx.services.live, { provider, runKey, stepRunKey, afterSeq, socket: socketOf(ctx) }).catch((e) => { throw asRunError(e, args.runId); });
   return mapStream(stream, (b) => {
     // One LogBatch per shared live batch: subscribers of the same run get the same event object.
     const cached = b.fellBehind ? undefined : sharedBatches.get(b.lines);

@@ -29,9 +29,9 @@ export async function resolveNode(ctx: Context, id: string): Promise<Node> {
       break;
     }
     case 'BuildStep': {
-      const [buildKey, stepKey] = [gid.key.slice(0, gid.key.indexOf('#')), gid.key.slice(gid.key.indexOf('#') + 1)];
+      const [buildKey, buildStepKey] = [gid.key.slice(0, gid.key.indexOf('#')), gid.key.slice(gid.key.indexOf('#') + 1)];
       const b = await ctx.loaders.build(p).load(buildKey);
-      const s = b?.steps?.find((x) => x.key === stepKey);
+      const s = b?.steps?.find((x) => x.key === buildStepKey);
       if (b && s) return BuildStep.from(p, b.key, s);
       break;
     }

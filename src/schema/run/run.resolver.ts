@@ -171,17 +171,17 @@ export class RunResolver {
   ) {
     if (first < 1 || first > 5000) throw badInput('first must be between 1 and 5000', 'first');
     if (afterSeq != null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq must be a non-negative integer', 'afterSeq');
-    let stepKey: string | null = null;
+    let stepRunKey: string | null = null;
     if (stepRunId) {
       // A step of another run (or provider) is not a filter that happens to match nothing: it is wrong input.
       const s = fromGlobalId(stepRunId, 'StepRun');
       const p = ctx.services.registry.get(r.providerId);
       const step = s.providerId === r.providerId && p.getStepRun ? await p.getStepRun(s.key) : null;
       if (!step || step.runKey !== r.key) throw new BuildgateError(ErrorCode.NOT_FOUND, `StepRun ${JSON.stringify(stepRunId)} is not a step of run ${JSON.stringify(r.id)}`, { id: stepRunId });
-      stepKey = s.key;
+      stepRunKey = s.key;
     }
     const get = ctx.services.registry.method(r.providerId, 'getLogs', 'LOGS');
-    const page = await get(r.key, { stepKey, afterSeq: afterSeq ?? 0, limit: first, tail });
+    const page = await get(r.key, { stepRunKey, afterSeq: afterSeq ?? 0, limit: first, tail });
     return Object.assign(new LogPage(), { lines: page.lines.map((l) => LogLine.from(r.providerId, l)), lastSeq: page.lastSeq, hasMore: page.hasMore });
   }
 }

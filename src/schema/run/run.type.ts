@@ -97,7 +97,7 @@ export class LogLine {
 
   static from(providerId: string, l: LogLineData): LogLine {
     return Object.assign(new LogLine(), {
-      seq: l.seq, stepRunId: l.stepKey ? toGlobalId(providerId, 'StepRun', l.stepKey) : null, source: l.stream, loggedAt: l.time, text: l.text,
+      seq: l.seq, stepRunId: l.stepRunKey ? toGlobalId(providerId, 'StepRun', l.stepRunKey) : null, source: l.source, loggedAt: l.time, text: l.text,
       continued: l.continued ?? false,
     });
   }

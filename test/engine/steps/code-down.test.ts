@@ -5,7 +5,7 @@ import path from 'node:path';
 import { codeDownStep } from '../../../src/engine/steps/code-down.js';
 import { repositoryUrl } from '../../../src/engine/steps/rules.js';
 import type { StepContext } from '../../../src/engine/steps/types.js';
-import type { CodeDownConfig, LogStream } from '../../../src/providers/types.js';
+import type { CodeDownConfig, LogSource } from '../../../src/providers/types.js';
 import { startGitHttpServer, type GitHttpServer } from '../../servers/git-http.js';
 
 const USER = 'builder';
@@ -43,7 +43,7 @@ beforeEach(async () => { workspace = await mkdtemp(path.join(os.tmpdir(), 'coded
 afterEach(async () => { await rm(workspace, { recursive: true, force: true }); });
 
 function context(config: Partial<CodeDownConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
-  const lines: { stream: LogStream; text: string }[] = [];
+  const lines: { stream: LogSource; text: string }[] = [];
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: {

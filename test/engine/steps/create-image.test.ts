@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CreateImageConfig, LogStream, StepConfig, UserTaskConfig } from '../../../src/providers/types.js';
+import type { CreateImageConfig, LogSource, StepConfig, UserTaskConfig } from '../../../src/providers/types.js';
 import { storageArgs, type BuildahSettings } from '../../../src/engine/buildah.js';
 import { parseRegistry, RegistryClient } from '../../../src/engine/registry.js';
 import { createImageStep } from '../../../src/engine/steps/create-image.js';
@@ -31,7 +31,7 @@ beforeEach(async () => {
 });
 afterEach(async () => { await rm(workspace, { recursive: true, force: true }); });
 
-type Line = { stream: LogStream; text: string };
+type Line = { stream: LogSource; text: string };
 interface RunOpts { tagName?: string | null; signal?: AbortSignal; onLine?(l: Line): void; build?: StepContext['build']; allowPrivateHosts?: string[] }
 
 async function run(step: StepExecutor, config: StepConfig, opts: RunOpts = {}) {

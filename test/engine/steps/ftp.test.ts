@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ftpStep } from '../../../src/engine/steps/ftp.js';
 import { parseFtpUrl } from '../../../src/engine/steps/rules.js';
 import type { StepContext } from '../../../src/engine/steps/types.js';
-import type { FtpConfig, FtpType, LogStream } from '../../../src/providers/types.js';
+import type { FtpConfig, FtpType, LogSource } from '../../../src/providers/types.js';
 import { startFtpServer } from '../../servers/ftp.js';
 import { startSftpServer } from '../../servers/sftp.js';
 
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 function context(config: Partial<FtpConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
-  const lines: { stream: LogStream; text: string }[] = [];
+  const lines: { stream: LogSource; text: string }[] = [];
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'FTP', url: '127.0.0.1', ftpType: 'FTP', username: USER, password: PASSWORD,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { httpStep } from '../../../src/engine/steps/http.js';
 import { parseResponseCodes } from '../../../src/engine/steps/rules.js';
 import type { StepContext } from '../../../src/engine/steps/types.js';
-import type { HttpConfig, LogStream } from '../../../src/providers/types.js';
+import type { HttpConfig, LogSource } from '../../../src/providers/types.js';
 
 let server: Server;
 let base: string;
@@ -45,7 +45,7 @@ beforeEach(async () => { workspace = await mkdtemp(path.join(os.tmpdir(), 'http-
 afterEach(async () => { await rm(workspace, { recursive: true, force: true }); });
 
 function context(config: Partial<HttpConfig>, allowPrivateHosts = ['127.0.0.1'], signal = new AbortController().signal) {
-  const lines: { stream: LogStream; text: string }[] = [];
+  const lines: { stream: LogSource; text: string }[] = [];
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'HTTP', url: `${base}/ok`, httpMode: 'GET', timeout: 5, ...config },

@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { shellStep } from '../../../src/engine/steps/shell.js';
 import type { StepContext } from '../../../src/engine/steps/types.js';
-import type { LogStream, ShellConfig } from '../../../src/providers/types.js';
+import type { LogSource, ShellConfig } from '../../../src/providers/types.js';
 
 let workspace: string;
 beforeEach(async () => { workspace = await mkdtemp(path.join(os.tmpdir(), 'shell-test-')); });
 afterEach(async () => { await rm(workspace, { recursive: true, force: true }); });
 
 function context(config: Omit<ShellConfig, 'stepType'>, signal = new AbortController().signal, defaultTimeout = 60) {
-  const lines: { stream: LogStream; text: string }[] = [];
+  const lines: { stream: LogSource; text: string }[] = [];
   const ctx: StepContext = {
     runKey: 'r1', stepRunKey: 's1', workspace, tempDir: os.tmpdir(), signal, tagName: null,
     config: { stepType: 'SHELL', ...config },

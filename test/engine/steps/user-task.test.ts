@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LogStream, UserTaskConfig } from '../../../src/providers/types.js';
+import type { LogSource, UserTaskConfig } from '../../../src/providers/types.js';
 import { storageArgs, type BuildahSettings } from '../../../src/engine/buildah.js';
 import { userTaskStep } from '../../../src/engine/steps/user-task.js';
 import type { StepContext, StepResult } from '../../../src/engine/steps/types.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
 beforeEach(async () => { workspace = await mkdtemp(path.join(tmpdir(), 'buildgate-ws-')); });
 afterEach(async () => { await rm(workspace, { recursive: true, force: true }); });
 
-type Line = { stream: LogStream; text: string };
+type Line = { stream: LogSource; text: string };
 
 function run(config: Partial<UserTaskConfig>, opts: { signal?: AbortSignal; timeoutSec?: number; onLine?(l: Line): void } = {}) {
   const lines: Line[] = [];
@@ -53,7 +53,7 @@ function containers(): string[] {
     .toString().split('\n').filter(Boolean);
 }
 
-const texts = (lines: Line[], stream: LogStream = 'STDOUT') => lines.filter((l) => l.stream === stream).map((l) => l.text);
+const texts = (lines: Line[], stream: LogSource = 'STDOUT') => lines.filter((l) => l.stream === stream).map((l) => l.text);
 
 describe('USER_TASK step (buildah, busybox image from a local registry)', () => {
   it('runs a script that sees its env vars and writes into a mounted workspace dir', async () => {
