@@ -2,6 +2,8 @@
 //   reference  an Apollo Server 5 serving the same shapes from memory (no buildgate code)
 //   sqlite     buildgate (dist/) on a fresh SQLite file
 //   postgres   buildgate (dist/) on a fresh PostgreSQL schema
+//   sqlite-traced, postgres-traced  the same with OpenTelemetry tracing on, spans batched over
+//              OTLP/HTTP to a sink in this process that answers 200 (what tracing costs when on)
 // Each holds the same data: BUILDS builds × 3 runs × 4 step runs. Prints {"url"} on stdout
 // once ready; answers the IPC message "statements" with the store's statement counter, RSS and
 // the process's CPU time so far.
@@ -64,7 +66,16 @@ async function reference() {
   return { url, statements: () => 0 };
 }
 
-async function buildgate(database) {
+/** An OTLP/HTTP collector that takes every batch and keeps nothing. */
+async function otlpSink() {
+  const http = await import('node:http');
+  const sink = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); });
+  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+  sink.unref();
+  return `http://127.0.0.1:${sink.address().port}/v1/traces`;
+}
+
+async function buildgate(database, traced = false) {
   const pino = (await import('pino')).default;
   const { parseConfig } = await import('../dist/src/config/index.js');
   const { startServer } = await import('../dist/src/server/index.js');
@@ -83,6 +94,7 @@ async function buildgate(database) {
   const config = parseConfig({
     server: { port: 0, playground: false }, database: { url }, log: { level: 'silent' }, demo: { seed: false },
     engine: { workDir: `${dir}/ws` }, auth: { anonymous: 'admin' }, limits: { wsConnectsPerMinute: 0, mutationsPerMinute: 0 },
+    ...(traced ? { tracing: { otlpEndpoint: await otlpSink() } } : {}),
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }), pgSchema });
   // The gateway's own stores (they hold its secrets key).
@@ -115,7 +127,7 @@ async function buildgate(database) {
   return { url: server.url, statements: () => server.store.statements?.count ?? null, cleanup };
 }
 
-const s = kind === 'reference' ? await reference() : await buildgate(kind);
+const s = kind === 'reference' ? await reference() : await buildgate(kind.replace(/-traced$/, ''), kind.endsWith('-traced'));
 // CPU profile of the timed load only (start-up and seeding left out): {profile: 'start'}, then
 // {profile: 'stop', file} writes the .cpuprofile there.
 let inspector = null;

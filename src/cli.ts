@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { printSchema } from 'graphql';
-import { ConfigError, describeDatabase, loadConfig, StartupError, type ConfigInput } from './config/index.js';
+import { ConfigError, describeDatabase, loadConfig, StartupError, startupStep, type ConfigInput } from './config/index.js';
 import { LiveHub } from './live/hub.js';
 import { createSchema } from './schema/index.js';
 import { startServer } from './server/index.js';
@@ -11,6 +11,7 @@ import { registerKeyCommands } from './auth/keys-cli.js';
 import { registerSecretsCommands } from './store/secrets-cli.js';
 import { startAgent } from './engine/agents.js';
 import { createLogger } from './server/logger.js';
+import { startTracing } from './tracing/sdk.js';
 
 const program = new Command('buildgate').description('GraphQL gateway over many build systems')
   .option('--debug', 'print the stack trace of a failure')
@@ -68,6 +69,9 @@ program.command('agent')
     const config = loadConfig({ file: opts.config });
     if (!config.redis.url) throw new ConfigError('redis.url: a build agent takes runs from queues on Redis', 'redis.url');
     const logger = createLogger(config.log.level).child({ part: 'agent' });
+    // Engine step spans of the runs this agent executes go to the same collector as the gateway's.
+    const { otlpEndpoint, headers, serviceName, sampleRatio } = config.tracing;
+    const tracing = otlpEndpoint ? await startupStep('cannot start tracing', 'tracing.otlpEndpoint', () => startTracing({ otlpEndpoint, headers, serviceName: `${serviceName}-agent`, sampleRatio })) : null;
     const agent = await startAgent(config, { buildServerHosts: opts.queue ?? [], logger });
     console.error(`buildgate agent is up: taking runs from ${agent.queues.join(', ')} (database ${describeDatabase(config.database.url)})`);
     let stopping = false;
@@ -75,7 +79,7 @@ program.command('agent')
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'agent shutting down');
-      agent.close().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+      agent.close().then(() => tracing?.shutdown()).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

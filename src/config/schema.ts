@@ -103,6 +103,16 @@ export const configSchema = z.strictObject({
     /** When set, a scrape must send `Authorization: Bearer <token>` (set it when /metrics is reachable from outside). */
     token: z.string().min(16).optional(),
   }).prefault({}),
+  /** OpenTelemetry traces: off unless an OTLP endpoint is set. */
+  tracing: z.strictObject({
+    /** OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces); unset: no tracing, no cost. */
+    otlpEndpoint: z.url().optional(),
+    /** Headers for the collector (e.g. an API key); treated as secrets. */
+    headers: z.record(z.string(), z.string()).default({}),
+    serviceName: z.string().min(1).default('buildgate'),
+    /** Share of new traces recorded, 0..1 (a caller's sampled traceparent is always followed). */
+    sampleRatio: z.coerce.number().min(0).max(1).default(1),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

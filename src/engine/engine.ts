@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { BuildgateError, ErrorCode, notFound } from '../errors.js';
 import type { LiveHub } from '../live/hub.js';
+import type { Instruments } from '../metrics/instruments.js';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { failed, startSpan, traced, withSpan } from '../tracing/index.js';
 import type { BuildData, BuildStepData, RunBuildOptions, RunData, RunRemovalData, StepRunData } from '../model.js';
 import type { BuildStore } from '../store/build-store.js';
 import { maskSecrets } from '../secrets/mask.js';
@@ -64,6 +67,7 @@ export class Engine {
     private readonly live: LiveHub,
     private readonly logger: Logger,
     private readonly executors: StepExecutors,
+    private readonly instruments?: Instruments,
   ) {
     this.runs = new RunStore(store, builds.box);
     this.supervisor = new Supervisor(store, logger);
@@ -282,9 +286,15 @@ export class Engine {
       fs.mkdir(workspace, { recursive: true }), this.builds.secretValues(build.key), this.runs.listStepRuns(runKey),
       this.supervisor.tempDir(path.resolve(this.config.workDir, '.tmp'), runRowId),
     ]);
+    // A trace of its own (linked to the operation that started it): a run outlives that request.
+    const span = startSpan('native run', { 'buildgate.run.id': runKey, 'buildgate.build.id': build.key, 'buildgate.build.name': build.name }, { root: true });
     try {
-      await this.executeSteps(runRowId, build, signal, entry, workspace, temp.path, secrets, stepRuns);
+      await withSpan(span, () => this.executeSteps(runRowId, build, signal, entry, workspace, temp.path, secrets, stepRuns));
+    } catch (e) {
+      failed(span, e);
+      throw e;
     } finally {
+      span?.end();
       await temp.release().catch((e) => this.logger.warn({ err: e, runRowId }, 'could not remove a run\'s temp dir'));
     }
   }
@@ -292,7 +302,10 @@ export class Engine {
   private async executeSteps(runRowId: number, build: BuildData, signal: AbortSignal, entry: Active, workspace: string, tempDir: string, secrets: string[], stepRuns: StepRunData[]): Promise<void> {
     const runKey = String(runRowId);
     let run = await this.setRun(runRowId, { state: 'RUNNING', begin_time: Date.now() });
-    const writer = new LogWriter(this.store, runRowId, 0, this.logOpts(secrets), (lines) => this.live.logLines(PROVIDER, runKey, lines));
+    const writer = new LogWriter(this.store, runRowId, 0, this.logOpts(secrets), (lines) => {
+      this.instruments?.logLinesIngested(lines.length);
+      this.live.logLines(PROVIDER, runKey, lines);
+    });
     const fullSteps = new Map((build.steps ?? []).map((s) => [s.key, s]));
     let failure: { step: StepRunData; error: string } | null = null;
     let sourceRevision: string | null = null;
@@ -312,12 +325,16 @@ export class Engine {
       writer.line(sid, 'SYSTEM', `[buildgate] step ${step.stepOrder} ${step.stepType}${step.title ? ` "${step.title}"` : ''} started`);
       let result: StepResult;
       try {
-        result = await this.supervisor.within(runRowId, () => this.executors[step.stepType as keyof StepExecutors]({
-          runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
-          log: (stream, text, partial) => writer.line(sid, stream, text, partial),
-          build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
-          env: this.env,
-        }));
+        result = await traced(`step ${step.stepType}`, () => ({ 'buildgate.step.id': step.key, 'buildgate.step.order': step.stepOrder, 'buildgate.step.type': step.stepType }), async (span) => {
+          const r = await this.supervisor.within(runRowId, () => this.executors[step.stepType as keyof StepExecutors]({
+            runKey, stepRunKey: step.key, workspace, tempDir, config, signal, tagName: run.tagName,
+            log: (stream, text, partial) => writer.line(sid, stream, text, partial),
+            build: { imageName: build.imageName ?? null, registryName: build.registryName ?? null },
+            env: this.env,
+          }));
+          if (!r.ok) failed(span, new Error(maskSecrets(r.error ?? 'step failed', secrets)));
+          return r;
+        });
       } catch (e) {
         result = { ok: false, error: (e as Error).message };
       }
@@ -357,6 +374,9 @@ export class Engine {
         digest: image.digest, size: image.size, begin_time: run.beginTime?.getTime() ?? null, end_time: end,
       });
     }
+    const runSpan = trace.getActiveSpan();
+    runSpan?.setAttribute('buildgate.run.state', state);
+    if (state === 'ERROR') runSpan?.setStatus({ code: SpanStatusCode.ERROR, message: storeError ?? failure?.error ?? 'run failed' });
     run = await this.setRun(runRowId, {
       state, end_time: end, source_revision: sourceRevision,
       error_message: failure ? `step ${failure.step.stepOrder} (${failure.step.stepType}) failed: ${failure.error}` : entry.canceled ? 'canceled' : storeError,

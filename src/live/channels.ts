@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import type { Instruments } from '../metrics/instruments.js';
 import type { LogLineData, RunData, StepRunData } from '../providers/types.js';
 import { LocalBus, RedisBus, transportDown, type Bus, type Listener } from './bus.js';
 
@@ -64,6 +65,8 @@ export interface LiveHubOptions {
   settings?: Partial<LiveSettings>;
   /** Failures of the fan-out transport (Redis down, a listener throwing). */
   onError?: (e: Error) => void;
+  /** Where fan-out lag is measured (absent: not measured). */
+  instruments?: Instruments;
 }
 
 /**
@@ -78,12 +81,14 @@ export class LiveChannels {
   private bus: Bus = new LocalBus();
   private redisUrl: string | null = null;
   protected readonly onError: (e: Error) => void;
+  readonly instruments: Instruments | undefined;
   private readonly downWatchers = new Set<(e: Error) => void>();
 
 
   constructor(opts: LiveHubOptions = {}) {
     this.settings = { ...DEFAULT_LIVE_SETTINGS, ...opts.settings };
     this.onError = opts.onError ?? (() => undefined);
+    this.instruments = opts.instruments;
     // createPubSub keeps its target for life; this one forwards to whichever bus is current.
     const target = {
       addEventListener: (t: string, l: Listener | null) => this.bus.addEventListener(t, l as never),

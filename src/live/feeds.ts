@@ -41,10 +41,14 @@ class RunFeed {
         try { f(v); } catch (e) { onError(e as Error); }
       }
     };
+    // Native lines carry the time the engine read them: their age on arrival is the fan-out lag (upstream lines carry the upstream's time).
+    const lag = provider.kind === 'NATIVE' ? hub.instruments : undefined;
     const subs = [
       // Chunks of at most a page: LogFollower hands a chunk on whole, as the one array every
       // subscriber got, so even a batch larger than a page keeps one execution for all.
       hub.listen('RUN_LOG', id, (e) => {
+        const newest = e.lines[e.lines.length - 1]?.time;
+        if (lag && newest) lag.fanoutDelivered((Date.now() - newest.getTime()) / 1000);
         const page = hub.settings.pageLines;
         if (e.lines.length <= page) each(this.log, e.lines);
         else for (let i = 0; i < e.lines.length; i += page) each(this.log, e.lines.slice(i, i + page));

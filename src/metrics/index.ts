@@ -7,12 +7,17 @@ import type { Config } from '../config/index.js';
 import type { LiveHub } from '../live/hub.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Store } from '../store/db.js';
+import type { Instruments } from './instruments.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
   store: Store;
   registry: ProviderRegistry;
   live: LiveHub;
+  /** Open websockets and their subscriptions by root field. */
+  ws: () => { sockets: number; subscriptions: Map<string, number> };
+  /** What the lower layers count as it happens (upstream requests, cache, log lines, fan-out lag). */
+  instruments: Instruments;
 }
 
 export interface Metrics {
@@ -44,8 +49,10 @@ const sameSecret = (given: string, expected: string): boolean => {
 
 /**
  * Prometheus metrics of one gateway: GraphQL operations by name, type and outcome with a
- * latency histogram; at scrape time, native runs by state, each provider instance's health
- * and circuit state, and live subscribers; plus the default process metrics.
+ * latency histogram; what the lower layers count (instruments.ts: upstream requests by
+ * endpoint and status, cache lookups, log lines, fan-out lag); at scrape time, native runs by
+ * state and queue depth by buildServerHost, each provider instance's health and circuit
+ * state, live feeds, websockets and subscriptions by field; plus the default process metrics.
  * `metrics.token` set: a scrape must send `Authorization: Bearer <token>`.
  */
 export function createMetrics(config: Config, sources: MetricsSources): Metrics {
@@ -58,6 +65,9 @@ export function createMetrics(config: Config, sources: MetricsSources): Metrics 
   const subscribers = new Gauge({ name: 'buildgate_live_subscribers', help: 'Subscribers of shared run feeds (run state and log subscriptions)', registers: [registry] });
   const feeds = new Gauge({ name: 'buildgate_live_feeds', help: 'Shared run feeds open', registers: [registry] });
   const pollers = new Gauge({ name: 'buildgate_live_pollers', help: 'Upstream run pollers running', registers: [registry] });
+  const sockets = new Gauge({ name: 'buildgate_ws_sockets', help: 'Open graphql-ws websockets', registers: [registry] });
+  const subscriptions = new Gauge({ name: 'buildgate_ws_subscriptions', help: 'Active GraphQL subscriptions over websockets by root field', labelNames: ['field'], registers: [registry] });
+  const queued = new Gauge({ name: 'buildgate_native_queue_depth', help: 'Native runs waiting (QUEUED) by their build\'s buildServerHost ("default": none; with build agents, one queue each)', labelNames: ['build_server_host'], registers: [registry] });
 
   const names = new Set<string>();
   const operationLabel = (name: string | null | undefined): string => {
@@ -73,6 +83,11 @@ export function createMetrics(config: Config, sources: MetricsSources): Metrics 
     const rows = await sources.store.db.selectFrom('build_runs').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();
     runs.reset();
     for (const r of rows) runs.set({ state: r.state }, Number(r.n));
+    const waiting = await sources.store.db.selectFrom('build_runs').innerJoin('builds', 'builds.id', 'build_runs.build_id')
+      .where('build_runs.state', '=', 'QUEUED').select('builds.build_server_host as host').select((eb) => eb.fn.countAll<number>().as('n'))
+      .groupBy('builds.build_server_host').execute();
+    queued.reset();
+    for (const w of waiting) queued.set({ build_server_host: w.host || 'default' }, Number(w.n));
     providerUp.reset();
     breakerOpen.reset();
     for (const p of sources.registry.all()) {
@@ -84,6 +99,10 @@ export function createMetrics(config: Config, sources: MetricsSources): Metrics 
     subscribers.set(s.subscribers);
     feeds.set(s.feeds);
     pollers.set(s.pollers);
+    const w = sources.ws();
+    sockets.set(w.sockets);
+    subscriptions.reset();
+    for (const [field, n] of w.subscriptions) subscriptions.set({ field }, n);
   };
 
   const handler: RequestHandler = async (req, res) => {
@@ -95,7 +114,7 @@ export function createMetrics(config: Config, sources: MetricsSources): Metrics 
     }
     try {
       await collect();
-      const merged = Registry.merge([processMetrics(), registry]);
+      const merged = Registry.merge([processMetrics(), registry, sources.instruments.registry]);
       res.set('content-type', merged.contentType).send(await merged.metrics());
     } catch (e) {
       res.status(503).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);

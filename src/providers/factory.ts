@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
+import type { Instruments } from '../metrics/instruments.js';
 import type { Provider } from './types.js';
 import type { BreakerOptions } from './upstream/client.js';
 import type { CallbackSettings } from '../engine/callback.js';
@@ -37,6 +38,8 @@ export interface ProviderDeps {
   publicUrl?: string | null;
   /** How users' callbacks forwarded by buildgate are tried (`engine.callback`). */
   callback?: CallbackSettings;
+  /** The gateway's metrics (upstream requests, cache lookups); absent: not counted. */
+  instruments?: Instruments;
 }
 
 export type ProviderFactory = (instance: ProviderInstanceConfig, deps: ProviderDeps) => Provider;

@@ -1,5 +1,7 @@
 import { BuildgateError, ErrorCode, unsupported } from '../errors.js';
+import { tracingOn } from '../tracing/index.js';
 import { batchReads, type BatchReads } from './batch.js';
+import { tracedProvider } from './traced.js';
 import type { Capability, Provider, ProviderExtensionName, ProviderExtensions } from './types.js';
 
 type Method = {
@@ -14,7 +16,7 @@ export class ProviderRegistry {
   constructor(providers: Provider[]) {
     for (const p of providers) {
       if (this.byId.has(p.id)) throw new Error(`Two providers share the id "${p.id}"`);
-      this.byId.set(p.id, p);
+      this.byId.set(p.id, tracingOn() ? tracedProvider(p) : p);
     }
   }
 

@@ -19,7 +19,11 @@ import { seedDemoBuilds } from '../store/demo.js';
 import { openMigratedStore } from '../store/open.js';
 import { openSecrets, type SecretBox } from '../store/crypto.js';
 import { createMetrics } from '../metrics/index.js';
+import { Instruments } from '../metrics/instruments.js';
 import { createLogger } from './logger.js';
+import { startTracing, type Tracing } from '../tracing/sdk.js';
+import { tracingOn } from '../tracing/index.js';
+import { httpOperationSpan, operationSpanPlugin } from './tracing.js';
 import { LOG_DOWNLOAD_PATH, logDownload } from './log-download.js';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './playground.js';
 import { packageRoot } from './package-root.js';
@@ -80,6 +84,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 }
 
 async function serve(config: Config, opts: StartOptions, logger: Logger, app: express.Express, httpServer: http.Server): Promise<RunningServer> {
+  // Process-wide, so only when nothing (a test's exporter) started it already.
+  const { otlpEndpoint, headers, serviceName, sampleRatio } = config.tracing;
+  const tracing: Tracing | null = otlpEndpoint && !tracingOn()
+    ? await startupStep('cannot start tracing', 'tracing.otlpEndpoint', () => startTracing({ otlpEndpoint, headers, serviceName, sampleRatio }))
+    : null;
+  const traced = tracingOn();
   const store = await openMigratedStore(config.database.url, { pgSchema: opts.pgSchema });
   let secrets: SecretBox;
   try {
@@ -90,12 +100,13 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     await store.close(); // a wrong key stops the start without leaving the pool open
     throw e;
   }
-  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error') });
+  const instruments = new Instruments();
+  const live = new LiveHub({ settings: config.live, onError: (e) => logger.warn({ err: e }, 'live fan-out error'), instruments });
   // Replicas sharing a store share Redis channels; unrelated deployments on the same Redis do not.
   if (config.redis.url) await live.useRedis(config.redis.url, `${redisNamespace(config.database.url, opts.pgSchema)}:`);
   const listening = httpServer.address() as import('node:net').AddressInfo;
   const publicUrl = publicUrlOf(config.server.publicUrl, config.server.host, listening.port);
-  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema, publicUrl);
+  const { providers, native, engine, close: closeProviders } = await createProviders(config, store, secrets, live, logger, opts.pgSchema, publicUrl, instruments);
   const registry = new ProviderRegistry([...providers, ...(opts.extraProviders ?? [])]);
   // Webhooks received by any replica wake the pollers of this one.
   await live.followPush(registry.all().filter((p) => p.push).map((p) => p.id));
@@ -131,7 +142,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     },
   };
 
-  const metrics = createMetrics(config, { store, registry, live });
+  const metrics = createMetrics(config, { store, registry, live, ws: () => ws.stats(), instruments });
   const { plugins: pipelinePlugins, ...pipelineOptions } = pipeline.apollo(config.limits.batchedRequests);
   const apollo = new ApolloServer<Context>({
     schema,
@@ -149,6 +160,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
       ApolloServerPluginCacheControlDisabled(),
       partialErrorsPlugin,
       metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
+      ...(traced ? [operationSpanPlugin] : []),
       config.server.playground
         ? playgroundPlugin({ operationsDir: path.join(packageRoot(), 'schema', 'operations') })
         : ApolloServerPluginLandingPageDisabled(),
@@ -166,6 +178,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   app.use('/graphql',
     security.http, // 401 before the body is even read
     express.json({ limit: config.server.bodyLimit }),
+    ...(traced ? [httpOperationSpan] : []),
     apolloHttp(apollo, async ({ res }) => newContext(String(res.locals.requestId), res.locals.principal as Principal)));
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/metrics', metrics.handler);
@@ -215,6 +228,7 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     await closeProviders(); // shared cache connection, demo upstream servers
     await security.close();
     await store.close();
+    await tracing?.shutdown();
     logger.info('buildgate stopped');
   })());
   return { url, port: addr.port, services, store, close };

@@ -6,6 +6,7 @@ import { AgentDispatch } from '../engine/agents.js';
 import { Engine } from '../engine/engine.js';
 import { stepExecutors } from '../engine/steps/index.js';
 import { redisNamespace, type LiveHub } from '../live/hub.js';
+import type { Instruments } from '../metrics/instruments.js';
 import type { ProviderInstanceConfig } from '../providers/factory.js';
 import { createUpstreamProvider } from '../providers/index.js';
 import { NativeProvider } from '../providers/native/index.js';
@@ -22,14 +23,14 @@ export interface CreatedProviders {
 }
 
 /** Creates the native provider with its engine, and every configured upstream provider instance. */
-export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string, publicUrl: string | null = null): Promise<CreatedProviders> {
-  const upstream = await createUpstreams(config, logger, publicUrl);
+export async function createProviders(config: Config, store: Store, secrets: SecretBox, live: LiveHub, logger: Logger, pgSchema?: string, publicUrl: string | null = null, instruments?: Instruments): Promise<CreatedProviders> {
+  const upstream = await createUpstreams(config, logger, publicUrl, instruments);
   const native = new NativeProvider(store, {
     maxSteps: config.limits.maxSteps,
     secrets,
     hosts: { allowPrivateHosts: config.engine.allowPrivateHosts, registryHost: config.engine.registry.host },
   });
-  const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors);
+  const engine = new Engine(store, native.builds, config.engine, live, logger.child({ part: 'engine' }), stepExecutors, instruments);
   // With build agents this gateway queues native runs; agents (`buildgate agent`) execute them.
   const agents = config.engine.runOn === 'agents' ? new AgentDispatch(config.redis.url!, redisNamespace(config.database.url, pgSchema), live, logger.child({ part: 'agents' }), config.engine.agentStallMs) : null;
   if (agents) engine.useAgents(agents);
@@ -47,7 +48,7 @@ export async function createProviders(config: Config, store: Store, secrets: Sec
  * `demo.upstreams` the fake servers are started first and one instance of each kind is
  * added after the configured ones. Any failure undoes what was started.
  */
-async function createUpstreams(config: Config, logger: Logger, publicUrl: string | null): Promise<{ providers: Provider[]; close(): Promise<void> }> {
+async function createUpstreams(config: Config, logger: Logger, publicUrl: string | null, instruments?: Instruments): Promise<{ providers: Provider[]; close(): Promise<void> }> {
   const instances: ProviderInstanceConfig[] = [...config.providers];
   let demo: DemoUpstreams | null = null;
   if (config.demo.upstreams) {
@@ -65,7 +66,7 @@ async function createUpstreams(config: Config, logger: Logger, publicUrl: string
     instances.forEach((instance, i) => {
       providers.push(createUpstreamProvider(instance, {
         cache: cache.keyv, logger: logger.child({ part: 'provider', providerId: instance.id }), allowPrivateHosts: config.engine.allowPrivateHosts,
-        publicUrl, callback: config.engine.callback,
+        publicUrl, callback: config.engine.callback, instruments,
       }, i));
       if (instance.webhook && instance.kind === 'COCKTAIL' && !publicUrl) {
         logger.warn({ providerId: instance.id }, 'webhook secret set but no address Cocktail can call back (set server.publicUrl): runs are polled only');

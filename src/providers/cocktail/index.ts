@@ -41,6 +41,12 @@ function page<T>(all: T[], args: PageArgs): Page<T> {
 
 const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
 
+/** The Cocktail API routes this adapter calls (metric labels and span names). */
+const COCKTAIL_ROUTES = [
+  '/v1/build', '/v1/build/:buildSeq', '/v1/build/:buildSeq/runs', '/v1/build/:buildSeq/images',
+  '/v1/build/run/:buildSeq', '/v1/build/run/log/:buildRunSeq',
+];
+
 /** Cocktail Cloud build API v1 (seeds 000/001). Lists are unpaged upstream: paging happens here. */
 export class CocktailProvider implements Provider {
   readonly kind = 'COCKTAIL' as const;
@@ -71,7 +77,7 @@ export class CocktailProvider implements Provider {
     this.cacheTtlMs = instance.cacheTtlMs;
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    this.client = clientForInstance(instance, deps, { headers, secrets: instance.webhook ? [instance.webhook.secret] : [] });
+    this.client = clientForInstance(instance, deps, { headers, secrets: instance.webhook ? [instance.webhook.secret] : [], routes: COCKTAIL_ROUTES });
     this.callbacks = instance.webhook && deps.publicUrl ? new CocktailCallbacks(this.id, instance.webhook.secret, deps.publicUrl) : null;
     this.push = this.callbacks?.push((n) => this.settle(n)) ?? null;
     this.allowPrivateHosts = deps.allowPrivateHosts ?? [];

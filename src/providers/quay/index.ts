@@ -38,6 +38,14 @@ const NO_RUN = '-';
 const byTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? -Infinity) - (b?.getTime() ?? -Infinity);
 
 /**
+/** The Quay API routes this adapter calls (metric labels and span names). */
+const QUAY_ROUTES = [
+  '/api/v1/repository/:namespace/:repository', '/api/v1/repository/:namespace/:repository/build/',
+  '/api/v1/repository/:namespace/:repository/build/:uuid', '/api/v1/repository/:namespace/:repository/build/:uuid/logs',
+  '/api/v1/repository/:namespace/:repository/tag/',
+];
+
+/**
  * Quay (seed 004). A Build is a configured repository; its runs are repository builds;
  * steps are Quay's build phases; image tags are the tags complete builds pushed.
  */
@@ -65,7 +73,7 @@ export class QuayProvider implements Provider {
     this.registryHost = new URL(instance.baseUrl).host;
     this.client = clientForInstance(instance, deps, {
       headers: { authorization: `Bearer ${this.options.token}` }, secrets: instance.webhook ? [instance.webhook.secret] : [],
-      describeError: describeQuayError, classifyError: classifyQuayError,
+      describeError: describeQuayError, classifyError: classifyQuayError, routes: QUAY_ROUTES,
     });
     // A notification also drops the repository's cached builds: a query after it reads Quay again.
     this.push = instance.webhook

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { readsFresh } from '../../cache/index.js';
 import { ErrorCode, UpstreamError } from '../../errors.js';
+import type { Instruments } from '../../metrics/instruments.js';
 import { assertAllowedHost, guardedLookup } from '../../net/guard.js';
 import { urlSecretForms } from '../../secrets/mask.js';
 import type { ProviderDeps, ProviderInstanceConfig } from '../factory.js';
@@ -14,6 +15,8 @@ import type { ProviderHealthData } from '../types.js';
 import { scrub, scrubText, secretValues } from './secrets.js';
 import { parseShape } from './shape.js';
 import { failureFromResponse, failureFromNetwork, isAvailabilityFailure } from './failures.js';
+import { RouteNames } from './routes.js';
+import { failed, injectTraceContext, SpanKind, traced } from '../../tracing/index.js';
 
 export interface BreakerOptions {
   /** Calls needed in the rolling window before the circuit may open. Default 5. */
@@ -77,6 +80,13 @@ export interface UpstreamClientOptions {
    * or link-local addresses unless allowed here (SSRF guard), and their redirects are not followed.
    */
   allowPrivateHosts?: readonly string[];
+  /**
+   * The route templates this upstream is called on (`/v1/build/:buildSeq`): metrics and spans
+   * name a request by its template, never by its raw URL. Unlisted paths are "other".
+   */
+  routes?: readonly string[];
+  /** Where upstream requests and cache lookups are counted (absent: not counted). */
+  instruments?: Instruments;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -111,6 +121,7 @@ export class UpstreamClient {
   /** Upstream HTTP calls actually made (attempts, including retries). */
   readonly stats = { calls: 0 };
   private readonly origin: string;
+  private readonly routes: RouteNames;
   private readonly secrets: string[];
   private readonly log: Logger;
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
@@ -138,6 +149,7 @@ export class UpstreamClient {
     this.providerId = opts.providerId;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
+    this.routes = new RouteNames(opts.routes ?? [], new URL(this.baseUrl).pathname.replace(/\/+$/, ''));
     // A password or token in baseUrl (and the Basic header made of its user:password) is as secret as the auth headers.
     this.secrets = secretValues(opts.headers, [...(opts.secrets ?? []), ...urlSecretForms(opts.baseUrl)]);
     this.log = opts.logger.child({ providerId: opts.providerId });
@@ -207,6 +219,12 @@ export class UpstreamClient {
     this.agents.https.destroy();
   }
 
+  private headersOf(responseType: ResponseType, own: Record<string, string> | undefined, extra: Record<string, string> | undefined): Record<string, string> {
+    const headers: Record<string, string> = { accept: responseType === 'json' ? 'application/json' : '*/*', ...own, ...extra };
+    injectTraceContext(headers); // W3C traceparent: the upstream's own traces join ours
+    return headers;
+  }
+
   /** `path` is relative to baseUrl, or an absolute URL (e.g. a pre-signed log archive link). */
   url(path: string, searchParams?: Query): URL {
     const u = /^https?:\/\//i.test(path) ? new URL(path) : new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
@@ -234,6 +252,7 @@ export class UpstreamClient {
         this.log.warn({ err: String(err) }, 'cache read failed; calling upstream');
         return undefined;
       });
+      this.opts.instruments?.cacheLookup(this.providerId, hit !== undefined);
       if (hit !== undefined) return check(hit);
     }
     if (method === 'GET') {
@@ -330,8 +349,30 @@ export class UpstreamClient {
     return failureFromNetwork(this.providerId, what, raw, this.secrets);
   }
 
-  /** One HTTP attempt. Throws UpstreamError for every failure. */
-  private async once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions, timeoutMs: number): Promise<unknown> {
+  /** One HTTP attempt, counted and (when tracing) spanned by its route template. Throws UpstreamError for every failure. */
+  private once(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions, timeoutMs: number): Promise<unknown> {
+    const endpoint = this.routes.of(url, this.origin);
+    const started = process.hrtime.bigint();
+    let status = 'none';
+    const count = () => this.opts.instruments?.upstreamRequest(this.providerId, method, endpoint, status, Number(process.hrtime.bigint() - started) / 1e9);
+    return traced(`${method} ${endpoint}`, () => ({ 'http.request.method': method, 'http.route': endpoint, 'server.address': url.hostname, 'buildgate.provider': this.providerId }), async (span) => {
+      try {
+        const body = await this.attempt(method, url, what, responseType, opts, timeoutMs, (s) => { status = String(s); });
+        span?.setAttribute('http.response.status_code', Number(status));
+        return body;
+      } catch (e) {
+        // No HTTP answer: the status label is the failure's code (bounded: ErrorCode values).
+        if (status === 'none' && e instanceof UpstreamError) status = e.code;
+        if (/^\d+$/.test(status)) span?.setAttribute('http.response.status_code', Number(status));
+        failed(span, e);
+        throw e;
+      } finally {
+        count();
+      }
+    }, SpanKind.CLIENT);
+  }
+
+  private async attempt(method: Method, url: URL, what: string, responseType: ResponseType, opts: RequestOptions, timeoutMs: number, answered: (status: number) => void): Promise<unknown> {
     this.stats.calls++;
     const started = Date.now();
     // Our auth headers go only to our own upstream, never to a foreign (e.g. pre-signed) URL.
@@ -348,7 +389,7 @@ export class UpstreamClient {
       res = await got(url, {
         ...(foreign ? { dnsLookup: guardedLookup(allow) as never, followRedirect: false } : {}),
         method,
-        headers: { accept: responseType === 'json' ? 'application/json' : '*/*', ...own, ...opts.headers },
+        headers: this.headersOf(responseType, own, opts.headers),
         json: opts.json,
         responseType: 'buffer',
         throwHttpErrors: false,
@@ -361,6 +402,7 @@ export class UpstreamClient {
       this.log.warn({ what, ms: Date.now() - started, code: (err as { code?: string }).code }, 'upstream request failed');
       throw failureFromNetwork(this.providerId, what, err, this.secrets);
     }
+    answered(res.statusCode);
     this.log.debug({ what, status: res.statusCode, ms: Date.now() - started }, 'upstream call');
     const body = res.body;
     if (res.statusCode >= 400 || res.statusCode < 200) {
@@ -388,10 +430,11 @@ export class UpstreamClient {
 export function clientForInstance(
   instance: ProviderInstanceConfig,
   deps: ProviderDeps,
-  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError' | 'classifyError'>,
+  extra: Pick<UpstreamClientOptions, 'headers' | 'secrets' | 'describeError' | 'classifyError' | 'routes'>,
 ): UpstreamClient {
   return new UpstreamClient({
     providerId: instance.id, baseUrl: instance.baseUrl, timeoutMs: instance.timeoutMs, deadlineMs: instance.deadlineMs, retries: instance.retries,
-    cacheTtlMs: instance.cacheTtlMs, breaker: instance.breaker, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts, ...extra,
+    cacheTtlMs: instance.cacheTtlMs, breaker: instance.breaker, cache: deps.cache, logger: deps.logger, allowPrivateHosts: deps.allowPrivateHosts,
+    instruments: deps.instruments, ...extra,
   });
 }
