@@ -4,6 +4,8 @@
 // Run: npm run build:server && node bench/fanout.mjs [--subscribers 1000 --rate 10000 --seconds 5 --procs 4]
 // --server bare: instead of buildgate, a bare ws server that sends each batch as one ready-made
 // frame to every socket (no GraphQL, no store): the ceiling of this machine for the same load.
+// --profile FILE: a CPU profile of this process (gateway or bare server) over the streaming only,
+// from GO for the emission time + 1 s (summarise it with bench/profile-groups.mjs).
 // --via-redis: the run executes on this gateway; the subscribers connect to a second replica (its
 // own process, same store and Redis), so every line reaches them through Redis pub/sub.
 import { fork } from 'node:child_process';
@@ -18,6 +20,7 @@ const { values } = parseArgs({ options: {
   subscribers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' },
   seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, procs: { type: 'string', default: '4' },
   server: { type: 'string', default: 'gateway' }, 'via-redis': { type: 'boolean', default: false }, 'flush-ms': { type: 'string', default: '10' }, 'full-every': { type: 'string', default: '100' },
+  profile: { type: 'string' },
 } });
 const N = Number(values.subscribers), RATE = Number(values.rate), SECONDS = Number(values.seconds), WARMUP = Number(values.warmup), PROCS = Number(values.procs);
 const BARE = values.server === 'bare';
@@ -60,6 +63,8 @@ const rssTimer = setInterval(() => {
   if (rssSubscribed && !loopStarted) { loopStarted = true; loopDelay.enable(); }
 }, 100);
 let loopStarted = false;
+let profiler = null;
+let cpuAtGo = null;
 const phase = (m) => { if (process.env.BENCH_DEBUG) console.error(`[fanout +${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`); };
 const t0 = Date.now();
 const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new Promise((resolve, reject) => {
@@ -82,7 +87,7 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
           clearInterval(settle);
           settle = null;
           phase('all subscribed');
-          setTimeout(() => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; fs.writeFileSync(go, ''); }, 500);
+          setTimeout(async () => { globalThis.gc?.(); rssSubscribed = process.memoryUsage().rss; await startProfile(); cpuAtGo = process.cpuUsage(); fs.writeFileSync(go, ''); }, 500);
         }, 50);
       }
     }
@@ -92,6 +97,8 @@ const results = await Promise.all(Array.from({ length: PROCS }, (_v, k) => new P
   child.on('exit', (code) => { phase(`client ${k} exited ${code}`); if (code) reject(new Error(`client ${k} exited ${code}`)); });
 })));
 clearInterval(rssTimer);
+const cpu = cpuAtGo ? process.cpuUsage(cpuAtGo) : null;
+await stopProfile();
 const stored = BARE ? server.stored() : (await gql('query($id: ID!) { run(id: $id) { state log(tail: true, first: 1) { lastSeq } } }', { id: runId })).run;
 
 function percentiles(key) {
@@ -135,9 +142,13 @@ const out = {
   gatewayRssPerSubscriberKiB: +((rssSubscribed - rssBase) / N / 1024).toFixed(1),
   // while streaming, including buffers and garbage not yet collected
   gatewayRssPeakPerSubscriberKiB: +((rssPeak - rssBase) / N / 1024).toFixed(1),
+  // this process's CPU time (gateway or bare server, user + system) from GO to the end, per line delivered
+  cpuSeconds: cpu ? +((cpu.user + cpu.system) / 1e6).toFixed(2) : null,
+  cpuNsPerDelivery: null,
   eventLoopDelayMs: { p50: +(loopDelay.percentile(50) / 1e6).toFixed(1), p99: +(loopDelay.percentile(99) / 1e6).toFixed(1), max: +(loopDelay.max / 1e6).toFixed(1) },
   cpus: os.cpus().length,
 };
+out.cpuNsPerDelivery = cpu && out.delivered ? Math.round((cpu.user + cpu.system) * 1000 / out.delivered) : null;
 if (VIA_REDIS) {
   // The replica holds the subscribers: its memory, not this process's, is what they cost
   // (the per-subscriber figures above are this process's, which runs the build).
@@ -150,6 +161,25 @@ for (const k of kids) k.kill();
 await close();
 process.exit(0);
 
+async function startProfile() {
+  if (!values.profile) return;
+  const { Session } = await import('node:inspector/promises');
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+  await profiler.post('Profiler.start');
+  // The window is the emission time: written then even if the run never completes (a saturated gateway).
+  setTimeout(() => void stopProfile(), (WARMUP + SECONDS) * 1000 + 1000).unref();
+}
+async function stopProfile() {
+  if (!profiler) return;
+  const p = profiler;
+  profiler = null;
+  const { profile } = await p.post('Profiler.stop');
+  fs.writeFileSync(values.profile, JSON.stringify(profile));
+  p.disconnect();
+}
 /** The ceiling: ws only, one frame built per batch and written as is to every socket. */
 async function startBareServer() {
   const { WebSocketServer } = await import('ws');

@@ -5,7 +5,8 @@
 //   sqlite-traced, postgres-traced  the same with OpenTelemetry tracing on, spans batched over
 //              OTLP/HTTP to a sink in this process that answers 200 (what tracing costs when on)
 // Each holds the same data: BUILDS builds × 3 runs × 4 step runs. Prints {"url"} on stdout
-// once ready; answers the IPC message "statements" with the store's statement counter.
+// once ready; answers the IPC message "statements" with the store's statement counter, RSS and
+// the process's CPU time so far.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,8 +128,30 @@ async function buildgate(database, traced = false) {
 }
 
 const s = kind === 'reference' ? await reference() : await buildgate(kind.replace(/-traced$/, ''), kind.endsWith('-traced'));
+// CPU profile of the timed load only (start-up and seeding left out): {profile: 'start'}, then
+// {profile: 'stop', file} writes the .cpuprofile there.
+let inspector = null;
 process.on('message', async (m) => {
-  if (m === 'statements') process.send({ statements: s.statements(), rss: process.memoryUsage().rss });
+  if (m === 'statements') {
+    const cpu = process.cpuUsage();
+    process.send({ statements: s.statements(), rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system });
+  }
+  if (m?.profile === 'start') {
+    const { Session } = await import('node:inspector/promises');
+    inspector = new Session();
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
+    await inspector.post('Profiler.start');
+    process.send({ profiling: true });
+  }
+  if (m?.profile === 'stop') {
+    const { profile } = await inspector.post('Profiler.stop');
+    fs.writeFileSync(m.file, JSON.stringify(profile));
+    inspector.disconnect();
+    inspector = null;
+    process.send({ profiled: m.file });
+  }
   if (m === 'stop') {
     await s.cleanup?.();
     process.exit(0);

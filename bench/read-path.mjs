@@ -27,7 +27,7 @@ const CONNECTIONS = Number(arg('connections', 8));
 const BUILDS = Number(arg('builds', 100));
 const ONLY = arg('only', 'reference,sqlite,postgres').split(',');
 const QUERY = arg('query', null); // only the queries whose name contains this
-const PROFILE = arg('profile', null); // directory: the servers write V8 CPU profiles there
+const PROFILE = arg('profile', null); // directory: each server writes a V8 CPU profile of each query's timed turns there
 
 const BUILDS_LIST = fs.readFileSync(path.join(here, '../schema/operations/01-builds-list.graphql'), 'utf8');
 const QUERIES = [
@@ -40,7 +40,7 @@ const QUERIES = [
 
 function start(kind) {
   const child = fork(path.join(here, 'read-path-server.mjs'), [kind, String(BUILDS)], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -53,10 +53,12 @@ function start(kind) {
   });
 }
 
-const ask = (server) => new Promise((resolve) => {
+const ask = (server, message = 'statements') => new Promise((resolve) => {
   server.child.once('message', resolve);
-  server.child.send('statements');
+  server.child.send(message);
 });
+const slug = (s) => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+if (PROFILE) fs.mkdirSync(PROFILE, { recursive: true });
 
 /** Closed-loop load: CONNECTIONS requests in flight, each sent when the previous answer is in. */
 async function load(url, body, seconds) {
@@ -107,21 +109,27 @@ const results = [];
 for (const q of QUERIES.filter((x) => !QUERY || x.name.includes(QUERY))) {
   const turns = new Map(servers.map((sv) => [sv.kind, []]));
   const statements = new Map(servers.map((sv) => [sv.kind, 0]));
+  const cpu = new Map(servers.map((sv) => [sv.kind, 0]));
   for (const sv of servers) await load(sv.url, q.body, WARMUP);
+  if (PROFILE) for (const sv of servers) await ask(sv, { profile: 'start' });
   for (let round = 0; round < ROUNDS; round++) {
     for (const sv of servers) {
       const before = await ask(sv);
       turns.get(sv.kind).push(await load(sv.url, q.body, SECONDS / ROUNDS));
       const after = await ask(sv);
       statements.set(sv.kind, statements.get(sv.kind) + (after.statements ?? 0) - (before.statements ?? 0));
+      cpu.set(sv.kind, cpu.get(sv.kind) + after.cpuMicros - before.cpuMicros);
     }
   }
+  if (PROFILE) for (const sv of servers) await ask(sv, { profile: 'stop', file: path.join(PROFILE, `${sv.kind}-${slug(q.name)}.cpuprofile`) });
   for (const sv of servers) {
     const r = summary(turns.get(sv.kind));
     const st = sv.kind === 'reference' ? null : statements.get(sv.kind) / r.requests;
     const { rss } = await ask(sv);
-    results.push({ kind: sv.kind, query: q.name, ...r, statements: st, rss });
-    console.error(`${sv.kind.padEnd(9)} ${q.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ${st === null ? '' : `${st.toFixed(2)} statements/req`}  errors ${r.errors}`);
+    // CPU time the server spent per answer: what the load of other processes moves least.
+    const cpuMs = cpu.get(sv.kind) / r.requests / 1000;
+    results.push({ kind: sv.kind, query: q.name, ...r, statements: st, rss, cpuMs });
+    console.error(`${sv.kind.padEnd(9)} ${q.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  CPU ${cpuMs.toFixed(3)} ms/req  ${st === null ? '' : `${st.toFixed(2)} statements/req`}  errors ${r.errors}`);
   }
 }
 for (const sv of servers) {
@@ -130,10 +138,10 @@ for (const sv of servers) {
 }
 
 console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per row (${ROUNDS} turns alternating between the servers) after ${WARMUP} s warm-up, ${BUILDS} builds × 3 runs × 4 steps; load average (1 min) at the end: ${os.loadavg()[0].toFixed(1)}.\n`);
-console.log('| query | server | req/s | × reference | p50 ms | p99 ms | p99 × reference | statements/request | RSS MB |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| query | server | req/s | × reference | p50 ms | p99 ms | p99 × reference | CPU ms/request | reference CPU ÷ server CPU | statements/request | RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const ref = results.find((x) => x.kind === 'reference' && x.query === r.query);
   const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '—');
-  console.log(`| ${r.query} | ${r.kind} | ${r.rps.toFixed(0)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.rps, ref?.rps)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.p99, ref?.p99)} | ${r.statements === null ? '—' : r.statements.toFixed(2)} | ${(r.rss / 1e6).toFixed(0)} |`);
+  console.log(`| ${r.query} | ${r.kind} | ${r.rps.toFixed(0)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.rps, ref?.rps)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.kind === 'reference' ? '1.00×' : ratio(r.p99, ref?.p99)} | ${r.cpuMs.toFixed(3)} | ${r.kind === 'reference' ? '1.00×' : ratio(ref?.cpuMs, r.cpuMs)} | ${r.statements === null ? '—' : r.statements.toFixed(2)} | ${(r.rss / 1e6).toFixed(0)} |`);
 }

@@ -29,6 +29,12 @@ export class Authenticator {
     this.anonymousRole = anonymousRole(config);
   }
 
+  /** The anonymous principal when no credential is sent and anonymous callers are allowed; else null (ask `authenticate`). */
+  anonymousCaller(authorization: unknown, ip: string): Principal | null {
+    const none = authorization === undefined || authorization === null || authorization === '';
+    return none && this.anonymousRole ? anonymous(this.anonymousRole, ip) : null;
+  }
+
   async authenticate(authorization: unknown, ip: string): Promise<Principal> {
     if (authorization === undefined || authorization === null || authorization === '') {
       if (!this.anonymousRole) throw new AuthFailure(401, 'A credential is required: send "Authorization: Bearer <API key or JWT>"');

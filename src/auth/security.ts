@@ -78,6 +78,13 @@ export class Security {
   }
 
   private authenticateHttp(req: Request, res: Response, next: NextFunction, graphql = false): void {
+    // No credential where anonymous callers may read: decided without a promise round trip.
+    const anon = this.authenticator.anonymousCaller(req.headers.authorization, req.socket.remoteAddress ?? 'unknown');
+    if (anon) {
+      res.locals.principal = anon;
+      next();
+      return;
+    }
     this.authenticator.authenticate(req.headers.authorization, req.socket.remoteAddress ?? 'unknown').then((p) => {
       res.locals.principal = p;
       next();
@@ -143,7 +150,8 @@ export class Security {
       return { errors: [requestError(ErrorCode.BAD_USER_INPUT, `variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`, 400)] };
     }
     // Variables pass the audit scrubber first: debug logs must not become a copy of the secrets.
-    if (r.logger.isLevelEnabled('debug')) {
+    // The gateway's logger decides (a request's child logger has its level): the child is made only to log.
+    if (this.logger.isLevelEnabled('debug')) {
       r.logger.debug({ operation: operation.operation, operationName: operation.name?.value, actor: actorOf(r.principal), variables: scrubArgs(variables ?? {}) }, 'graphql operation');
     }
     // Coerced here for both transports, so that a bad variable is BAD_USER_INPUT (400) on either.

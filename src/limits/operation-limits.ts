@@ -4,7 +4,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   BREAK, GraphQLError, Kind, parse, specifiedRules, validate, visit,
-  type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule,
+  type ArgumentNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
@@ -27,6 +27,10 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 export const MAX_VARIABLE_DEPTH = 64;
 /** Parsed documents hold about this many bytes per character of query text (AST nodes, locations, the text itself). */
 const DOCUMENT_BYTES_PER_CHAR = 12;
+/** Distinct page-size combinations remembered per document (a client paging with varying sizes starts over past it). */
+const COSTS_PER_DOCUMENT = 32;
+
+interface PageVariables { names: string[]; costs: Map<string, readonly GraphQLError[]> }
 
 /**
  * Limits on operations, the same over HTTP (Apollo) and graphql-ws: depth, cost, aliases and
@@ -49,6 +53,8 @@ export class OperationLimits {
    * distinct megabyte documents must not be kept.
    */
   private readonly valid: LRUCache<string, { schema: GraphQLSchema; document: DocumentNode }> | null;
+  /** Per document (gone with it): page variables and cost answers of each operation. */
+  private readonly pageVariablesOf = new WeakMap<DocumentNode, Map<OperationDefinitionNode, PageVariables>>();
 
   constructor(config: Config) {
     const l = config.limits;
@@ -101,23 +107,53 @@ export class OperationLimits {
    * fragments) replaced by the coerced value of `$n` (at most maxPageSize, the largest page
    * that can run): the count a literal would get. The
    * static rule counted variables as 1 (graphql-armor does not know them).
+   * The answer depends only on the document and those values: an operation without page
+   * variables is not visited again, and the answer for each set of values is kept with the
+   * document (both transports reuse one document object per query text).
    */
   checkCostWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): readonly GraphQLError[] {
-    let replaced = false;
+    const known = this.pageVariables(document, operation);
+    if (known.names.length === 0) return [];
     const maxPage = this.maxPageSize;
+    const values = new Map<string, number>();
+    for (const name of known.names) {
+      const v = variables[name];
+      // Past maxPageSize the resolver refuses the page (BAD_USER_INPUT): count what could run.
+      if (typeof v === 'number' && Number.isInteger(v)) values.set(name, Math.min(v, maxPage));
+    }
+    if (values.size === 0) return [];
+    const key = known.names.map((n) => values.get(n) ?? '').join(',');
+    const cached = known.costs.get(key);
+    if (cached) return cached;
     const selected: DocumentNode = { ...document, definitions: document.definitions.filter((d) => d === operation || d.kind === Kind.FRAGMENT_DEFINITION) };
     const withValues = visit(selected, {
       Argument(node) {
         if ((node.name.value !== 'first' && node.name.value !== 'last') || node.value.kind !== Kind.VARIABLE) return undefined;
-        const v = variables[node.value.name.value];
-        if (typeof v !== 'number' || !Number.isInteger(v)) return undefined;
-        replaced = true;
-        // Past maxPageSize the resolver refuses the page (BAD_USER_INPUT): count what could run.
-        return { ...node, value: { kind: Kind.INT, value: String(Math.min(v, maxPage)) } };
+        const v = values.get(node.value.name.value);
+        return v === undefined ? undefined : { ...node, value: { kind: Kind.INT, value: String(v) } };
       },
     });
-    if (!replaced) return [];
-    return validate(schema, withValues, [this.costRule]).map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    const errors = validate(schema, withValues, [this.costRule]).map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    if (known.costs.size >= COSTS_PER_DOCUMENT) known.costs.clear();
+    known.costs.set(key, errors);
+    return errors;
+  }
+
+  /** The variables an operation (with its fragments) passes to `first` / `last`, found once per document. */
+  private pageVariables(document: DocumentNode, operation: OperationDefinitionNode): PageVariables {
+    let perOperation = this.pageVariablesOf.get(document);
+    if (!perOperation) this.pageVariablesOf.set(document, perOperation = new Map());
+    let known = perOperation.get(operation);
+    if (known) return known;
+    const names = new Set<string>();
+    if (operation.variableDefinitions?.length) {
+      const collect = { Argument(node: ArgumentNode) {
+        if ((node.name.value === 'first' || node.name.value === 'last') && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+      } };
+      for (const d of document.definitions) if (d === operation || d.kind === Kind.FRAGMENT_DEFINITION) visit(d, collect);
+    }
+    perOperation.set(operation, known = { names: [...names], costs: new Map() });
+    return known;
   }
 
   /** A client-facing message without "Did you mean …?" hints when suggestions are off. */

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { notFound } from '../errors.js';
 import type { LogLineData, Provider } from '../providers/types.js';
+import { DIRECT, type DirectCapable, type DirectSink } from './direct.js';
 import type { FeedHandle } from './feeds.js';
 import type { LiveHub } from './hub.js';
 import { TERMINAL_RUN_STATES } from './poller.js';
@@ -19,6 +20,12 @@ export interface LogFollowerArgs {
 }
 
 const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
+/**
+ * Unsent bytes on a socket up to which live batches are written to it directly (live/direct.ts).
+ * Beyond it a client is not keeping up: writing on would queue up to maxSocketBufferedBytes
+ * in front of the keep-alive ping (a client reading 4.5 MB late missed its pong deadline).
+ */
+const DIRECT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * One subscriber's log: stored lines after `afterSeq`, then live lines, exactly once each.
@@ -35,7 +42,7 @@ const DONE: IteratorResult<LogBatchData> = { done: true, value: undefined };
  * it publishes the end; the poller publishes lines first), so one last read after the last
  * delivered seq completes the log exactly.
  */
-export class LogFollower implements AsyncIterableIterator<LogBatchData> {
+export class LogFollower implements AsyncIterableIterator<LogBatchData>, DirectCapable<LogBatchData> {
   private lastSeq: number;
   private live: LogLineData[][] = [];
   private liveCount = 0;
@@ -57,6 +64,10 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
   /** Set when live events stopped travelling (Redis lost): the next read throws it. */
   private failure: Error | null = null;
   private offDown: () => void = () => undefined;
+  /** Where live batches go while the consumer waits in next() (live/direct.ts). */
+  private sink: DirectSink<LogBatchData> | null = null;
+  /** Settles once the last batch given to the sink is written: next() returns nothing before. */
+  private directWritten: Promise<void> | null = null;
 
   private constructor(private readonly hub: LiveHub, private readonly args: LogFollowerArgs) {
     this.lastSeq = args.afterSeq;
@@ -86,6 +97,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
     const key = this.args.stepRunKey;
     const batch = key ? lines.filter((l) => l.stepRunKey === key) : lines;
     if (!batch.length || batch[batch.length - 1]!.seq <= this.lastSeq) return;
+    if (this.offerDirect(batch)) return;
     this.live.push(batch); // shared with the other subscribers: never mutated
     this.liveCount += batch.length;
     const { maxBufferedLines, maxSocketBufferedBytes } = this.hub.settings;
@@ -102,6 +114,30 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
       }
     }
     this.wake();
+  }
+
+  /**
+   * Hands a batch straight to the sink when nothing is queued before it: the consumer waits
+   * in next() for live lines, the batch follows the last line delivered, and the socket keeps
+   * up. A socket with more than DIRECT_MAX_BUFFERED_BYTES unsent is left to the usual path,
+   * which writes one event after the other has gone out (so a client reading slowly has
+   * little queued before its keep-alive ping) and decides between re-reading and fellBehind.
+   */
+  private offerDirect(batch: LogLineData[]): boolean {
+    if (this.sink === null || this.phase !== 'live' || this.wakeFn === null || this.live.length || this.failure || this.runEnded) return false;
+    if (batch.length > this.hub.settings.pageLines) return false;
+    if (this.args.stepRunKey ? batch[0]!.seq <= this.lastSeq : batch[0]!.seq !== this.lastSeq + 1) return false;
+    if ((this.args.socket?.bufferedAmount ?? 0) > DIRECT_MAX_BUFFERED_BYTES) return false;
+    const lastSeq = batch[batch.length - 1]!.seq;
+    const written = this.sink({ lines: batch, lastSeq, fellBehind: false });
+    if (written === null) return false;
+    this.lastSeq = lastSeq;
+    this.directWritten = written; // no lastPull here: a clock read per subscriber per batch, and it waits in next() (pulling) anyway
+    return true;
+  }
+
+  [DIRECT](sink: DirectSink<LogBatchData> | null): void {
+    this.sink = sink;
   }
 
   /** Not waiting for an event, and none asked for in `stalledClientMs`: a client that stopped reading. */
@@ -161,6 +197,7 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
 
   private finish(): void {
     this.finished = true;
+    this.sink = null;
     this.live = [];
     this.offDown();
     this.handle?.release();
@@ -170,7 +207,14 @@ export class LogFollower implements AsyncIterableIterator<LogBatchData> {
   async next(): Promise<IteratorResult<LogBatchData>> {
     this.pulling = true;
     try {
-      return await this.produce();
+      const r = await this.produce();
+      // Batches given to the sink while this call waited go out before what it returns.
+      const written = this.directWritten;
+      if (written) {
+        this.directWritten = null;
+        await written;
+      }
+      return r;
     } finally {
       this.pulling = false;
       this.lastPull = Date.now();

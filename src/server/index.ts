@@ -4,8 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import type { Logger } from 'pino';
 import { startupStep, type Config } from '../config/index.js';
@@ -33,6 +32,7 @@ import { Security } from '../auth/security.js';
 import type { Principal } from '../auth/principal.js';
 import { visibleProviders } from '../auth/checker.js';
 import { OperationPipeline } from './pipeline.js';
+import { apolloHttp } from './apollo-http.js';
 import { startWsTransport } from './ws-transport.js';
 import { hostGuard } from './host-guard.js';
 import { fromGlobalId } from '../ids.js';
@@ -62,6 +62,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config.log.level);
   const app = express();
   app.disable('x-powered-by');
+  // res.send/res.json would hash every body for an ETag; nothing here is answered 304 (the playground's static assets have their own).
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   // The port is taken first: a start that cannot serve must not migrate, recover or seed anything.
   let starting = true;
@@ -115,9 +117,14 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
 
   let shuttingDown = false;
 
-  const newContext = (requestId: string, principal: Principal): Context => ({
-    requestId, services, logger: logger.child({ requestId }), loaders: new Loaders(registry), partialErrors: [], principal,
-  });
+  // The request's child logger is made when something logs: most requests never do.
+  const newContext = (requestId: string, principal: Principal): Context => {
+    let child: Logger | undefined;
+    return {
+      requestId, services, loaders: new Loaders(registry), partialErrors: [], principal,
+      get logger() { return (child ??= logger.child({ requestId })); },
+    };
+  };
 
   // One pipeline (limits, checks, error formatting) for both transports.
   const pipeline = new OperationPipeline(security, logger);
@@ -149,6 +156,8 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
       ...pipelinePlugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await ws.dispose(); } }; } },
+      // No field carries cache hints; the default plugin would still wrap every resolver call to compute a policy.
+      ApolloServerPluginCacheControlDisabled(),
       partialErrorsPlugin,
       metrics.apolloPlugin, // after partialErrorsPlugin: counts the errors it adds
       ...(traced ? [operationSpanPlugin] : []),
@@ -165,6 +174,12 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
     res.setHeader('x-request-id', id);
     next();
   });
+  // First after the request id: every other route is tried in order before it, and /graphql carries the load.
+  app.use('/graphql',
+    security.http, // 401 before the body is even read
+    express.json({ limit: config.server.bodyLimit }),
+    ...(traced ? [httpOperationSpan] : []),
+    apolloHttp(apollo, async ({ res }) => newContext(String(res.locals.requestId), res.locals.principal as Principal)));
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/metrics', metrics.handler);
   // Status for anyone (load balancers); provider ids and health only for a credential that may see them.
@@ -188,11 +203,6 @@ async function serve(config: Config, opts: StartOptions, logger: Logger, app: ex
   app.use(HOOKS_PATH, ...hooksHandler(registry, live, logger, new Map(config.providers.map((p) => [p.id, p.webhook?.perMinute ?? 600]))));
   if (config.server.playground) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   app.get(`${LOG_DOWNLOAD_PATH}/:file`, security.requireRole('viewer', (req) => fromGlobalId(String(req.params.file).replace(/\.txt$/, '')).providerId), logDownload(registry));
-  app.use('/graphql',
-    security.http, // 401 before the body is even read
-    express.json({ limit: config.server.bodyLimit }),
-    ...(traced ? [httpOperationSpan] : []),
-    expressMiddleware(apollo, { context: async ({ res }) => newContext(String(res.locals.requestId), res.locals.principal as Principal) }));
   // Malformed JSON / oversized bodies: a GraphQL-shaped 4xx, never a 500 or an HTML page.
   app.use((err: { status?: number; type?: string; message: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);

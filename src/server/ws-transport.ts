@@ -10,7 +10,8 @@ import { WS_CLOSE, type Security } from '../auth/security.js';
 import type { Config } from '../config/index.js';
 import { ErrorCode } from '../errors.js';
 import { bucketOf, RateLimitedError } from '../limits/rate-limits.js';
-import { sharedSerialization, sharedSubscribe } from '../live/shared-execution.js';
+import { DIRECT } from '../live/direct.js';
+import { sharedSerialization, sharedSubscribe, type ResultWriter, type SharedStream } from '../live/shared-execution.js';
 import type { Context } from '../schema/context.js';
 import type { Store } from '../store/db.js';
 import type { OperationPipeline } from './pipeline.js';
@@ -116,6 +117,23 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
   const resultErrors = new WeakMap<object, readonly GraphQLError[]>();
   // Spans only when tracing is on at start: otherwise graphql-ws calls execute and subscribe directly.
   const traceWs = <F extends (args: ExecutionArgs) => unknown>(fn: F): F => (tracingOn() ? wsOperationSpan(fn) : fn);
+  /** The graphql-ws subscription behind an operation's context: where its directly delivered events go. */
+  const operations = new WeakMap<object, { ctx: WsContext<Record<string, unknown> | undefined, { socket: WebSocket }>; id: string }>();
+  /**
+   * Writes a directly delivered event (live/direct.ts) as graphql-ws would send it, while the
+   * subscription is still the one graphql-ws holds under this id (not completed by the client,
+   * not replaced by a new one with the same id) and its socket is open.
+   */
+  const directWriter = (ctx: WsContext<Record<string, unknown> | undefined, { socket: WebSocket }>, id: string, stream: SharedStream): ResultWriter => {
+    const socket = ctx.extra.socket;
+    const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next"`);
+    return (result) => {
+      if (ctx.subscriptions[id] !== stream || socket.readyState !== WebSocket.OPEN) return;
+      const tail = result.errors?.length ? null : sharedSerialization.tailOf(result);
+      if (tail) writeFramed(socket, head, tail);
+      else socket.send(JSON.stringify({ id, type: 'next', payload: result.errors?.length ? { ...result, errors: result.errors.map(pipeline.formatWsError) } : result }));
+    };
+  };
   const shared = sharedSubscribe((ctx) => { const p = (ctx as Context).principal; return `${p.role}|${p.providers?.join(',') ?? '*'}`; });
 
   const server = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
@@ -165,6 +183,7 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
       const root = operation.selectionSet.selections[0];
       if (operation.operation === 'subscription' && root?.kind === Kind.FIELD) c.fields.set(_id, root.name.value);
       const contextValue = { ...o.newContext(principal), socket: c.socket };
+      operations.set(contextValue, { ctx: ctx as never, id: _id });
       const refused = await pipeline.check({ principal, schema, document: checked.document, operation, variables: payload.variables, logger: contextValue.logger });
       if (refused && !refused.asResult) return refused.errors;
       if (refused) resultErrors.set(contextValue, refused.errors); // sent as the operation's result, as graphql-js would
@@ -173,7 +192,14 @@ export function startWsTransport(o: WsTransportOptions): { dispose(): Promise<vo
     },
     execute: traceWs((args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : execute(args)),
     // Identical subscriptions (same operation, variables and role) share one execution per event.
-    subscribe: traceWs((args) => resultErrors.get(args.contextValue as object) ? { errors: resultErrors.get(args.contextValue as object)! } : shared(args)),
+    subscribe: traceWs(async (args) => {
+      const refused = resultErrors.get(args.contextValue as object);
+      if (refused) return { errors: refused };
+      const result = await shared(args);
+      const op = operations.get(args.contextValue as object);
+      if (op && DIRECT in result) result[DIRECT](directWriter(op.ctx, op.id, result));
+      return result;
+    }),
     onNext: ((ctx: unknown, id: string, payload: unknown, args: unknown, result: ExecutionResult) => (result.errors?.length
       ? { ...result, errors: result.errors.map(pipeline.formatWsError) }
       : sharedSerialization.onNext(ctx, id, payload, args, result))) as never,
@@ -241,24 +267,60 @@ const limitError = (message: string) => new GraphQLError(message, { extensions: 
 
 /**
  * Sends one graphql-ws message. A message carrying a shared subscription result goes out as
- * two fragments of one text message (RFC 6455 §5.4), the subscriber's own head and the
- * shared tail (the same Buffer for every socket), corked into one write.
+ * one frame written from three parts: the frame header, the subscriber's own
+ * `{"id":…,"type":"next"` and the shared tail (the same Buffer for every socket).
  */
 export function sendMessage(socket: WebSocket, data: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (socket.readyState !== WebSocket.OPEN) { resolve(); return; }
-    const done = (err?: Error) => (err ? reject(err) : resolve());
+    const done = (err?: Error | null) => (err ? reject(err) : resolve());
     const shared = sharedSerialization.splitShared(data);
     if (!shared) { socket.send(data, done); return; }
-    const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    raw?.cork();
-    try {
-      socket.send(shared.head, { binary: false, fin: false });
-      socket.send(shared.tail, { binary: false, fin: true }, done);
-    } finally {
-      raw?.uncork();
-    }
+    writeFramed(socket, Buffer.from(shared.head), shared.tail, done);
   });
+}
+
+interface WsInternals {
+  _socket?: { cork(): void; uncork(): void; write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean };
+  _sender?: { _state: number; _queue: unknown[] };
+}
+
+/** Frame headers by payload length, for the tail last written: every socket of a batch gets the same one. */
+let headerFor: { tail: Buffer | null; length: number; header: Buffer } = { tail: null, length: -1, header: Buffer.alloc(0) };
+
+/**
+ * Writes `head` + `tail` as one unmasked text frame (RFC 6455 §5.2) straight to the socket,
+ * corked into one write: no copy of the shared tail, no fragments. ws's own sender is passed
+ * by only while it has nothing queued (it queues only while compressing or reading a Blob,
+ * neither of which this server does), so frames stay in order; otherwise ws sends the message.
+ */
+export function writeFramed(socket: WebSocket, head: Buffer, tail: Buffer, cb?: (err?: Error | null) => void): void {
+  const ws = socket as unknown as WsInternals;
+  const raw = ws._socket;
+  if (!raw || !ws._sender || ws._sender._state !== 0 || ws._sender._queue.length) {
+    socket.send(Buffer.concat([head, tail]), { binary: false }, cb);
+    return;
+  }
+  const length = head.length + tail.length;
+  if (headerFor.tail !== tail || headerFor.length !== length) headerFor = { tail, length, header: frameHeader(length) };
+  raw.cork();
+  raw.write(headerFor.header);
+  raw.write(head);
+  raw.write(tail, cb);
+  raw.uncork();
+}
+
+/** FIN + text opcode, then the payload length in 7, 7+16 or 7+64 bits; server frames are not masked. */
+function frameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65536) {
+    const h = Buffer.allocUnsafe(4);
+    h[0] = 0x81; h[1] = 126; h.writeUInt16BE(length, 2);
+    return h;
+  }
+  const h = Buffer.allocUnsafe(10);
+  h[0] = 0x81; h[1] = 127; h.writeBigUInt64BE(BigInt(length), 2);
+  return h;
 }
 
 /**

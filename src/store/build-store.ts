@@ -5,6 +5,7 @@ import type {
   BuildData, BuildInputData, BuildListArgs, BuildSort, BuildStatsData, BuildStepData, Page, SortOrder, StepConfig, StepType,
 } from '../model.js';
 import { byKey, ids } from './run-store.js';
+import { lazy } from './lazy.js';
 import { carryOverSecrets, mergeStepSecrets, splitStepSecrets, stepSecretValues, stepTarget, type PreviousStep, type StepSecrets } from './step-secrets.js';
 
 /** Build secrets (TLS material for the build server) kept apart from the row's public columns. */
@@ -23,19 +24,19 @@ const sealSecrets = (box: SecretBox, table: 'builds' | 'build_steps', secrets: o
 const NO_STEP_SECRETS: StepSecrets = { fields: {}, headers: {} };
 
 function toStep(row: Selectable<BuildStepTable>, box: SecretBox): BuildStepData {
-  const secrets = openSecrets<StepSecrets>(box, 'build_steps', row.secrets, NO_STEP_SECRETS);
-  return {
+  return lazy({
     key: String(row.id),
     stepType: row.step_type as StepType,
     stepOrder: row.step_order,
     useFlag: row.use_flag === 1,
-    config: mergeStepSecrets(parseJson<StepConfig>(row.config, { stepType: row.step_type } as StepConfig), secrets),
-  };
+  }, 'config', () => mergeStepSecrets(parseJson<StepConfig>(row.config, { stepType: row.step_type } as StepConfig), openSecrets<StepSecrets>(box, 'build_steps', row.secrets, NO_STEP_SECRETS)));
 }
 
 function toBuild(row: Selectable<BuildTable>, steps: BuildStepData[] | null, box: SecretBox): BuildData {
-  const secrets = openSecrets<BuildSecrets>(box, 'builds', row.secrets, {});
-  return {
+  // Opened when one of the has* flags is read, once for all three.
+  let opened: BuildSecrets | undefined;
+  const secret = (k: keyof BuildSecrets) => () => !!(opened ??= openSecrets<BuildSecrets>(box, 'builds', row.secrets, {}))[k];
+  const build = {
     key: String(row.id),
     name: row.name,
     description: row.description,
@@ -48,13 +49,12 @@ function toBuild(row: Selectable<BuildTable>, steps: BuildStepData[] | null, box
     autotag: { enabled: row.autotag_use === 1, prefix: row.autotag_prefix, seqType: row.autotag_seq_type as 'DATETIME' | 'SEQUENCE' | null },
     buildServerHost: row.build_server_host,
     buildServerTlsVerify: row.build_server_tls_verify === 1,
-    hasBuildServerCacrt: !!secrets.buildServerCacrt,
-    hasBuildServerClientCert: !!secrets.buildServerClientCert,
-    hasBuildServerClientKey: !!secrets.buildServerClientKey,
     steps,
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
   };
+  return lazy(lazy(lazy(build, 'hasBuildServerCacrt', secret('buildServerCacrt')),
+    'hasBuildServerClientCert', secret('buildServerClientCert')), 'hasBuildServerClientKey', secret('buildServerClientKey'));
 }
 
 function buildColumns(input: BuildInputData, previousSecrets: BuildSecrets, box: SecretBox) {

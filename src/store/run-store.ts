@@ -5,6 +5,7 @@ import type {
 } from '../model.js';
 import { CALLBACK_URL_CONTEXT, sealCallbackUrl, type SecretBox } from './crypto.js';
 import { splitStepSecrets } from './step-secrets.js';
+import { lazy } from './lazy.js';
 
 const date = (v: number | null) => (v === null || v === undefined ? null : new Date(Number(v)));
 
@@ -20,12 +21,11 @@ function toRun(r: Selectable<BuildRunTable>, box: SecretBox): RunData {
 }
 
 export function toStepRun(s: Selectable<StepRunTable>): StepRunData {
-  const config = JSON.parse(s.config) as StepConfig;
-  return {
+  return lazy({
     key: String(s.id), runKey: String(s.run_id), buildStepKey: s.build_step_id === null ? null : String(s.build_step_id),
     stepType: s.step_type, stepOrder: s.step_order, title: s.title, state: s.state as StepState, rawState: s.state,
-    beginTime: date(s.begin_time), endTime: date(s.end_time), errorMessage: s.error_message, useFlag: s.use_flag === 1, config,
-  };
+    beginTime: date(s.begin_time), endTime: date(s.end_time), errorMessage: s.error_message, useFlag: s.use_flag === 1,
+  }, 'config', () => JSON.parse(s.config) as StepConfig);
 }
 
 function toTag(t: Selectable<ImageTagTable>, runDesc: string | null): ImageTagData {

@@ -68,6 +68,15 @@ describe.each(TRANSPORTS)('default limits over %s', (transport) => {
     const small = await operation(transport, gw.url, auth, { query, variables: { n: 2 } });
     expect(small.errors).toBeUndefined();
   });
+
+  it('the cost with variables is kept per document and page size: the same text alternating small and large pages is judged each time', async () => {
+    const query = 'query($n: Int, $m: Int) { builds(first: $n) { edges { node { runs(first: $m) { edges { node { build { runs(first: $n) { edges { node { id } } } } } } } } } } }';
+    for (const [n, m] of [[2, 2], [100, 100], [2, 2], [2, 100], [100, 100], [2, 100]] as const) {
+      const r = await operation(transport, gw.url, auth, { query, variables: { n, m } });
+      if (n === 100) expect([n, m, codesOf(r)]).toEqual([n, m, ['GRAPHQL_VALIDATION_FAILED']]);
+      else expect([n, m, r.errors]).toEqual([n, m, undefined]);
+    }
+  });
 });
 
 describe('docs/production.md', () => {

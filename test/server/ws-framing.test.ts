@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSchema, parse } from 'graphql';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { sharedSerialization, sharedSubscribe } from '../../src/live/shared-execution.js';
 import { sendMessage } from '../../src/server/ws-transport.js';
@@ -8,7 +8,7 @@ import { sendMessage } from '../../src/server/ws-transport.js';
 const schema = buildSchema('type Query { x: String } type Subscription { tick: String }');
 
 // Real websockets: the server side sends as buildgate's transport sends, the client a plain
-// ws client that sees whole messages (the shared bytes go out as a second fragment).
+// ws client that sees whole messages (a shared result goes out as one frame: see 'one frame per message').
 let wss: WebSocketServer;
 const serverSockets: WebSocket[] = [];
 beforeAll(async () => {
@@ -60,6 +60,58 @@ describe('shared serialisation of subscription results', () => {
     expect(JSON.parse(await gotOwn)).toEqual({ id: '1', type: 'next', payload: own });
     x.client.close();
     y.client.close();
+  });
+});
+
+/** A client on a bare TCP socket that reads the server's frames as they are on the wire. */
+async function rawFrames() {
+  const port = (wss.address() as AddressInfo).port;
+  const before = serverSockets.length;
+  const tcp = net.connect(port, '127.0.0.1');
+  tcp.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  let buf = Buffer.alloc(0);
+  let upgraded = false;
+  const frames: Array<{ fin: boolean; opcode: number; payload: string }> = [];
+  tcp.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (!upgraded) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      upgraded = true;
+      buf = buf.subarray(end + 4);
+    }
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = buf[1]! & 0x7f;
+      let at = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); at = 4; } else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); at = 10; }
+      if (buf.length < at + len) return;
+      frames.push({ fin: (buf[0]! & 0x80) !== 0, opcode: buf[0]! & 0x0f, payload: buf.subarray(at, at + len).toString() });
+      buf = buf.subarray(at + len);
+    }
+  });
+  while (serverSockets.length === before) await new Promise((r) => setTimeout(r, 5));
+  return { s: serverSockets[serverSockets.length - 1]!, frames, close: () => tcp.destroy() };
+}
+
+describe('one frame per message', () => {
+  it('a shared result goes out as one final text frame holding the whole message, of any length', async () => {
+    const raw = await rawFrames();
+    const sub = sharedSubscribe(() => 'viewer');
+    // Lengths on both sides of the 7-bit and 16-bit length encodings.
+    for (const size of [10, 200, 70_000]) {
+      const event = { tick: 'x'.repeat(size) };
+      async function* source() { yield event; }
+      const it = (await sub({ schema, document: parse('subscription { tick }'), rootValue: { tick: () => source() } })) as AsyncGenerator<any>;
+      const r = (await it.next()).value;
+      const n = raw.frames.length;
+      await sendMessage(raw.s, message(sharedSerialization.onNext(null, '1', null, null, r) ?? r));
+      while (raw.frames.length === n) await new Promise((res) => setTimeout(res, 5));
+      const f = raw.frames[n]!;
+      expect({ fin: f.fin, opcode: f.opcode }).toEqual({ fin: true, opcode: 1 });
+      expect(JSON.parse(f.payload)).toEqual({ id: '1', type: 'next', payload: { data: { tick: event.tick } } });
+    }
+    raw.close();
   });
 });
 

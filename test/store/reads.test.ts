@@ -141,3 +141,45 @@ describe.each(['sqlite', 'postgres'] as const)('native store batch reads (%s)', 
     expect(steps[0]!.every((st) => st.runKey === String(ids[1]))).toBe(true);
   });
 });
+
+/**
+ * The plans of BuildsList's statements on SQLite (bench/README.md, "At scale"): the name-sorted
+ * page is read in index order (no sort of every build), statistics and each build's latest run
+ * come from one covering index, seeked without sorting a build's runs.
+ */
+describe('BuildsList query plans (sqlite)', () => {
+  let s: { store: Store; drop(): Promise<void> };
+  beforeAll(async () => { s = await freshStore('sqlite'); });
+  afterAll(async () => { await s?.drop(); });
+
+  it('page in index order, stats and latest runs from the covering index, no temporary sort', async () => {
+    const box = new SecretBox(Buffer.alloc(32, 7));
+    const builds = new BuildStore(s.store, box);
+    const created = await Promise.all(Array.from({ length: 30 }, (_v, i) => builds.create({ name: `b-${i}`, steps: [] })));
+    const insert = s.store.sqlite!.prepare(`insert into build_runs (build_id, build_no, run_type, state, trigger, begin_time, end_time, created_at, last_seq)
+      values (?, ?, 'BUILD', 'DONE', 'API', 1, 2, 1, 0)`);
+    for (const b of created) for (let n = 1; n <= 20; n++) insert.run(Number(b.key), n);
+    s.store.sqlite!.exec('analyze');
+    // The statements the store prepares for a page and its statistics, as it runs them.
+    const seen = new Map<string, unknown[]>();
+    const sqlite = s.store.sqlite!;
+    const prepare = sqlite.prepare.bind(sqlite);
+    (sqlite as { prepare: unknown }).prepare = (source: string) => {
+      const stmt = prepare(source);
+      const all = stmt.all.bind(stmt);
+      (stmt as { all: unknown }).all = (...params: unknown[]) => { seen.set(source, params); return all(...params); };
+      return stmt;
+    };
+    const page = await builds.list({ offset: 0, limit: 10, sort: 'NAME', order: 'ASC', withTotal: false });
+    await builds.statsOfBuilds(page.items.map((b) => b.key));
+    const plans = [...seen].map(([source, params]) => ({
+      source,
+      plan: (prepare(`explain query plan ${source}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail),
+    }));
+    const list = plans.find((p) => /order by b\.sort_value/.test(p.source))!;
+    expect(list.plan).toContain('SCAN b USING INDEX builds_sort_name');
+    const stats = plans.find((p) => /as tag_count/.test(p.source))!;
+    expect(stats.plan).toContain('SEARCH build_runs USING COVERING INDEX build_runs_stats (build_id=? AND run_type=?)');
+    for (const p of plans) expect([p.source, p.plan.filter((d) => d.includes('TEMP B-TREE'))]).toEqual([p.source, []]);
+  });
+});

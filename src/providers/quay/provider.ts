@@ -153,17 +153,19 @@ export class QuayProvider implements Provider {
   }
 
   /**
-   * Quay pages only by `limit` (newest first) and `since`: read offset+limit and slice; no
-   * total is known. Finished rows get their end time and failure from their phase log, as
-   * on the run page (one log read per finished row, cached while fresh; a finished log does not change).
+   * Quay pages only by `limit` (newest first) and `since`: the newest `maxRuns` are read and
+   * sliced. Always that one URL, so the build screen's runs page and its image tags (which link
+   * tags to runs from the same list) are one upstream call, not two; the total is known when
+   * the repository has fewer builds than that. Finished rows get their end time and failure
+   * from their phase log, as on the run page (one log read per finished row, cached while
+   * fresh; a finished log does not change).
    */
   async listRuns(buildKey: string, args: PageArgs): Promise<Page<RunData>> {
     if (!this.configured(buildKey)) throw notFound('Build', buildKey);
-    const want = Math.min(args.offset + args.limit + 1, this.options.maxRuns);
-    const all = await this.builds(buildKey, want);
+    const all = await this.builds(buildKey, this.options.maxRuns);
     const rows = all.slice(args.offset, args.offset + args.limit);
     const items = await Promise.all(rows.map((b) => this.withEnd({ repo: buildKey, uuid: b.id }, b)));
-    return { items, totalCount: null, hasMore: all.length > args.offset + items.length };
+    return { items, totalCount: all.length < this.options.maxRuns ? all.length : null, hasMore: all.length > args.offset + items.length };
   }
 
   async latestRun(buildKey: string): Promise<RunData | null> {

@@ -1,3 +1,4 @@
+import { readsFresh } from '../../cache/index.js';
 import { actionNotAllowed, badInput, ErrorCode, notFound, unsupported, UpstreamError } from '../../errors.js';
 import type {
   BuildData, BuildFilter, BuildRecordData, BuildSort, Capability, ImageTagData, ImageTagSort, Page, PageArgs, Provider,
@@ -212,7 +213,11 @@ export class ZadigProvider implements Provider {
   }
 
   async getLogs(runKey: string, args: LogArgs) {
-    const found = await this.task(runKey, true);
+    // A finished task does not change: the one the request (or the cache) holds will do. Only a
+    // task still running is read afresh, for the jobs that started since (a live poller's read is
+    // fresh already: one call, as before).
+    const held = readsFresh() ? null : await this.task(runKey);
+    const found = held && TERMINAL.has(m.runState(held.task.status)) ? held : await this.task(runKey, true);
     if (!found) throw notFound('BuildRun', runKey);
     return collectLogs(this.api, found.task, found.ref, args);
   }

@@ -2,6 +2,7 @@ import { GraphQLSafeInt } from 'graphql-scalars';
 import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { badInput, BuildgateError, ErrorCode, notFound } from '../../errors.js';
 import { fromGlobalId } from '../../ids.js';
+import { DIRECT, isDirectCapable, type DirectSink } from '../../live/direct.js';
 import { LogFollower, type SocketLike } from '../../live/log-follower.js';
 import { BuildRunsStream, RunStateStream, StepStateStream } from '../../live/state-stream.js';
 import type { Provider } from '../../providers/types.js';
@@ -9,9 +10,13 @@ import type { Context } from '../context.js';
 import { BuildRun, StepRun } from '../run/run.type.js';
 import { LogBatch, logLineView } from './live.type.js';
 
-/** Maps each event of a source stream; ending this one ends the source (graphql-ws calls return on unsubscribe). */
+/**
+ * Maps each event of a source stream; ending this one ends the source (graphql-ws calls
+ * return on unsubscribe). Events the source delivers directly (live/direct.ts) are mapped too.
+ */
 function mapStream<T, U>(src: AsyncIterableIterator<T>, fn: (v: T) => U): AsyncIterableIterator<U> {
-  const it: AsyncIterableIterator<U> = {
+  const direct = isDirectCapable<T>(src) ? src : null;
+  const it: AsyncIterableIterator<U> & Partial<{ [DIRECT](sink: DirectSink<U> | null): void }> = {
     async next() {
       const r = await src.next();
       return r.done ? { done: true, value: undefined } : { done: false, value: fn(r.value) };
@@ -22,6 +27,7 @@ function mapStream<T, U>(src: AsyncIterableIterator<T>, fn: (v: T) => U): AsyncI
     },
     [Symbol.asyncIterator]: () => it,
   };
+  if (direct) it[DIRECT] = (sink) => direct[DIRECT](sink && ((v: T) => sink(fn(v))));
   return it;
 }
 
