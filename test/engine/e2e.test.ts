@@ -12,7 +12,7 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { startGitHttpServer, type GitHttpServer } from '../servers/git-http.js';
 
 const RUN = `mutation($id: ID!, $cb: String, $tag: String) { runBuild(input: { buildId: $id, callbackUrl: $cb, tagName: $tag, description: "e2e" }) { run { id } } }`;
-const TAGS = `query($id: ID!, $sort: ImageTagSort, $order: SortOrder) { build(id: $id) { imageTags(sort: $sort, order: $order) { totalCount edges { node { tag size finishedAt } } } } }`;
+const TAGS = `query($id: ID!, $sort: ImageTagSort, $order: SortOrder) { build(id: $id) { imageTags(sort: $sort, order: $order) { totalCount edges { node { tag size pushedAt } } } } }`;
 const REMOVE = `mutation($id: ID!) { removeRun(input: { runId: $id, removeImageTag: true }) { removedRunId } }`;
 const GIT_PASSWORD = 'git-e2e-Secret-42';
 
