@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { readWireFrames, type WireFrame } from '../support/ws-wire.js';
 import { createShellBuild, range, startRun, storedEnd } from './follow.js';
 
 /** A graphql-ws client on a bare TCP socket: every frame as it is on the wire, each checked whole. */
@@ -8,9 +9,7 @@ async function rawClient(url: string) {
   const u = new URL(url);
   const tcp = net.connect(Number(u.port), u.hostname);
   tcp.write(`GET /graphql HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`);
-  let buf = Buffer.alloc(0);
-  let upgraded = false;
-  const frames: Array<{ fin: boolean; opcode: number; payload: Buffer }> = [];
+  const frames: WireFrame[] = [];
   const send = (obj: unknown) => {
     const data = Buffer.from(JSON.stringify(obj));
     const mask = Buffer.from([1, 2, 3, 4]);
@@ -18,25 +17,9 @@ async function rawClient(url: string) {
     const len = data.length < 126 ? Buffer.from([0x80 | data.length]) : Buffer.from([0x80 | 126, data.length >> 8, data.length & 0xff]);
     tcp.write(Buffer.concat([Buffer.from([0x81]), len, mask, masked]));
   };
-  tcp.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    if (!upgraded) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      upgraded = true;
-      buf = buf.subarray(end + 4);
-    }
-    for (;;) {
-      if (buf.length < 2) return;
-      let len = buf[1]! & 0x7f;
-      let at = 2;
-      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); at = 4; } else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); at = 10; }
-      if (buf.length < at + len) return;
-      const f = { fin: (buf[0]! & 0x80) !== 0, opcode: buf[0]! & 0x0f, payload: Buffer.from(buf.subarray(at, at + len)) };
-      frames.push(f);
-      if (f.opcode === 9) tcp.write(Buffer.from([0x8a, 0x80, 0, 0, 0, 0])); // pong
-      buf = buf.subarray(at + len);
-    }
+  readWireFrames(tcp, (f) => {
+    frames.push(f);
+    if (f.opcode === 9) tcp.write(Buffer.from([0x8a, 0x80, 0, 0, 0, 0])); // pong
   });
   await new Promise((r) => tcp.once('connect', r));
   return { frames, send, close: () => tcp.destroy() };

@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { sharedSerialization, sharedSubscribe } from '../../src/live/shared-execution.js';
 import { sendMessage } from '../../src/server/ws-transport.js';
+import { readWireFrames } from '../support/ws-wire.js';
 
 const schema = buildSchema('type Query { x: String } type Subscription { tick: String }');
 
@@ -69,27 +70,8 @@ async function rawFrames() {
   const before = serverSockets.length;
   const tcp = net.connect(port, '127.0.0.1');
   tcp.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  let buf = Buffer.alloc(0);
-  let upgraded = false;
   const frames: Array<{ fin: boolean; opcode: number; payload: string }> = [];
-  tcp.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    if (!upgraded) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      upgraded = true;
-      buf = buf.subarray(end + 4);
-    }
-    for (;;) {
-      if (buf.length < 2) return;
-      let len = buf[1]! & 0x7f;
-      let at = 2;
-      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); at = 4; } else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); at = 10; }
-      if (buf.length < at + len) return;
-      frames.push({ fin: (buf[0]! & 0x80) !== 0, opcode: buf[0]! & 0x0f, payload: buf.subarray(at, at + len).toString() });
-      buf = buf.subarray(at + len);
-    }
-  });
+  readWireFrames(tcp, (f) => frames.push({ ...f, payload: f.payload.toString() }));
   while (serverSockets.length === before) await new Promise((r) => setTimeout(r, 5));
   return { s: serverSockets[serverSockets.length - 1]!, frames, close: () => tcp.destroy() };
 }
