@@ -7,7 +7,7 @@ import { createQuayProvider } from '../../src/providers/quay/index.js';
 import { BuildRunsUpdatedDocument, type BuildRunsUpdatedSubscription } from '../generated/graphql.js';
 import { startFakeQuay } from '../fakes/quay.js';
 import { collect, startGateway, type TestGateway } from '../support/gateway.js';
-import { sleep, waitUntil } from './follow.js';
+import { waitUntil } from './follow.js';
 
 /** A fake Quay and a gateway with one provider instance on it, run lists polled every 100 ms. */
 async function quayGateway(id: string, repositories: string[]): Promise<{ gw: TestGateway; up: Awaited<ReturnType<typeof startFakeQuay>> }> {
@@ -27,8 +27,8 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
   it('shows a new upstream run and its state changes to two subscribers, with one list read per tick, and stops when they leave', async () => {
     const buildId = toGlobalId('quay-list', 'Build', 'demo/web');
     const live = gw.server.services.live;
-    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 8000);
-    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 8000);
+    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 20000);
+    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { buildId }, 1000, 20000);
     await Promise.all([a.ready, b.ready]);
     await waitUntil(async () => live.buildPollers.stats(), (s) => s.pollers === 1 && s.ticks >= 2, 5000);
     expect(live.buildPollers.stats().pollers).toBe(1);
@@ -37,7 +37,10 @@ describe('buildRunsUpdated on an upstream build: its run list is polled once whi
     const calls0 = up.fake.count('GET', listPath);
     const ticks0 = live.buildPollers.stats().ticks;
     const started = up.state.addBuild('demo/web', { tags: ['list'] });
-    await sleep(2500); // the fake walks the build through its phases to complete
+    // The fake walks the build through its phases to complete: wait until both subscribers saw the end.
+    const doneOn = (s: typeof a, id: string) => s.received.some((e) => e.data?.buildRunsUpdated.id === id && e.data.buildRunsUpdated.state === 'DONE');
+    const startedId = toGlobalId('quay-list', 'BuildRun', `demo/web/${started.uuid}`);
+    await waitUntil(async () => [a, b].every((s) => doneOn(s, startedId)), (ok) => ok, 15000);
     const calls = up.fake.count('GET', listPath) - calls0;
     const ticks = live.buildPollers.stats().ticks - ticks0;
     expect(Math.abs(calls - ticks)).toBeLessThanOrEqual(1); // one read per tick, not one per subscriber
@@ -60,13 +63,15 @@ describe('buildRunsUpdated on a whole upstream provider: the latest run of each 
 
   it('shows new runs of any of its builds and their state changes, with one poller for all subscribers', async () => {
     const live = gw.server.services.live;
-    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 8000);
-    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 8000);
+    const a = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 20000);
+    const b = collect<BuildRunsUpdatedSubscription>(gw.ws(), print(BuildRunsUpdatedDocument), { providerId: 'quay-prov' }, 1000, 20000);
     await Promise.all([a.ready, b.ready]);
     await waitUntil(async () => live.buildPollers.stats(), (s) => s.pollers === 1 && s.ticks >= 2, 5000);
     const onWeb = up.state.addBuild('demo/web', { tags: ['p1'] });
     const onApi = up.state.addBuild('demo/api', { tags: ['p2'] });
-    await sleep(2500);
+    const ids = [`demo/web/${onWeb.uuid}`, `demo/api/${onApi.uuid}`].map((k) => toGlobalId('quay-prov', 'BuildRun', k));
+    const doneOn = (s: typeof a, id: string) => s.received.some((e) => e.data?.buildRunsUpdated.id === id && e.data.buildRunsUpdated.state === 'DONE');
+    await waitUntil(async () => [a, b].every((s) => ids.every((id) => doneOn(s, id))), (ok) => ok, 15000);
     expect(live.buildPollers.stats().pollers).toBe(1);
     await gw.close();
     for (const s of [a, b]) {

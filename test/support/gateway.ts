@@ -94,7 +94,7 @@ export async function startGateway(opts: { database?: 'sqlite' | 'postgres'; con
 }
 
 /** Collects `n` events of a subscription (or until it completes), failing after `timeoutMs`. */
-export function collect<T>(client: Client, query: string, variables: Record<string, unknown>, n: number, timeoutMs = 10000): { events: Promise<ExecutionResult<T>[]>; ready: Promise<void> } {
+export function collect<T>(client: Client, query: string, variables: Record<string, unknown>, n: number, timeoutMs = 10000): { events: Promise<ExecutionResult<T>[]>; ready: Promise<void>; received: readonly ExecutionResult<T>[] } {
   const out: ExecutionResult<T>[] = [];
   let readyResolve!: () => void;
   const ready = new Promise<void>((r) => { readyResolve = r; });
@@ -108,5 +108,6 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
     // graphql-ws subscribes once connected; a short grace lets the server register the topic.
     client.on('connected', () => setTimeout(readyResolve, 100));
   });
-  return { events, ready };
+  // `received`: the events so far, for tests that wait on a condition instead of a fixed time.
+  return { events, ready, received: out };
 }
