@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { closeRedis } from '../net/redis-close.js';
 import { LiveHub, redisNamespace } from '../live/hub.js';
 import { BuildStore } from '../store/build-store.js';
 import { openSecrets } from '../store/crypto.js';
@@ -121,8 +122,7 @@ export class AgentDispatch implements RunDispatch {
   async close(): Promise<void> {
     // With Redis gone, a queue would wait for it (and for an add that timed out) for a minute.
     await within(Promise.all([...this.queues.values()].map((q) => q.close())), 2000, 'closing the run queues').catch((e: Error) => this.warn(e));
-    if (this.connection.status === 'ready') await this.connection.quit().catch(() => undefined);
-    else this.connection.disconnect();
+    await closeRedis(this.connection);
   }
 }
 
@@ -191,8 +191,7 @@ export async function startAgent(config: Config, opts: { buildServerHosts: strin
       await live.close();
       // QUIT on a connection that is down would wait for Redis to come back.
       for (const c of [connection, beats]) {
-        if (c.status === 'ready') await c.quit().catch(() => undefined);
-        else c.disconnect();
+        await closeRedis(c);
       }
       await store.close();
     },

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { closeRedis } from '../net/redis-close.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
 
@@ -75,6 +76,6 @@ export class RateLimits {
   }
 
   async close(): Promise<void> {
-    if (this.redis) await this.redis.quit().catch(() => this.redis!.disconnect());
+    if (this.redis) await closeRedis(this.redis);
   }
 }

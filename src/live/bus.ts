@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedis } from '../net/redis-close.js';
 import { BuildgateError, ErrorCode } from '../errors.js';
 
 /**
@@ -138,10 +139,15 @@ export class RedisBus implements Bus {
     return Promise.race([subscribed, late]).finally(() => clearTimeout(timer));
   }
 
-  async close(): Promise<void> {
-    this.listeners.clear();
-    this.subscribed.clear();
-    // QUIT on a connection that is down would wait for Redis to come back.
-    await Promise.allSettled([this.pub, this.sub].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
+  private closing: Promise<void> | null = null;
+
+  /** Once only: the server's shutdown and its owner may both call it (see closeRedis for why a second disconnect is not harmless). */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.listeners.clear();
+      this.subscribed.clear();
+      // QUIT on a connection that is down would wait for Redis to come back.
+      await Promise.allSettled([this.pub, this.sub].map(closeRedis));
+    })());
   }
 }

@@ -55,6 +55,12 @@ function watch(client: Client, runId: string): Outcome & { done: Promise<void> }
   return o;
 }
 
+/** Waits for `p`, at most `ms`; the timer is cleared either way (a pending one would keep the worker alive after the suite). */
+async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
+}
+
 const readyz = async (gw: TestGateway) => (await fetch(gw.server.url.replace(/\/graphql$/, '/readyz'))).status;
 
 describe('Redis down under a gateway with engine.runOn: agents', () => {
@@ -93,14 +99,14 @@ describe('Redis down under a gateway with engine.runOn: agents', () => {
 
     await redis.stop();
     // A subscriber that was following: its events cannot arrive any more; it is told so and ends.
-    await Promise.race([following.done, new Promise((r) => setTimeout(r, 8000))]);
+    await atMost(following.done, 8000);
     expect(following.ended).not.toBeNull(); // graphql-ws: an error message ends the operation
     expect(following.errors.map((e) => e.extensions?.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
     await waitUntil(() => readyz(gw), (s) => s === 503, 5000);
     // A new subscriber, even of a finished run: an error at once, not a wait for nothing.
     const t0 = Date.now();
     const late = watch(client, done);
-    await Promise.race([late.done, new Promise((r) => setTimeout(r, 8000))]);
+    await atMost(late.done, 8000);
     expect(late.ended).toBe('complete'); // a next with the error, then complete
     expect(late.errors.map((e) => e.extensions?.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(Date.now() - t0).toBeLessThan(6000);

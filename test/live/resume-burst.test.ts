@@ -26,8 +26,10 @@ describe('resuming during a burst', () => {
     const follower = async (n: number) => {
       // Resubscribing on the same socket (a page reconnecting its log view): the server side of
       // a resume is the same, and this test's own process, busy serving the burst, need not
-      // also open 40 sockets within graphql-ws's connection-init timeout.
-      const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazyCloseTimeout: 120_000 });
+      // also open 40 sockets within graphql-ws's connection-init timeout. Not lazy: the socket stays
+      // open until dispose() (a lazyCloseTimeout would leave its timer running after dispose(),
+      // holding the worker open).
+      const client = createClient({ url: gw.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
       clients.push(client);
       const seqs: number[] = [];
       let behind = 0;
