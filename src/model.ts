@@ -133,10 +133,8 @@ export interface BuildStepData {
 
 export interface AutotagData { enabled: boolean; prefix: string | null; seqType: AutotagSeqType | null }
 
-export interface BuildData {
-  key: string;
-  name: string;
-  description: string | null;
+/** A build's settings, the same whether read (BuildData) or written (BuildInputData). */
+interface BuildSettings {
   accountSeq?: number | null;
   registryName?: string | null;
   registryProjectId?: number | null;
@@ -146,6 +144,12 @@ export interface BuildData {
   autotag?: AutotagData | null;
   buildServerHost?: string | null;
   buildServerTlsVerify?: boolean | null;
+}
+
+export interface BuildData extends BuildSettings {
+  key: string;
+  name: string;
+  description: string | null;
   /** Which TLS secrets are set (values are never carried here). */
   hasBuildServerCacrt?: boolean;
   hasBuildServerClientCert?: boolean;
@@ -316,18 +320,9 @@ export interface BuildFilter { nameContains?: string | null; lastRunStates?: Run
 export type BuildListArgs = PageArgs & { filter?: BuildFilter; sort?: BuildSort; order?: SortOrder };
 export type ImageTagSort = 'TAG' | 'IMAGE_SIZE' | 'END_TIME';
 
-export interface BuildInputData {
+export interface BuildInputData extends BuildSettings {
   name: string;
   description?: string | null;
-  accountSeq?: number | null;
-  registryName?: string | null;
-  registryProjectId?: number | null;
-  externalRegistrySeq?: number | null;
-  imageName?: string | null;
-  tagName?: string | null;
-  autotag?: AutotagData | null;
-  buildServerHost?: string | null;
-  buildServerTlsVerify?: boolean | null;
   /** Secrets: undefined keeps the stored value, null or '' clears it. */
   buildServerCacrt?: string | null;
   buildServerClientCert?: string | null;
